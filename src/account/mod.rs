@@ -1,0 +1,221 @@
+//! Loading `account.toml`: parse once with spans, read every section into the typed model,
+//! check references, and report every problem of the file together.
+
+pub mod imageref;
+pub mod model;
+mod sections;
+mod validate;
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::diagnostic::{FileDiagnostic, LineIndex, Problem, SourceText};
+use crate::findings::Location;
+use crate::path::{DocPath, Segment};
+pub use model::Account;
+use crate::toml_reader::{Collector, header_span};
+
+self_cell::self_cell!(
+    /// The file's text together with its parsed, spanned TOML tree (which borrows the text).
+    struct ParsedToml {
+        owner: Arc<str>,
+        #[covariant]
+        dependent: SpannedTable,
+    }
+);
+
+type SpannedTable<'a> = Spanned<DeTable<'a>>;
+
+impl std::fmt::Debug for ParsedToml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParsedToml")
+    }
+}
+
+/// A loaded account: the typed model and the file it came from, for locating findings.
+#[derive(Debug)]
+pub struct LoadedAccount {
+    pub model: Account,
+    pub file: AccountFile,
+}
+
+/// The account file's text and spanned tree; maps key paths to spans.
+#[derive(Debug)]
+pub struct AccountFile {
+    pub source: SourceText,
+    parsed: ParsedToml,
+    lines: LineIndex,
+}
+
+/// Where a path points in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub span: Range<usize>,
+    /// False when the path was not in the file and `span` is its nearest parent's.
+    pub exact: bool,
+}
+
+impl AccountFile {
+    /// The span of the key (or array element) that `path` names, or of its nearest parent
+    /// present in the file; the top of the file when nothing matches.
+    pub fn locate(&self, path: &DocPath) -> Located {
+        let text = &self.source.text;
+        let root = self.parsed.borrow_dependent();
+        let top = Located {
+            span: header_span(text, 0..text.len().min(1)),
+            exact: path.segments().is_empty(),
+        };
+        let mut current: Option<&DeValue<'_>> = None;
+        let mut table: &DeTable<'_> = root.get_ref();
+        let mut best = top;
+        for (position, segment) in path.segments().iter().enumerate() {
+            let last = position + 1 == path.segments().len();
+            let next = match (segment, current) {
+                (Segment::Key(key), None) | (Segment::Key(key), Some(DeValue::Table(_))) => {
+                    let entry = table.get_key_value(key.as_str());
+                    entry.map(|(key, value)| (key.span(), value))
+                }
+                (Segment::Index(index), Some(DeValue::Array(items))) => items
+                    .get(*index)
+                    .map(|item| (header_span(text, item.span()), item)),
+                _ => None,
+            };
+            let Some((span, value)) = next else {
+                return Located {
+                    exact: false,
+                    ..best
+                };
+            };
+            best = Located { span, exact: last };
+            current = Some(value.get_ref());
+            if let DeValue::Table(inner) = value.get_ref() {
+                table = inner;
+            }
+        }
+        best
+    }
+
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        self.lines.line_col(&self.source.text, offset)
+    }
+
+    /// Lines and columns of what `path` names (or its nearest parent), for a finding.
+    pub fn location(&self, path: &DocPath) -> Location {
+        let span = self.locate(path).span;
+        let (line, column) = self.line_col(span.start);
+        let (end_line, end_column) = self.line_col(span.end);
+        Location {
+            line,
+            column,
+            end_line,
+            end_column,
+            span,
+        }
+    }
+}
+
+/// The JSON Schema of the account file, generated from the model (`regcheck schema`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Account);
+    serde_json::to_string_pretty(&schema).expect("a schema always serializes")
+}
+
+/// Why an account file could not be loaded: every problem found, in file order.
+#[derive(Debug)]
+pub struct LoadError {
+    pub diagnostics: Vec<FileDiagnostic>,
+}
+
+impl LoadError {
+    fn new(source: &SourceText, mut problems: Vec<Problem>) -> Self {
+        problems.sort_by_key(|problem| (problem.span.start, problem.span.end));
+        problems.dedup();
+        Self {
+            diagnostics: problems
+                .into_iter()
+                .map(|problem| FileDiagnostic::error(source.clone(), problem))
+                .collect(),
+        }
+    }
+}
+
+/// Reads and loads an account file; I/O errors, invalid UTF-8 and every content problem
+/// come back as diagnostics naming the file.
+pub fn load_path(path: &Path, display_name: &str) -> Result<LoadedAccount, LoadError> {
+    let bytes = std::fs::read(path).map_err(|error| {
+        let source = SourceText::new(display_name, "");
+        LoadError::new(&source, vec![Problem::new(0..0, format!("cannot read {display_name}: {error}"))])
+    })?;
+    load_bytes(display_name, bytes)
+}
+
+pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedAccount, LoadError> {
+    match String::from_utf8(bytes) {
+        Ok(text) => load_str(name, text),
+        Err(error) => {
+            let valid_up_to = error.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            // Offsets in the lossy text equal those in the bytes up to the first bad byte.
+            let source = SourceText::new(name, lossy);
+            Err(LoadError::new(
+                &source,
+                vec![
+                    Problem::new(valid_up_to..valid_up_to + 1, "the file is not valid UTF-8")
+                        .label("invalid byte sequence here")
+                        .help("TOML files must be UTF-8 text"),
+                ],
+            ))
+        }
+    }
+}
+
+pub fn load_str(name: &str, text: impl Into<Arc<str>>) -> Result<LoadedAccount, LoadError> {
+    let text: Arc<str> = text.into();
+    let source = SourceText::new(name, Arc::clone(&text));
+    if text.contains('\0') {
+        let offset = text.find('\0').unwrap_or(0);
+        return Err(LoadError::new(
+            &source,
+            vec![
+                Problem::new(offset..offset + 1, "the file contains a NUL byte: it is binary, not TOML")
+                    .label("NUL byte"),
+            ],
+        ));
+    }
+    let mut syntax_problems = Vec::new();
+    let parsed = ParsedToml::new(text, |text| {
+        let (table, errors) = DeTable::parse_recoverable(text);
+        for error in errors {
+            let span = error.span().unwrap_or(0..0);
+            syntax_problems.push(
+                Problem::new(span, format!("TOML syntax error: {}", error.message().trim_end()))
+                    .label("here"),
+            );
+        }
+        table
+    });
+    if !syntax_problems.is_empty() {
+        return Err(LoadError::new(&source, syntax_problems));
+    }
+    let lines = LineIndex::new(&source.text);
+    let file = AccountFile { source, parsed, lines };
+    let mut out = Collector::default();
+    let model = sections::read_account(&file.source.text, file.parsed.borrow_dependent(), &mut out);
+    if let Some(model) = &model {
+        validate::check_references(model, &file, &mut out);
+    }
+    match model {
+        Some(model) if out.problems.is_empty() => Ok(LoadedAccount { model, file }),
+        _ => {
+            debug_assert!(!out.problems.is_empty(), "a failed read must report why");
+            Err(LoadError::new(&file.source, out.problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,113 @@
+//! One audit run: accounts that loaded, accounts that did not, and every rule's outcome.
+//! Reporters render an [`AuditReport`]; the gate decision (`exit_code`) lives here too, so every
+//! format agrees on it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::account::{LoadError, LoadedAccount};
+use crate::engine::{self, Settings};
+use crate::findings::{Finding, FindingStatus, RuleOutcome, RuleStatus, Severity};
+use crate::policy::Policy;
+
+/// The lowest severity of a failing finding that fails the gate; `None` never fails on findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailOn(pub Option<Severity>);
+
+impl FailOn {
+    pub fn fails(self, severity: Severity) -> bool {
+        self.0.is_some_and(|threshold| severity >= threshold)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0.map_or("none", Severity::as_str)
+    }
+}
+
+/// The audit of one account file that loaded.
+#[derive(Debug)]
+pub struct AccountAudit {
+    pub account: LoadedAccount,
+    pub outcomes: Vec<RuleOutcome>,
+}
+
+impl AccountAudit {
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.outcomes.iter().flat_map(|outcome| outcome.findings.iter())
+    }
+}
+
+#[derive(Debug)]
+pub struct AuditReport {
+    pub as_of: DateTime<Utc>,
+    pub fail_on: FailOn,
+    pub policies: Vec<Arc<Policy>>,
+    pub audits: Vec<AccountAudit>,
+    /// Files that could not be loaded, with every problem found in each.
+    pub load_errors: Vec<(String, LoadError)>,
+}
+
+/// Process exit codes (`cli.md`): errors beat findings.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+impl AuditReport {
+    pub fn policy(&self, rule_id: &str) -> Option<&Policy> {
+        self.policies.iter().find(|policy| policy.id == rule_id).map(|p| p.as_ref())
+    }
+
+    pub fn failing(&self) -> impl Iterator<Item = (&AccountAudit, &Finding)> {
+        self.audits.iter().flat_map(|audit| {
+            audit
+                .findings()
+                .filter(|finding| finding.status == FindingStatus::Fail)
+                .map(move |finding| (audit, finding))
+        })
+    }
+
+    pub fn rule_errors(&self) -> impl Iterator<Item = (&AccountAudit, &RuleOutcome)> {
+        self.audits.iter().flat_map(|audit| {
+            audit
+                .outcomes
+                .iter()
+                .filter(|outcome| outcome.status == RuleStatus::Error)
+                .map(move |outcome| (audit, outcome))
+        })
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        if !self.load_errors.is_empty() || self.rule_errors().next().is_some() {
+            EXIT_ERROR
+        } else if self.failing().any(|(_, finding)| self.fail_on.fails(finding.severity)) {
+            EXIT_FINDINGS
+        } else {
+            EXIT_OK
+        }
+    }
+}
+
+/// Evaluates every policy on every loaded account.
+pub fn run(
+    accounts: Vec<LoadedAccount>,
+    load_errors: Vec<(String, LoadError)>,
+    policies: Vec<Arc<Policy>>,
+    settings: &Settings,
+    fail_on: FailOn,
+) -> AuditReport {
+    let audits = accounts
+        .into_iter()
+        .map(|account| {
+            let outcomes = engine::evaluate(&account, &policies, settings);
+            AccountAudit { account, outcomes }
+        })
+        .collect();
+    AuditReport {
+        as_of: settings.as_of,
+        fail_on,
+        policies,
+        audits,
+        load_errors,
+    }
+}

@@ -1,0 +1,228 @@
+//! The command line: parses arguments, runs a command, and owns standard output and error.
+//! Every command returns an exit code; `main` is the only place that exits.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use miette::Diagnostic;
+
+use regcheck::account::{self, LoadError, LoadedAccount};
+use regcheck::audit::{self, EXIT_ERROR, EXIT_OK, FailOn};
+use regcheck::engine::Settings;
+use regcheck::findings::Severity;
+use regcheck::policy;
+use regcheck::report::{self, Format, human::Style};
+
+#[derive(Debug, Parser)]
+#[command(name = "regcheck", version, about = "Policy-as-code compliance checks for IBM Cloud Container Registry accounts")]
+#[command(propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// When to use colour: auto honours NO_COLOR, CLICOLOR_FORCE and whether output is a terminal.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Audit account files against the rules; exit 1 when a finding fails the gate.
+    Audit(AuditArgs),
+    /// Load and check account files only; no rules run.
+    Validate {
+        /// Account files to check.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// List every rule: id, severity, responsibility and title.
+    Rules,
+    /// Print the JSON Schema of the account file, for editors.
+    Schema,
+}
+
+#[derive(Debug, clap::Args)]
+struct AuditArgs {
+    /// Account files to audit.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+
+    /// Reference time of every age check: a date (midnight UTC) or an RFC 3339 time. Default: now.
+    #[arg(long, value_parser = parse_as_of)]
+    as_of: Option<DateTime<Utc>>,
+
+    /// Lowest severity of a failing finding that makes the exit code 1.
+    #[arg(long, value_parser = parse_fail_on, default_value = "low")]
+    fail_on: FailOn,
+}
+
+fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+        .map(|time| time.and_utc())
+        .ok_or_else(|| format!("`{text}` is not a date (2026-11-26) or an RFC 3339 time (2026-11-26T06:00:00Z)"))
+}
+
+fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+    if text == "none" {
+        return Ok(FailOn(None));
+    }
+    Severity::parse(text)
+        .map(|severity| FailOn(Some(severity)))
+        .ok_or_else(|| "expected one of: critical, high, medium, low, none".to_owned())
+}
+
+/// Parses the process arguments and runs; returns the exit code.
+pub fn main() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+        }
+    };
+    let stdout_style = style_for(cli.color, io::stdout().is_terminal());
+    let stderr_style = style_for(cli.color, io::stderr().is_terminal());
+    colored::control::set_override(stdout_style.color);
+    let mut output = Vec::new();
+    let code = match cli.command {
+        Command::Audit(args) => audit(args, stdout_style, stderr_style, &mut output),
+        Command::Validate { paths } => validate(&paths, stderr_style, &mut output),
+        Command::Rules => rules(stderr_style, &mut output),
+        Command::Schema => schema(&mut output),
+    };
+    // Write the whole output at once; a closed pipe (`regcheck … | head`) is not an error.
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(&output).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
+            eprintln!("error: cannot write to standard output: {error}");
+            EXIT_ERROR
+        }
+        _ => code,
+    }
+}
+
+fn style_for(choice: ColorChoice, is_terminal: bool) -> Style {
+    let env_set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty() && value != "0");
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !env_set("NO_COLOR") && (env_set("CLICOLOR_FORCE") || is_terminal),
+    };
+    let width = if is_terminal {
+        terminal_width().unwrap_or(100)
+    } else {
+        100
+    };
+    Style { color, width }
+}
+
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS").ok()?.parse().ok()
+}
+
+fn eprint_diagnostic(style: Style, diagnostic: &dyn Diagnostic) {
+    eprint!("{}", report::human::render_diagnostic(style, diagnostic));
+}
+
+fn display_name(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// Loads every path; prints each file's errors to standard error as they are found.
+fn load_all(paths: &[PathBuf], style: Style) -> (Vec<LoadedAccount>, Vec<(String, LoadError)>) {
+    let mut loaded = Vec::new();
+    let mut failed = Vec::new();
+    for path in paths {
+        let name = display_name(path);
+        match account::load_path(path, &name) {
+            Ok(account) => loaded.push(account),
+            Err(error) => {
+                for diagnostic in &error.diagnostics {
+                    eprint_diagnostic(style, diagnostic);
+                }
+                let count = error.diagnostics.len();
+                eprintln!("error: {name} did not load: {count} problem{}", if count == 1 { "" } else { "s" });
+                failed.push((name, error));
+            }
+        }
+    }
+    (loaded, failed)
+}
+
+fn builtin_policies(style: Style) -> Option<Vec<std::sync::Arc<policy::Policy>>> {
+    match policy::builtin() {
+        Ok(policies) => Some(policies),
+        Err(error) => {
+            for diagnostic in &error.diagnostics {
+                eprint_diagnostic(style, diagnostic);
+            }
+            eprintln!("error: the built-in policies did not load");
+            None
+        }
+    }
+}
+
+fn audit(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>) -> u8 {
+    let Some(policies) = builtin_policies(error_style) else {
+        return EXIT_ERROR;
+    };
+    let (loaded, failed) = load_all(&args.paths, error_style);
+    let settings = Settings::new(args.as_of.unwrap_or_else(Utc::now));
+    let report = audit::run(loaded, failed, policies, &settings, args.fail_on);
+    for (audit, outcome) in report.rule_errors() {
+        if let Some(error) = &outcome.error {
+            eprintln!("error: rule {} could not be evaluated on {}: {error}", outcome.rule_id, audit.account.file.source.name);
+        }
+    }
+    let written = match args.format {
+        Format::Human => report::human::write(&report, style, out),
+        Format::Json => report::json::write(&report, out),
+    };
+    if let Err(error) = written {
+        eprintln!("error: cannot render the report: {error}");
+        return EXIT_ERROR;
+    }
+    report.exit_code()
+}
+
+fn validate(paths: &[PathBuf], style: Style, out: &mut Vec<u8>) -> u8 {
+    let (loaded, failed) = load_all(paths, style);
+    for account in &loaded {
+        let _ = writeln!(out, "{}: ok", account.file.source.name);
+    }
+    if failed.is_empty() { EXIT_OK } else { EXIT_ERROR }
+}
+
+fn rules(style: Style, out: &mut Vec<u8>) -> u8 {
+    let Some(policies) = builtin_policies(style) else {
+        return EXIT_ERROR;
+    };
+    for policy in &policies {
+        let _ = writeln!(out, "{:<12} {:<8} {:<3} {}", policy.id, policy.severity, policy.responsibility, policy.title);
+    }
+    EXIT_OK
+}
+
+fn schema(out: &mut Vec<u8>) -> u8 {
+    let _ = writeln!(out, "{}", regcheck::account::json_schema());
+    EXIT_OK
+}

@@ -1,0 +1,433 @@
+//! The one module that talks to the `cel` crate (pinned to an exact version in Cargo.toml).
+//!
+//! Its API changes between minor versions, so everything else in regcheck sees only this
+//! module's types: [`Document`] and [`Node`] (the account as CEL values, navigable by key and
+//! index), [`Expr`] (a compiled expression), [`Bindings`] (the names an expression sees) and
+//! [`Data`] (plain values for helpers and parameters).
+//!
+//! Performance: the account is converted to CEL values once per audit; items and the account
+//! are then handed to every evaluation by reference through a variable resolver, never copied.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use cel::common::types::{CelList, CelMap, CelMapKey, CelString, DYN_TYPE};
+use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
+use cel::{Context, Env, ExecutionError, Program, Value};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use serde::Serialize;
+
+use super::data::Data;
+use super::helpers;
+
+/// The newtype name that `cel::to_value` turns into a CEL timestamp. Private to the `cel`
+/// crate, which is why the version is pinned and a unit test below guards it.
+pub const TIMESTAMP_NEWTYPE: &str = "$__cel_private_Timestamp";
+
+/// The names every expression may use (`policy.md`, "Bound names").
+pub const BOUND_NAMES: &[&str] = &["account", "item", "key", "index", "parent", "params", "as_of"];
+
+/// A tree of CEL values, converted once.
+pub struct Document {
+    root: Box<dyn Val + 'static>,
+}
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Document")
+    }
+}
+
+impl Document {
+    /// Converts any serializable value; [`TIMESTAMP_NEWTYPE`] newtypes become timestamps.
+    pub fn from_serialize<T: Serialize>(value: &T) -> Result<Self, String> {
+        let value = cel::to_value(value).map_err(|error| error.to_string())?;
+        Self::from_value(value)
+    }
+
+    pub fn from_data(data: &Data) -> Self {
+        Self::from_value(data_to_value(data)).expect("plain data always converts")
+    }
+
+    fn from_value(value: Value) -> Result<Self, String> {
+        let root: Box<dyn Val> = value.try_into().map_err(|error: ExecutionError| error.to_string())?;
+        Ok(Self { root })
+    }
+
+    pub fn root(&self) -> Node<'_> {
+        Node(self.root.as_ref())
+    }
+}
+
+/// A borrowed place in a [`Document`].
+#[derive(Clone, Copy)]
+pub struct Node<'a>(&'a (dyn Val + 'static));
+
+impl std::fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Node({:?})", self.to_data())
+    }
+}
+
+impl<'a> Node<'a> {
+    fn map(&self) -> Option<&'a CelMap<'static>> {
+        self.0.downcast_ref::<CelMap<'static>>()
+    }
+
+    fn list(&self) -> Option<&'a CelList<'static>> {
+        self.0.downcast_ref::<CelList<'static>>()
+    }
+
+    pub fn get(&self, key: &str) -> Option<Node<'a>> {
+        let map = self.map()?;
+        map.inner().get(&CelMapKey::from(key.to_owned())).map(|value| Node(value.as_ref()))
+    }
+
+    pub fn index(&self, index: usize) -> Option<Node<'a>> {
+        self.list()?.inner().get(index).map(|value| Node(value.as_ref()))
+    }
+
+    /// The elements of a list, in order.
+    pub fn elements(&self) -> Option<impl Iterator<Item = Node<'a>> + 'a> {
+        Some(self.list()?.inner().iter().map(|value| Node(value.as_ref())))
+    }
+
+    /// The string-keyed entries of a map, sorted by key so iteration is deterministic.
+    pub fn entries(&self) -> Option<Vec<(&'a str, Node<'a>)>> {
+        let map = self.map()?;
+        let mut entries: Vec<(&'a str, Node<'a>)> = map
+            .inner()
+            .iter()
+            .filter_map(|(key, value)| {
+                let key = key.inner().downcast_ref::<CelString>()?.inner();
+                Some((key, Node(value.as_ref())))
+            })
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        Some(entries)
+    }
+
+    pub fn as_str(&self) -> Option<&'a str> {
+        self.0.downcast_ref::<CelString>().map(|s| s.inner())
+    }
+
+    /// A plain copy of this value (deep; meant for small values).
+    pub fn to_data(&self) -> Data {
+        Value::try_from(self.0).map(|value| value_to_data(&value)).unwrap_or(Data::Null)
+    }
+}
+
+/// The values an expression sees. `account`, `params` and `as_of` are set per audit and rule;
+/// `item`, `key`, `index` and `parent` per subject.
+pub struct Bindings<'a> {
+    pub account: Node<'a>,
+    pub params: Node<'a>,
+    pub as_of: Node<'a>,
+    pub item: Node<'a>,
+    pub parent: Option<Node<'a>>,
+    pub key: Option<&'a str>,
+    pub index: Option<i64>,
+}
+
+impl VariableResolver for Bindings<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        let node = match variable {
+            "account" => self.account,
+            "item" => self.item,
+            "params" => self.params,
+            "as_of" => self.as_of,
+            "parent" => self.parent?,
+            "key" => return self.key.map(|key| CowVal::owned(CelString::from(key))),
+            "index" => {
+                let value: Box<dyn Val> = Value::Int(self.index?).try_into().ok()?;
+                return Some(CowVal::Owned(value));
+            }
+            _ => return None,
+        };
+        Some(CowVal::Borrowed(node.0))
+    }
+}
+
+/// A compile error: message and 0-based byte offset into the expression, when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileError {
+    pub message: String,
+    pub offset: Option<usize>,
+}
+
+/// A compiled CEL expression and its source text.
+pub struct Expr {
+    program: Program,
+    source: String,
+}
+
+impl std::fmt::Debug for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Expr({:?})", self.source)
+    }
+}
+
+impl Expr {
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Functions this expression calls that the engine does not declare.
+    pub fn unknown_functions(&self) -> Vec<String> {
+        let references = self.program.references();
+        let mut unknown: Vec<String> = references
+            .functions()
+            .into_iter()
+            .filter(|name| is_user_visible_name(name) && !is_declared_function(name))
+            .map(str::to_owned)
+            .collect();
+        unknown.sort();
+        unknown
+    }
+
+    /// Whether the expression mentions a variable of this name.
+    pub fn uses_variable(&self, name: &str) -> bool {
+        self.program.references().has_variable(name)
+    }
+
+    pub fn eval_bool(&self, bindings: &Bindings<'_>) -> Result<bool, String> {
+        match self.eval(bindings)? {
+            Value::Bool(result) => Ok(result),
+            other => Err(format!("expected a bool result, got {}", type_name(&other))),
+        }
+    }
+
+    /// The value rendered for a message or subject: strings as they are, others in CEL syntax.
+    pub fn eval_text(&self, bindings: &Bindings<'_>) -> Result<String, String> {
+        Ok(render(&self.eval(bindings)?))
+    }
+
+    fn eval(&self, bindings: &Bindings<'_>) -> Result<Value, String> {
+        let mut context = Context::with_env(Arc::clone(environment()));
+        context.set_variable_resolver(bindings);
+        self.program.execute(&context).map_err(|error| describe_error(&error))
+    }
+}
+
+/// Compiles an expression against regcheck's environment (standard library plus helpers).
+pub fn compile(source: &str) -> Result<Expr, CompileError> {
+    match environment().compile(source) {
+        Ok(program) => Ok(Expr {
+            program,
+            source: source.to_owned(),
+        }),
+        Err(errors) => {
+            let first = errors.errors.first();
+            let message = first.map_or_else(|| errors.to_string(), |error| error.msg.clone());
+            let offset = first.map(|error| offset_of(source, error.pos.0 as usize, error.pos.1 as usize));
+            Err(CompileError { message, offset })
+        }
+    }
+}
+
+/// Byte offset of a 1-based line and 0-based column inside `source`.
+fn offset_of(source: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = source
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = &source[line_start.min(source.len())..];
+    line_start + rest.char_indices().nth(column).map_or(rest.len(), |(i, _)| i)
+}
+
+fn environment() -> &'static Arc<Env> {
+    static ENV: OnceLock<Arc<Env>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Env::stdlib();
+        for index in 0..helpers::HELPERS.len() {
+            register(&mut env, index).expect("helper names are unique and not standard functions");
+        }
+        Arc::new(env)
+    })
+}
+
+/// Registers one helper as a global function of its arity with dynamic argument types.
+fn register(env: &mut Env, index: usize) -> Result<(), cel::DeclarationError> {
+    let helper = &helpers::HELPERS[index];
+    let function = *TRAMPOLINES
+        .get(index)
+        .expect("TRAMPOLINES has a slot for every helper (raise its size when adding helpers)");
+    env.add_overload(helper.name, helper.name, (0..helper.arity).map(|_| DYN_TYPE).collect(), function)
+}
+
+/// cel takes plain `fn` pointers, which cannot capture which helper they call, so each helper
+/// slot gets its own monomorphised trampoline.
+fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let helper = &helpers::HELPERS[I];
+    let args: Vec<Data> = args
+        .iter()
+        .map(|arg| Value::try_from(arg.as_ref()).map(|value| value_to_data(&value)))
+        .collect::<Result<_, _>>()?;
+    let result = (helper.run)(&args).map_err(|message| ExecutionError::function_error(helper.name, message))?;
+    let value: Box<dyn Val> = data_to_value(&result).try_into()?;
+    Ok(CowVal::Owned(value))
+}
+
+macro_rules! trampolines {
+    ($($i:literal),*) => { &[$(trampoline::<$i>),*] };
+}
+
+const TRAMPOLINES: &[cel::common::functions::Function] = trampolines!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47);
+
+fn is_user_visible_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+}
+
+/// A function is declared when calling it, globally or as a method, does not fail with
+/// "undeclared reference" (the `cel` crate has no public lookup).
+fn is_declared_function(name: &str) -> bool {
+    let env = environment();
+    [format!("{name}()"), format!("null.{name}()")].iter().any(|probe| {
+        let Ok(program) = env.compile(probe) else {
+            return false;
+        };
+        let context = Context::with_env(Arc::clone(env));
+        !matches!(program.execute(&context), Err(ExecutionError::UndeclaredReference(_)))
+    })
+}
+
+fn describe_error(error: &ExecutionError) -> String {
+    match error {
+        ExecutionError::NoSuchKey(key) => format!("no such key: `{key}` (the field is absent from the account)"),
+        ExecutionError::UndeclaredReference(name) => format!("undeclared reference to `{name}`"),
+        other => other.to_string(),
+    }
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::List(_) => "list",
+        Value::Map(_) => "map",
+        Value::Function(..) => "function",
+        Value::Int(_) => "int",
+        Value::UInt(_) => "uint",
+        Value::Float(_) => "double",
+        Value::String(_) => "string",
+        Value::Bytes(_) => "bytes",
+        Value::Bool(_) => "bool",
+        Value::Duration(_) => "duration",
+        Value::Timestamp(_) => "timestamp",
+        Value::Null => "null",
+        _ => "value",
+    }
+}
+
+fn render(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.to_string(),
+        other => value_to_data(other).to_string(),
+    }
+}
+
+fn value_to_data(value: &Value) -> Data {
+    match value {
+        Value::Null => Data::Null,
+        Value::Bool(flag) => Data::Bool(*flag),
+        Value::Int(number) => Data::Int(*number),
+        Value::UInt(number) => i64::try_from(*number).map_or(Data::Float(*number as f64), Data::Int),
+        Value::Float(number) => Data::Float(*number),
+        Value::String(text) => Data::Str(text.to_string()),
+        Value::Timestamp(time) => Data::Time(time.with_timezone(&Utc)),
+        Value::Duration(duration) => Data::Str(format!("{}s", duration.num_seconds())),
+        Value::List(items) => Data::List(items.iter().map(value_to_data).collect()),
+        Value::Map(map) => Data::Map(
+            map.map
+                .iter()
+                .map(|(key, value)| (key_text(key), value_to_data(value)))
+                .collect::<BTreeMap<_, _>>(),
+        ),
+        _ => Data::Null,
+    }
+}
+
+fn key_text(key: &cel::objects::Key) -> String {
+    match key {
+        cel::objects::Key::String(text) => text.to_string(),
+        cel::objects::Key::Int(number) => number.to_string(),
+        cel::objects::Key::Uint(number) => number.to_string(),
+        cel::objects::Key::Bool(flag) => flag.to_string(),
+    }
+}
+
+fn data_to_value(data: &Data) -> Value {
+    match data {
+        Data::Null => Value::Null,
+        Data::Bool(flag) => Value::Bool(*flag),
+        Data::Int(number) => Value::Int(*number),
+        Data::Float(number) => Value::Float(*number),
+        Data::Str(text) => Value::String(Arc::new(text.clone())),
+        Data::Time(time) => Value::Timestamp(time.with_timezone(&FixedOffset::east_opt(0).expect("zero offset"))),
+        Data::List(items) => Value::List(Arc::new(items.iter().map(data_to_value).collect())),
+        Data::Map(map) => {
+            let map: std::collections::HashMap<String, Value> =
+                map.iter().map(|(key, value)| (key.clone(), data_to_value(value))).collect();
+            map.into()
+        }
+    }
+}
+
+/// RFC 3339 text of a timestamp, as messages show it.
+pub fn format_time(time: &DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::model::Timestamp;
+
+    #[derive(Serialize)]
+    struct Sample {
+        when: Timestamp,
+        names: Vec<String>,
+    }
+
+    fn bindings<'a>(item: Node<'a>, empty: Node<'a>) -> Bindings<'a> {
+        Bindings {
+            account: item,
+            params: empty,
+            as_of: empty,
+            item,
+            parent: None,
+            key: None,
+            index: Some(2),
+        }
+    }
+
+    #[test]
+    fn timestamps_survive_conversion() {
+        let when = Timestamp("2026-11-20T06:00:00Z".parse().unwrap());
+        let doc = Document::from_serialize(&Sample { when, names: vec!["a".into()] }).unwrap();
+        let empty = Document::from_data(&Data::Map(BTreeMap::new()));
+        let expr = compile("item.when == timestamp('2026-11-20T06:00:00Z') && index == 2").unwrap();
+        assert_eq!(expr.eval_bool(&bindings(doc.root(), empty.root())), Ok(true));
+    }
+
+    #[test]
+    fn missing_field_is_an_error_not_false() {
+        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
+        let expr = compile("item.absent == 1").unwrap();
+        let error = expr.eval_bool(&bindings(doc.root(), doc.root())).unwrap_err();
+        assert!(error.contains("absent"), "{error}");
+    }
+
+    #[test]
+    fn unknown_functions_are_found_at_compile_time() {
+        let expr = compile("size(item) > 0 && item.startsWith('a') && frobnicate(item)").unwrap();
+        assert_eq!(expr.unknown_functions(), vec!["frobnicate".to_owned()]);
+    }
+
+    #[test]
+    fn syntax_errors_carry_an_offset() {
+        let error = compile("a &&& b").unwrap_err();
+        assert!(error.offset.is_some());
+    }
+}

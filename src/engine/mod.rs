@@ -1,0 +1,200 @@
+//! The evaluator: `evaluate(account, policies, settings) -> outcomes`. Pure: no I/O, no
+//! printing, no clock (the as-of time is an input).
+
+pub mod cel;
+pub mod data;
+pub mod helpers;
+pub mod jsonpath;
+pub mod template;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::account::LoadedAccount;
+use crate::findings::{Finding, FindingStatus, RuleError, RuleOutcome, RuleStatus, fingerprint};
+use crate::path::DocPath;
+use crate::policy::{Check, Policy};
+use cel::{Bindings, Document, Node};
+use data::Data;
+
+pub use cel::TIMESTAMP_NEWTYPE;
+
+/// What an evaluation depends on besides the account and the policies.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The reference time of every age check.
+    pub as_of: DateTime<Utc>,
+    /// Parameter overrides per rule id, already checked against the rules' declarations.
+    pub params: BTreeMap<String, BTreeMap<String, Data>>,
+}
+
+impl Settings {
+    pub fn new(as_of: DateTime<Utc>) -> Self {
+        Self {
+            as_of,
+            params: BTreeMap::new(),
+        }
+    }
+}
+
+/// The account converted to CEL values once, shared by every rule.
+pub struct PreparedAccount<'a> {
+    account: &'a LoadedAccount,
+    document: Document,
+}
+
+impl<'a> PreparedAccount<'a> {
+    pub fn new(account: &'a LoadedAccount) -> Result<Self, String> {
+        Ok(Self {
+            account,
+            document: Document::from_serialize(&account.model)?,
+        })
+    }
+}
+
+/// Evaluates every policy against one account; outcomes come back in the policies' order.
+pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Settings) -> Vec<RuleOutcome> {
+    let prepared = match PreparedAccount::new(account) {
+        Ok(prepared) => prepared,
+        Err(message) => {
+            return policies
+                .iter()
+                .map(|policy| RuleOutcome {
+                    rule_id: policy.id.clone(),
+                    status: RuleStatus::Error,
+                    findings: Vec::new(),
+                    error: Some(RuleError {
+                        message: format!("the account could not be prepared for evaluation: {message}"),
+                        policy_position: policy.source.name.clone(),
+                        path: None,
+                    }),
+                })
+                .collect();
+        }
+    };
+    let as_of = Document::from_data(&Data::Time(settings.as_of));
+    policies
+        .iter()
+        .map(|policy| {
+            let overrides = settings.params.get(&policy.id);
+            evaluate_rule(&prepared, policy, &params_document(policy, overrides), as_of.root())
+        })
+        .collect()
+}
+
+/// Defaults overlaid with the overrides for this rule.
+fn params_document(policy: &Policy, overrides: Option<&BTreeMap<String, Data>>) -> Document {
+    let mut values: BTreeMap<String, Data> = policy
+        .params
+        .iter()
+        .map(|param| (param.name.clone(), param.default.clone()))
+        .collect();
+    if let Some(overrides) = overrides {
+        values.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    Document::from_data(&Data::Map(values))
+}
+
+/// Evaluates one rule. The first evaluation error stops the rule: it is an error, not a pass.
+pub fn evaluate_rule(prepared: &PreparedAccount<'_>, policy: &Policy, params: &Document, as_of: Node<'_>) -> RuleOutcome {
+    let mut findings = Vec::new();
+    let mut applicable = false;
+    for check in &policy.checks {
+        match run_check(prepared, policy, check, params.root(), as_of, &mut findings) {
+            Ok(evaluated) => applicable |= evaluated,
+            Err(error) => {
+                return RuleOutcome {
+                    rule_id: policy.id.clone(),
+                    status: RuleStatus::Error,
+                    findings: Vec::new(),
+                    error: Some(error),
+                };
+            }
+        }
+    }
+    let status = if findings.iter().any(|f| f.status == FindingStatus::Fail) {
+        RuleStatus::Fail
+    } else if applicable {
+        RuleStatus::Pass
+    } else {
+        RuleStatus::NotApplicable
+    };
+    RuleOutcome {
+        rule_id: policy.id.clone(),
+        status,
+        findings,
+        error: None,
+    }
+}
+
+/// Runs one check over its subjects; returns whether any subject was evaluated.
+fn run_check(
+    prepared: &PreparedAccount<'_>,
+    policy: &Policy,
+    check: &Check,
+    params: Node<'_>,
+    as_of: Node<'_>,
+    findings: &mut Vec<Finding>,
+) -> Result<bool, RuleError> {
+    let root = prepared.document.root();
+    let mut evaluated = false;
+    for found in check.for_each.select(root) {
+        let bindings = Bindings {
+            account: root,
+            params,
+            as_of,
+            item: found.node,
+            parent: found.parent,
+            key: found.key,
+            index: found.index.map(|i| i as i64),
+        };
+        let error = |message: String, offset: usize| RuleError {
+            message,
+            policy_position: policy.position(offset),
+            path: Some(found.path.clone()),
+        };
+        if let Some(when) = &check.when {
+            if !when.value.eval_bool(&bindings).map_err(|e| error(e, when.offset))? {
+                continue;
+            }
+        }
+        evaluated = true;
+        let passed = check.assert.value.eval_bool(&bindings).map_err(|e| error(e, check.assert.offset))?;
+        let render = |template: &crate::policy::Located<template::Template>| {
+            template
+                .value
+                .render(&bindings)
+                .map_err(|(message, hole)| error(message, template.offset + hole))
+        };
+        let subject = render(&check.subject)?;
+        let (status, message) = if passed {
+            (FindingStatus::Pass, String::new())
+        } else {
+            (FindingStatus::Fail, render(&check.message)?)
+        };
+        let path = match &check.locate {
+            Some(locate) => {
+                let relative = render(locate)?;
+                let relative = DocPath::parse(&relative).ok_or_else(|| {
+                    error(format!("locate produced `{relative}`, which is not a key path"), locate.offset)
+                })?;
+                DocPath(found.path.0.iter().cloned().chain(relative.0).collect())
+            }
+            None => found.path.clone(),
+        };
+        let location = prepared.account.file.location(&path);
+        findings.push(Finding {
+            rule_id: policy.id.clone(),
+            severity: policy.severity,
+            status,
+            fingerprint: fingerprint(&policy.id, &subject),
+            subject,
+            message,
+            path,
+            location,
+        });
+    }
+    Ok(evaluated)
+}

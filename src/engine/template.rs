@@ -1,0 +1,143 @@
+//! Message and subject templates: text with `{CEL expression}` holes; `{{` and `}}` are
+//! literal braces.
+
+use super::cel::{self, Bindings, CompileError, Expr};
+
+#[derive(Debug)]
+enum Part {
+    Text(String),
+    /// A compiled hole and the byte offset of its expression inside the template.
+    Hole(Expr, usize),
+}
+
+#[derive(Debug)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+impl Template {
+    /// Compiles every hole; errors carry the byte offset inside the template.
+    pub fn parse(text: &str) -> Result<Self, CompileError> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut chars = text.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            match c {
+                '{' if chars.peek().map(|&(_, n)| n) == Some('{') => {
+                    chars.next();
+                    literal.push('{');
+                }
+                '}' if chars.peek().map(|&(_, n)| n) == Some('}') => {
+                    chars.next();
+                    literal.push('}');
+                }
+                '{' => {
+                    let start = at + 1;
+                    let end = hole_end(text, start).ok_or(CompileError {
+                        message: "unclosed `{` in template (write `{{` for a literal brace)".to_owned(),
+                        offset: Some(at),
+                    })?;
+                    let source = &text[start..end];
+                    if source.trim().is_empty() {
+                        return Err(CompileError {
+                            message: "empty `{}` in template".to_owned(),
+                            offset: Some(at),
+                        });
+                    }
+                    let expr = cel::compile(source).map_err(|error| CompileError {
+                        message: error.message,
+                        offset: Some(start + error.offset.unwrap_or(0)),
+                    })?;
+                    if !literal.is_empty() {
+                        parts.push(Part::Text(std::mem::take(&mut literal)));
+                    }
+                    parts.push(Part::Hole(expr, start));
+                    while chars.peek().is_some_and(|&(i, _)| i <= end) {
+                        chars.next();
+                    }
+                }
+                '}' => {
+                    return Err(CompileError {
+                        message: "unmatched `}` in template (write `}}` for a literal brace)".to_owned(),
+                        offset: Some(at),
+                    });
+                }
+                other => literal.push(other),
+            }
+        }
+        if !literal.is_empty() {
+            parts.push(Part::Text(literal));
+        }
+        Ok(Self { parts })
+    }
+
+    pub fn render(&self, bindings: &Bindings<'_>) -> Result<String, (String, usize)> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Hole(expr, offset) => out.push_str(&expr.eval_text(bindings).map_err(|e| (e, *offset))?),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The compiled holes with their offsets, for load-time checks.
+    pub fn holes(&self) -> impl Iterator<Item = (&Expr, usize)> {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Hole(expr, offset) => Some((expr, *offset)),
+            Part::Text(_) => None,
+        })
+    }
+}
+
+/// The offset of the `}` closing a hole that starts at `start`, skipping nested braces and
+/// quoted strings.
+fn hole_end(text: &str, start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (offset, c) in text[start..].char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '{' => depth += 1,
+            '}' if depth == 0 => return Some(start + offset),
+            '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::cel::Document;
+    use crate::engine::data::Data;
+
+    #[test]
+    fn renders_holes_and_escapes() {
+        let doc = Document::from_data(&Data::from_toml(&toml::Value::Table(toml::from_str("name = 'ns1'\nn = 3").unwrap())).unwrap());
+        let root = doc.root();
+        let bindings = Bindings { account: root, params: root, as_of: root, item: root, parent: None, key: None, index: None };
+        let template = Template::parse("ns {item.name} has {item.n + 1} {{braces}} { {'a': 1}['a'] }").unwrap();
+        assert_eq!(template.render(&bindings).unwrap(), "ns ns1 has 4 {braces} 1");
+    }
+
+    #[test]
+    fn reports_offsets_of_bad_holes() {
+        assert_eq!(Template::parse("abc {item.}").unwrap_err().offset.map(|o| o >= 5), Some(true));
+        assert_eq!(Template::parse("abc {item").unwrap_err().offset, Some(4));
+        assert_eq!(Template::parse("abc } x").unwrap_err().offset, Some(4));
+    }
+}

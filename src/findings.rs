@@ -1,0 +1,155 @@
+//! What an audit produces: findings per subject and an outcome per rule. Reporters read these
+//! and nothing else.
+
+use std::fmt;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::path::DocPath;
+
+/// How bad a failing finding is. Ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL_DESCENDING: [Severity; 4] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL_DESCENDING.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A finding's status. Only `Fail` fails the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingStatus {
+    Fail,
+    Waived,
+    Baselined,
+    Pass,
+}
+
+/// A rule's overall status for one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleStatus {
+    Error,
+    Fail,
+    Pass,
+    NotApplicable,
+}
+
+impl RuleStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleStatus::Error => "error",
+            RuleStatus::Fail => "fail",
+            RuleStatus::Pass => "pass",
+            RuleStatus::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+/// Where a finding points in the account file (1-based lines and columns, end exclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    /// Byte span, for rendering the source; not part of any report.
+    #[serde(skip)]
+    pub span: std::ops::Range<usize>,
+}
+
+/// One subject that a rule checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub status: FindingStatus,
+    pub subject: String,
+    pub message: String,
+    pub path: DocPath,
+    pub location: Location,
+    pub fingerprint: String,
+}
+
+/// A stable fingerprint: rule id and subject only, so moving lines changes nothing.
+pub fn fingerprint(rule_id: &str, subject: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(rule_id.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(subject.as_bytes());
+    let digest = hasher.finalize();
+    digest[..8].iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// A rule that could not be evaluated: where in the policy, and for which subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub message: String,
+    /// `policies/…/ICR-AT-001.toml:12:10`, the expression that failed.
+    pub policy_position: String,
+    /// The subject path being evaluated, when the error is about one.
+    pub path: Option<DocPath>,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at {}", self.message, self.policy_position)?;
+        if let Some(path) = &self.path {
+            write!(f, ", evaluating `{path}`")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// The result of one rule on one account.
+#[derive(Debug, Clone)]
+pub struct RuleOutcome {
+    pub rule_id: String,
+    pub status: RuleStatus,
+    pub findings: Vec<Finding>,
+    pub error: Option<RuleError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_depends_on_rule_and_subject_only() {
+        assert_eq!(fingerprint("ICR-AT-001", "registry:us-south"), fingerprint("ICR-AT-001", "registry:us-south"));
+        assert_ne!(fingerprint("ICR-AT-001", "registry:us-south"), fingerprint("ICR-AT-001", "registry:eu-de"));
+        assert_ne!(fingerprint("ICR-AT-00", "1registry"), fingerprint("ICR-AT-001", "registry"));
+        assert_eq!(fingerprint("a", "b").len(), 16);
+    }
+
+    #[test]
+    fn severities_order_from_low_to_critical() {
+        assert!(Severity::Critical > Severity::High && Severity::Medium > Severity::Low);
+    }
+}

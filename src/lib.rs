@@ -1,0 +1,19 @@
+//! regcheck: policy as code for IBM Cloud Container Registry accounts.
+//!
+//! Layers, each doing one job: [`account`] loads `account.toml` with spans, [`policy`] loads
+//! and checks rule files, [`engine`] evaluates them into [`findings`], and [`report`] renders
+//! findings. Only the CLI (`src/cli`) prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod account;
+pub mod audit;
+pub mod diagnostic;
+pub mod engine;
+pub mod findings;
+pub mod path;
+pub mod policy;
+pub mod regions;
+pub mod report;
+pub mod responsibility;
+pub mod suggest;
+pub mod toml_reader;

@@ -1,0 +1,485 @@
+//! Policy files: one rule per file, built-ins embedded from `policies/`, custom ones in the
+//! same format. Everything that can be checked without an account is checked here, when the
+//! policy loads: TOML shape, JSONPath, CEL syntax, functions and parameters, with errors that
+//! name the policy file, line and column.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::Arc;
+
+use include_dir::{Dir, include_dir};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::diagnostic::{FileDiagnostic, Problem, SourceText};
+use crate::engine::cel::{self, CompileError, Expr};
+use crate::engine::data::Data;
+use crate::engine::jsonpath::JsonPath;
+use crate::engine::template::Template;
+use crate::findings::Severity;
+use crate::toml_reader::{Choice, Collector, TableReader, array, choice, header_span, string, timestamp};
+
+pub mod testing;
+
+static BUILTIN_POLICIES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/policies");
+
+/// A loaded rule: metadata, checks, parameters, documentation and tests, from one file.
+#[derive(Debug)]
+pub struct Policy {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub responsibility: String,
+    pub checks: Vec<Check>,
+    pub params: Vec<ParamSpec>,
+    pub docs: Docs,
+    pub tests: Vec<PolicyTest>,
+    pub source: SourceText,
+    pub builtin: bool,
+}
+
+/// One selection and assertion. Most rules have one; a rule with two kinds of subject
+/// (ICR-AT-002: route rules and default targets) lists several under `[[checks]]`.
+#[derive(Debug)]
+pub struct Check {
+    pub for_each: JsonPath,
+    pub when: Option<Located<Expr>>,
+    pub assert: Located<Expr>,
+    pub subject: Located<Template>,
+    pub message: Located<Template>,
+    pub locate: Option<Located<Template>>,
+}
+
+/// A compiled piece of a policy and where its text starts in the policy file.
+#[derive(Debug)]
+pub struct Located<T> {
+    pub value: T,
+    /// Byte offset in the policy file of the expression's first character.
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParamSpec {
+    pub name: String,
+    pub default: Data,
+    pub doc: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Docs {
+    pub summary: String,
+    pub rationale: String,
+    pub remediation: String,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicyTest {
+    pub name: String,
+    pub account: String,
+    pub expect: Expectation,
+    pub subjects: Option<Vec<String>>,
+    pub messages: Option<Vec<String>>,
+    pub as_of: Option<crate::account::model::Timestamp>,
+    pub params: BTreeMap<String, Data>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expectation {
+    Pass,
+    Fail,
+    NotApplicable,
+}
+
+impl Choice for Expectation {
+    const VALUES: &'static [&'static str] = &["pass", "fail", "not_applicable"];
+    fn from_spelling(text: &str) -> Option<Self> {
+        match text {
+            "pass" => Some(Self::Pass),
+            "fail" => Some(Self::Fail),
+            "not_applicable" => Some(Self::NotApplicable),
+            _ => None,
+        }
+    }
+}
+
+impl Choice for Severity {
+    const VALUES: &'static [&'static str] = &["critical", "high", "medium", "low"];
+    fn from_spelling(text: &str) -> Option<Self> {
+        Severity::parse(text)
+    }
+}
+
+impl Policy {
+    pub fn param(&self, name: &str) -> Option<&ParamSpec> {
+        self.params.iter().find(|param| param.name == name)
+    }
+
+    /// `file:line:column` of a byte offset in this policy's file.
+    pub fn position(&self, offset: usize) -> String {
+        let (line, column) = self.source.line_col(offset);
+        format!("{}:{line}:{column}", self.source.name)
+    }
+}
+
+/// Problems in one or more policy files.
+#[derive(Debug)]
+pub struct PolicyError {
+    pub diagnostics: Vec<FileDiagnostic>,
+}
+
+/// The built-in policies, sorted by id. They are tested, so an error here is a build defect.
+pub fn builtin() -> Result<Vec<Arc<Policy>>, PolicyError> {
+    let mut sources = Vec::new();
+    collect_embedded(&BUILTIN_POLICIES, &mut sources);
+    load_sources(sources, true)
+}
+
+fn collect_embedded(dir: &Dir<'_>, out: &mut Vec<SourceText>) {
+    for file in dir.files() {
+        if file.path().extension().is_some_and(|ext| ext == "toml") {
+            let name = format!("policies/{}", file.path().display());
+            out.push(SourceText::new(name, String::from_utf8_lossy(file.contents()).into_owned()));
+        }
+    }
+    for sub in dir.dirs() {
+        collect_embedded(sub, out);
+    }
+}
+
+/// Loads policy files; duplicate ids are an error naming both files.
+pub fn load_sources(mut sources: Vec<SourceText>, builtin: bool) -> Result<Vec<Arc<Policy>>, PolicyError> {
+    sources.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut diagnostics = Vec::new();
+    let mut policies: Vec<Policy> = Vec::new();
+    for source in sources {
+        match load_one(&source, builtin) {
+            Ok(policy) => policies.push(policy),
+            Err(problems) => diagnostics.extend(problems.into_iter().map(|p| FileDiagnostic::error(source.clone(), p))),
+        }
+    }
+    let mut first_by_id: HashMap<String, usize> = HashMap::new();
+    for (index, policy) in policies.iter().enumerate() {
+        if let Some(&first) = first_by_id.get(&policy.id) {
+            let span = id_span(&policy.source);
+            diagnostics.push(FileDiagnostic::error(
+                policy.source.clone(),
+                Problem::new(span, format!("duplicate rule id `{}`", policy.id))
+                    .label("this id is already used")
+                    .help(format!("`{}` is also defined in {}", policy.id, policies[first].source.name)),
+            ));
+        } else {
+            first_by_id.insert(policy.id.clone(), index);
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(PolicyError { diagnostics });
+    }
+    let mut policies: Vec<Arc<Policy>> = policies.into_iter().map(Arc::new).collect();
+    policies.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(policies)
+}
+
+fn id_span(source: &SourceText) -> Range<usize> {
+    DeTable::parse(&source.text)
+        .ok()
+        .and_then(|table| table.get_ref().get_key_value("id").map(|(key, _)| key.span()))
+        .unwrap_or(0..0)
+}
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+fn load_one(source: &SourceText, builtin: bool) -> Result<Policy, Vec<Problem>> {
+    let text = &source.text;
+    let table = DeTable::parse(text).map_err(|error| {
+        vec![Problem::new(error.span().unwrap_or(0..0), format!("TOML syntax error: {}", error.message().trim_end())).label("here")]
+    })?;
+    let mut out = Collector::default();
+    let mut top = TableReader::new(table.get_ref(), header_span(text, 0..text.len().min(1)), "the policy file");
+    let id = top.required("id", &mut out, rule_id);
+    let title = top.required("title", &mut out, string);
+    let severity = top.required("severity", &mut out, choice::<Severity>("severity"));
+    let responsibility = top.required("responsibility", &mut out, string);
+    let params = top.optional("params", &mut out, |v, out| params(text, v, out));
+    let docs = top.optional("docs", &mut out, |v, out| docs(text, v, out));
+    let tests = top.optional("tests", &mut out, array(|v, out| policy_test(text, v, out)));
+    let inline_check = read_check(text, &mut top, &mut out, true);
+    let checks = top.optional("checks", &mut out, array(|v, out| {
+        let mut table = TableReader::open(v, "[[checks]]", text, out)?;
+        let check = read_check(text, &mut table, out, false);
+        table.finish(out);
+        check.flatten()
+    }));
+    top.finish(&mut out);
+
+    let checks = match (inline_check, checks) {
+        (None, _) | (_, None) => None,
+        (Some(Some(check)), Some(None)) => Some(vec![check]),
+        (Some(None), Some(Some(checks))) if !checks.is_empty() => Some(checks),
+        (Some(Some(_)), Some(Some(_))) => {
+            out.push(
+                Problem::new(header_span(text, 0..1), "a policy has either top-level for_each/assert or [[checks]], not both")
+                    .label("here"),
+            );
+            None
+        }
+        (Some(None), Some(_)) => {
+            out.push(
+                Problem::new(header_span(text, 0..1), "the policy has no check")
+                    .label("here")
+                    .help("add for_each, assert, subject and message (or [[checks]] tables)"),
+            );
+            None
+        }
+    };
+    let params = params.map(Option::unwrap_or_default);
+    let tests = tests.map(Option::unwrap_or_default);
+    if let (Some(checks), Some(params)) = (&checks, &params) {
+        check_param_references(text, checks, params, &mut out);
+    }
+    if let (Some(tests), Some(params)) = (&tests, &params) {
+        for test in tests {
+            for name in test.params.keys() {
+                if !params.iter().any(|p| &p.name == name) {
+                    out.push(Problem::new(header_span(text, 0..1), format!("test `{}` overrides unknown parameter `{name}`", test.name)));
+                }
+            }
+        }
+    }
+    match (id, title, severity, responsibility, checks, params, docs, tests) {
+        (Some(id), Some(title), Some(severity), Some(responsibility), Some(checks), Some(params), Some(docs), Some(tests))
+            if out.problems.is_empty() =>
+        {
+            Ok(Policy {
+                id,
+                title,
+                severity,
+                responsibility,
+                checks,
+                params,
+                docs: docs.unwrap_or_default(),
+                tests,
+                source: source.clone(),
+                builtin,
+            })
+        }
+        _ => Err(out.problems),
+    }
+}
+
+/// Reads the check keys of a table. `Some(None)` when none of them is present and `optional`.
+fn read_check(text: &str, t: &mut TableReader<'_, '_>, out: &mut Collector, optional: bool) -> Option<Option<Check>> {
+    let keys_present = ["for_each", "assert", "subject", "message", "when", "locate"]
+        .iter()
+        .any(|key| t.has(key));
+    if optional && !keys_present {
+        // Mark the keys as known so `finish` does not flag them in [[checks]]-style files.
+        for key in ["for_each", "assert", "subject", "message", "when", "locate"] {
+            t.mark_known(key);
+        }
+        return Some(None);
+    }
+    let for_each = t.required("for_each", out, |v, out| {
+        let path = string(v, out)?;
+        JsonPath::parse(&path).map_err(|error| {
+            out.push(Problem::new(expression_span(text, v, &path, error.offset), format!("invalid for_each path: {}", error.message)).label("here"));
+        }).ok()
+    });
+    let when = t.optional("when", out, |v, out| expression(text, v, out));
+    let assert = t.required("assert", out, |v, out| expression(text, v, out));
+    let subject = t.required("subject", out, |v, out| template(text, v, out));
+    let message = t.required("message", out, |v, out| template(text, v, out));
+    let locate = t.optional("locate", out, |v, out| template(text, v, out));
+    Some(Some(Check {
+        for_each: for_each?,
+        when: when?,
+        assert: assert?,
+        subject: subject?,
+        message: message?,
+        locate: locate?,
+    }))
+}
+
+/// Where the expression's text starts in the file: the string's content, found inside its span.
+fn content_start(text: &str, value: &Value<'_>, content: &str) -> usize {
+    let span = value.span();
+    let raw = &text[span.clone()];
+    raw.find(content).map_or(span.start, |at| span.start + at)
+}
+
+fn expression_span(text: &str, value: &Value<'_>, content: &str, offset: usize) -> Range<usize> {
+    let start = content_start(text, value, content) + offset;
+    start..(start + 1).min(text.len())
+}
+
+fn compile_problem(text: &str, value: &Value<'_>, content: &str, error: CompileError, what: &str) -> Problem {
+    let span = match error.offset {
+        Some(offset) => expression_span(text, value, content, offset),
+        None => value.span(),
+    };
+    Problem::new(span, format!("invalid {what}: {}", error.message)).label("here")
+}
+
+fn expression(text: &str, value: &Value<'_>, out: &mut Collector) -> Option<Located<Expr>> {
+    let source = string(value, out)?;
+    let expr = cel::compile(&source).map_err(|error| out.push(compile_problem(text, value, &source, error, "CEL expression"))).ok()?;
+    let offset = content_start(text, value, &source);
+    report_unknown_functions(text, &expr, offset, out);
+    Some(Located { value: expr, offset })
+}
+
+fn template(text: &str, value: &Value<'_>, out: &mut Collector) -> Option<Located<Template>> {
+    let source = string(value, out)?;
+    let template = Template::parse(&source).map_err(|error| out.push(compile_problem(text, value, &source, error, "template"))).ok()?;
+    let offset = content_start(text, value, &source);
+    for (expr, hole) in template.holes() {
+        report_unknown_functions(text, expr, offset + hole, out);
+    }
+    Some(Located { value: template, offset })
+}
+
+fn report_unknown_functions(text: &str, expr: &Expr, offset: usize, out: &mut Collector) {
+    for name in expr.unknown_functions() {
+        let at = offset + expr.source().find(name.as_str()).unwrap_or(0);
+        let mut problem = Problem::new(at..(at + name.len()).min(text.len()), format!("unknown function `{name}`"))
+            .label("not a CEL standard function or regcheck helper");
+        let helpers = crate::engine::helpers::HELPERS.iter().map(|h| h.name);
+        if let Some(best) = crate::suggest::did_you_mean(&name, helpers) {
+            problem = problem.help(format!("did you mean `{best}`?"));
+        }
+        out.push(problem);
+    }
+}
+
+/// Every `params.NAME` in an expression must be a declared parameter.
+fn check_param_references(text: &str, checks: &[Check], params: &[ParamSpec], out: &mut Collector) {
+    let mut exprs: Vec<(&Expr, usize)> = Vec::new();
+    for check in checks {
+        exprs.push((&check.assert.value, check.assert.offset));
+        if let Some(when) = &check.when {
+            exprs.push((&when.value, when.offset));
+        }
+        for template in [Some(&check.subject), Some(&check.message), check.locate.as_ref()].into_iter().flatten() {
+            exprs.extend(template.value.holes().map(|(expr, hole)| (expr, template.offset + hole)));
+        }
+    }
+    for (expr, offset) in exprs {
+        let source = expr.source();
+        for (at, _) in source.match_indices("params.") {
+            let name: String = source[at + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if !name.is_empty() && !params.iter().any(|param| param.name == name) {
+                let start = offset + at;
+                let mut problem = Problem::new(start..(start + 7 + name.len()).min(text.len()), format!("unknown parameter `{name}`"))
+                    .label("not declared under [params]");
+                if let Some(best) = crate::suggest::did_you_mean(&name, params.iter().map(|p| p.name.as_str())) {
+                    problem = problem.help(format!("did you mean `{best}`?"));
+                }
+                out.push(problem);
+            }
+        }
+    }
+}
+
+fn rule_id(value: &Value<'_>, out: &mut Collector) -> Option<String> {
+    let id = string(value, out)?;
+    let valid = id.split('-').count() >= 2
+        && id.split('-').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+    if !valid {
+        out.push(
+            Problem::new(value.span(), format!("invalid rule id `{id}`"))
+                .label("expected uppercase parts joined by hyphens")
+                .help("for example ICR-AT-001 or ACME-REG-001"),
+        );
+        return None;
+    }
+    Some(id)
+}
+
+fn params(text: &str, value: &Value<'_>, out: &mut Collector) -> Option<Vec<ParamSpec>> {
+    let DeValue::Table(table) = value.get_ref() else {
+        out.push(Problem::new(value.span(), "[params] must be a table").label("here"));
+        return None;
+    };
+    let mut specs = Vec::new();
+    let before = out.problems.len();
+    for (key, spec) in table.iter() {
+        let name = key.get_ref().to_string();
+        let Some(mut t) = TableReader::open(spec, format!("parameter `{name}`"), text, out) else { continue };
+        let default = t.required("default", out, |v, out| {
+            let parsed = toml_value(v);
+            if parsed.is_none() {
+                out.push(Problem::new(v.span(), "unsupported parameter default").label("here"));
+            }
+            parsed
+        });
+        let doc = t.required("doc", out, string);
+        t.finish(out);
+        if let (Some(default), Some(doc)) = (default, doc) {
+            specs.push(ParamSpec { name, default, doc });
+        }
+    }
+    (out.problems.len() == before).then_some(specs)
+}
+
+/// A plain value from the spanned tree (parameter defaults and test overrides).
+pub(crate) fn toml_value(value: &Value<'_>) -> Option<Data> {
+    Some(match value.get_ref() {
+        DeValue::String(text) => Data::Str(text.to_string()),
+        DeValue::Integer(number) => Data::Int(i64::from_str_radix(&number.as_str().replace('_', ""), number.radix()).ok()?),
+        DeValue::Float(number) => Data::Float(number.as_str().replace('_', "").parse().ok()?),
+        DeValue::Boolean(flag) => Data::Bool(*flag),
+        DeValue::Datetime(datetime) => Data::from_toml(&toml::Value::Datetime(*datetime))?,
+        DeValue::Array(items) => Data::List(items.iter().map(toml_value).collect::<Option<_>>()?),
+        DeValue::Table(table) => Data::Map(
+            table
+                .iter()
+                .map(|(key, value)| Some((key.get_ref().to_string(), toml_value(value)?)))
+                .collect::<Option<_>>()?,
+        ),
+    })
+}
+
+fn docs(text: &str, value: &Value<'_>, out: &mut Collector) -> Option<Docs> {
+    let mut t = TableReader::open(value, "[docs]", text, out)?;
+    let summary = t.required("summary", out, string);
+    let rationale = t.required("rationale", out, string);
+    let remediation = t.required("remediation", out, string);
+    let references = t.optional("references", out, array(string));
+    t.finish(out);
+    Some(Docs {
+        summary: summary?,
+        rationale: rationale?,
+        remediation: remediation?,
+        references: references?.unwrap_or_default(),
+    })
+}
+
+fn policy_test(text: &str, value: &Value<'_>, out: &mut Collector) -> Option<PolicyTest> {
+    let mut t = TableReader::open(value, "[[tests]]", text, out)?;
+    let name = t.required("name", out, string);
+    let account = t.required("account", out, string);
+    let expect = t.required("expect", out, choice::<Expectation>("expect"));
+    let subjects = t.optional("subjects", out, array(string));
+    let messages = t.optional("messages", out, array(string));
+    let as_of = t.optional("as_of", out, timestamp);
+    let params = t.optional("params", out, |v, out| match toml_value(v) {
+        Some(Data::Map(map)) => Some(map),
+        _ => {
+            out.push(Problem::new(v.span(), "test params must be a table").label("here"));
+            None
+        }
+    });
+    t.finish(out);
+    Some(PolicyTest {
+        name: name?,
+        account: account?,
+        expect: expect?,
+        subjects: subjects?,
+        messages: messages?,
+        as_of: as_of?,
+        params: params?.unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,296 @@
+//! Reading a parsed TOML tree (account files, policy files, the config file) into typed values while collecting every problem with its span.
+//!
+//! Modelled on cargo-deny's approach: parse once, then walk the spanned tree with small readers
+//! that never stop at the first problem. A reader returns `None` after it has recorded a problem,
+//! so one bad value spoils only the item that holds it.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::account::model::Timestamp;
+use crate::diagnostic::Problem;
+use crate::suggest::did_you_mean;
+
+/// Where problems accumulate while one file is read.
+#[derive(Default)]
+pub struct Collector {
+    pub problems: Vec<Problem>,
+}
+
+impl Collector {
+    pub fn push(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+}
+
+/// An enum read from a string that accepts canonical spellings and aliases.
+pub trait Choice: Sized + Copy {
+    const VALUES: &'static [&'static str];
+    fn from_spelling(text: &str) -> Option<Self>;
+}
+
+/// Reads one TOML table: typed fields by name, then `finish` reports keys nobody asked for.
+pub struct TableReader<'a, 'i> {
+    table: &'a DeTable<'i>,
+    /// The span to blame for a missing key: the table's header line.
+    header: Range<usize>,
+    /// What this table is called in messages (`[[namespaces]]`, `[account]`).
+    what: String,
+    known: Vec<&'static str>,
+}
+
+impl<'a, 'i> TableReader<'a, 'i> {
+    pub fn new(table: &'a DeTable<'i>, header: Range<usize>, what: impl Into<String>) -> Self {
+        Self {
+            table,
+            header,
+            what: what.into(),
+            known: Vec::new(),
+        }
+    }
+
+    /// Opens a value that must be a table.
+    pub fn open(
+        value: &'a Spanned<DeValue<'i>>,
+        what: impl Into<String>,
+        source: &str,
+        out: &mut Collector,
+    ) -> Option<Self> {
+        let what = what.into();
+        match value.get_ref() {
+            DeValue::Table(table) => Some(Self::new(table, header_span(source, value.span()), what)),
+            other => {
+                out.push(wrong_type(value.span(), "a table", other));
+                None
+            }
+        }
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.table.contains_key(key)
+    }
+
+    /// Accepts a key without reading it (it belongs to a form this table does not use).
+    pub fn mark_known(&mut self, key: &'static str) {
+        self.known.push(key);
+    }
+
+    fn get(&mut self, key: &'static str) -> Option<&'a Spanned<DeValue<'i>>> {
+        self.known.push(key);
+        self.table.get(key)
+    }
+
+    /// A key that must be present; a missing one is reported on the table's header.
+    pub fn required<T>(
+        &mut self,
+        key: &'static str,
+        out: &mut Collector,
+        read: impl FnOnce(&'a Spanned<DeValue<'i>>, &mut Collector) -> Option<T>,
+    ) -> Option<T> {
+        match self.get(key) {
+            Some(value) => read(value, out),
+            None => {
+                out.push(
+                    Problem::new(
+                        self.header.clone(),
+                        format!("missing required key `{key}` in {}", self.what),
+                    )
+                    .label(format!("this table needs `{key}`")),
+                );
+                None
+            }
+        }
+    }
+
+    /// A key that may be absent: `Some(None)` when absent, `None` when present but invalid.
+    pub fn optional<T>(
+        &mut self,
+        key: &'static str,
+        out: &mut Collector,
+        read: impl FnOnce(&'a Spanned<DeValue<'i>>, &mut Collector) -> Option<T>,
+    ) -> Option<Option<T>> {
+        match self.get(key) {
+            Some(value) => read(value, out).map(Some),
+            None => Some(None),
+        }
+    }
+
+    /// Reports every key that no reader asked for, with a suggestion where one is close.
+    pub fn finish(self, out: &mut Collector) {
+        for (key, _) in self.table.iter() {
+            let name = key.get_ref().as_ref();
+            if self.known.contains(&name) {
+                continue;
+            }
+            let mut problem = Problem::new(key.span(), format!("unknown key `{name}` in {}", self.what))
+                .label("not a known key");
+            problem = match did_you_mean(name, self.known.iter().copied()) {
+                Some(best) => problem.help(format!("did you mean `{best}`?")),
+                None => problem.help(format!("known keys: {}", self.known.join(", "))),
+            };
+            out.push(problem);
+        }
+    }
+}
+
+/// The first line of a span: a table header rather than the whole table body.
+pub fn header_span(source: &str, span: Range<usize>) -> Range<usize> {
+    let start = span.start.min(source.len());
+    let end = span.end.min(source.len());
+    let line_end = source[start..end]
+        .find('\n')
+        .map_or(end, |offset| start + offset);
+    let trimmed = source[start..line_end].trim_end();
+    start..start + trimmed.len().max(1).min(source.len() - start)
+}
+
+pub fn wrong_type(span: Range<usize>, expected: &str, found: &DeValue<'_>) -> Problem {
+    Problem::new(span, format!("wrong type: expected {expected}, found {}", describe(found)))
+        .label(format!("expected {expected}"))
+}
+
+fn describe(value: &DeValue<'_>) -> &'static str {
+    match value {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a datetime",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+pub fn string(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<String> {
+    match value.get_ref() {
+        DeValue::String(text) => Some(text.to_string()),
+        other => {
+            out.push(wrong_type(value.span(), "a string", other));
+            None
+        }
+    }
+}
+
+pub fn boolean(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<bool> {
+    match value.get_ref() {
+        DeValue::Boolean(flag) => Some(*flag),
+        other => {
+            out.push(wrong_type(value.span(), "a boolean (true or false)", other));
+            None
+        }
+    }
+}
+
+pub fn integer(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<i64> {
+    match value.get_ref() {
+        DeValue::Integer(number) => {
+            let digits = number.as_str().replace('_', "");
+            let digits = digits
+                .strip_prefix("0x")
+                .or_else(|| digits.strip_prefix("0o"))
+                .or_else(|| digits.strip_prefix("0b"))
+                .unwrap_or(&digits);
+            match i64::from_str_radix(digits, number.radix()) {
+                Ok(parsed) => Some(parsed),
+                Err(_) => {
+                    out.push(Problem::new(value.span(), "integer out of range").label("does not fit in 64 bits"));
+                    None
+                }
+            }
+        }
+        other => {
+            out.push(wrong_type(value.span(), "an integer", other));
+            None
+        }
+    }
+}
+
+/// A TOML offset datetime, a local date (midnight UTC) or an RFC 3339 string.
+pub fn timestamp(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<Timestamp> {
+    let (text, from_string) = match value.get_ref() {
+        DeValue::Datetime(datetime) => (datetime.to_string(), false),
+        DeValue::String(text) => (text.to_string(), true),
+        other => {
+            out.push(wrong_type(value.span(), "a datetime", other));
+            return None;
+        }
+    };
+    if let Ok(parsed) = DateTime::parse_from_rfc3339(&text) {
+        return Some(Timestamp(parsed.with_timezone(&Utc)));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+        return date
+            .and_hms_opt(0, 0, 0)
+            .map(|midnight| Timestamp(midnight.and_utc()));
+    }
+    let has_time_without_offset = !from_string && text.contains(':') && text.len() >= 19;
+    let problem = Problem::new(value.span(), format!("invalid datetime `{text}`"));
+    out.push(if has_time_without_offset {
+        problem
+            .label("a datetime needs an offset")
+            .help("add `Z` for UTC (2026-11-20T06:00:00Z) or give a date only (2026-11-20)")
+    } else {
+        problem
+            .label("not an RFC 3339 datetime or date")
+            .help("write 2026-11-20T06:00:00Z or 2026-11-20")
+    });
+    None
+}
+
+/// An enum value: canonical spellings and the CLI/API aliases, case-insensitively.
+pub fn choice<T: Choice>(
+    what: &'static str,
+) -> impl Fn(&Spanned<DeValue<'_>>, &mut Collector) -> Option<T> {
+    move |value, out| {
+        let text = string(value, out)?;
+        if let Some(parsed) = T::from_spelling(text.trim()) {
+            return Some(parsed);
+        }
+        let mut problem = Problem::new(value.span(), format!("invalid {what} `{text}`"))
+            .label(format!("expected one of: {}", T::VALUES.join(", ")));
+        if let Some(best) = did_you_mean(&text.to_ascii_lowercase(), T::VALUES.iter().copied()) {
+            problem = problem.help(format!("did you mean `{best}`?"));
+        }
+        out.push(problem);
+        None
+    }
+}
+
+/// An array whose elements are each read by `read`; bad elements are dropped after reporting.
+pub fn array<T>(
+    read: impl Fn(&Spanned<DeValue<'_>>, &mut Collector) -> Option<T>,
+) -> impl FnOnce(&Spanned<DeValue<'_>>, &mut Collector) -> Option<Vec<T>> {
+    move |value, out| match value.get_ref() {
+        DeValue::Array(items) => {
+            let before = out.problems.len();
+            let parsed: Vec<T> = items.iter().filter_map(|item| read(item, out)).collect();
+            (out.problems.len() == before).then_some(parsed)
+        }
+        other => {
+            out.push(wrong_type(value.span(), "an array", other));
+            None
+        }
+    }
+}
+
+/// A table of string values, such as image labels.
+pub fn string_map(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<BTreeMap<String, String>> {
+    match value.get_ref() {
+        DeValue::Table(table) => {
+            let before = out.problems.len();
+            let map: BTreeMap<String, String> = table
+                .iter()
+                .filter_map(|(key, item)| Some((key.get_ref().to_string(), string(item, out)?)))
+                .collect();
+            (out.problems.len() == before).then_some(map)
+        }
+        other => {
+            out.push(wrong_type(value.span(), "a table of strings", other));
+            None
+        }
+    }
+}
