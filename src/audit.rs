@@ -55,7 +55,10 @@ pub const EXIT_ERROR: u8 = 2;
 
 impl AuditReport {
     pub fn policy(&self, rule_id: &str) -> Option<&Policy> {
-        self.policies.iter().find(|policy| policy.id == rule_id).map(|p| p.as_ref())
+        self.policies
+            .iter()
+            .find(|policy| policy.id == rule_id)
+            .map(|p| p.as_ref())
     }
 
     pub fn failing(&self) -> impl Iterator<Item = (&AccountAudit, &Finding)> {
@@ -80,7 +83,10 @@ impl AuditReport {
     pub fn exit_code(&self) -> u8 {
         if !self.load_errors.is_empty() || self.rule_errors().next().is_some() {
             EXIT_ERROR
-        } else if self.failing().any(|(_, finding)| self.fail_on.fails(finding.severity)) {
+        } else if self
+            .failing()
+            .any(|(_, finding)| self.fail_on.fails(finding.severity))
+        {
             EXIT_FINDINGS
         } else {
             EXIT_OK

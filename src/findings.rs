@@ -19,7 +19,12 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL_DESCENDING: [Severity; 4] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low];
+    pub const ALL_DESCENDING: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -142,9 +147,18 @@ mod tests {
 
     #[test]
     fn fingerprint_depends_on_rule_and_subject_only() {
-        assert_eq!(fingerprint("ICR-AT-001", "registry:us-south"), fingerprint("ICR-AT-001", "registry:us-south"));
-        assert_ne!(fingerprint("ICR-AT-001", "registry:us-south"), fingerprint("ICR-AT-001", "registry:eu-de"));
-        assert_ne!(fingerprint("ICR-AT-00", "1registry"), fingerprint("ICR-AT-001", "registry"));
+        assert_eq!(
+            fingerprint("ICR-AT-001", "registry:us-south"),
+            fingerprint("ICR-AT-001", "registry:us-south")
+        );
+        assert_ne!(
+            fingerprint("ICR-AT-001", "registry:us-south"),
+            fingerprint("ICR-AT-001", "registry:eu-de")
+        );
+        assert_ne!(
+            fingerprint("ICR-AT-00", "1registry"),
+            fingerprint("ICR-AT-001", "registry")
+        );
         assert_eq!(fingerprint("a", "b").len(), 16);
     }
 

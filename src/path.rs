@@ -123,7 +123,13 @@ mod tests {
     fn parses_jsonpath_style() {
         assert_eq!(
             DocPath::parse("$['namespaces'][3].replicas[0]"),
-            Some(DocPath::root().key("namespaces").index(3).key("replicas").index(0))
+            Some(
+                DocPath::root()
+                    .key("namespaces")
+                    .index(3)
+                    .key("replicas")
+                    .index(0)
+            )
         );
     }
 }

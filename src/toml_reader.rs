@@ -141,16 +141,17 @@ impl<'a, 'i> TableReader<'a, 'i> {
 pub fn header_span(source: &str, span: Range<usize>) -> Range<usize> {
     let start = span.start.min(source.len());
     let end = span.end.min(source.len());
-    let line_end = source[start..end]
-        .find('\n')
-        .map_or(end, |offset| start + offset);
+    let line_end = source[start..end].find('\n').map_or(end, |offset| start + offset);
     let trimmed = source[start..line_end].trim_end();
     start..start + trimmed.len().max(1).min(source.len() - start)
 }
 
 pub fn wrong_type(span: Range<usize>, expected: &str, found: &DeValue<'_>) -> Problem {
-    Problem::new(span, format!("wrong type: expected {expected}, found {}", describe(found)))
-        .label(format!("expected {expected}"))
+    Problem::new(
+        span,
+        format!("wrong type: expected {expected}, found {}", describe(found)),
+    )
+    .label(format!("expected {expected}"))
 }
 
 fn describe(value: &DeValue<'_>) -> &'static str {
@@ -197,7 +198,9 @@ pub fn integer(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<i64>
             match i64::from_str_radix(digits, number.radix()) {
                 Ok(parsed) => Some(parsed),
                 Err(_) => {
-                    out.push(Problem::new(value.span(), "integer out of range").label("does not fit in 64 bits"));
+                    out.push(
+                        Problem::new(value.span(), "integer out of range").label("does not fit in 64 bits"),
+                    );
                     None
                 }
             }
@@ -242,9 +245,7 @@ pub fn timestamp(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<Ti
 }
 
 /// An enum value: canonical spellings and the CLI/API aliases, case-insensitively.
-pub fn choice<T: Choice>(
-    what: &'static str,
-) -> impl Fn(&Spanned<DeValue<'_>>, &mut Collector) -> Option<T> {
+pub fn choice<T: Choice>(what: &'static str) -> impl Fn(&Spanned<DeValue<'_>>, &mut Collector) -> Option<T> {
     move |value, out| {
         let text = string(value, out)?;
         if let Some(parsed) = T::from_spelling(text.trim()) {

@@ -57,7 +57,13 @@ mod tests {
         let r = ImageRef::parse("us.icr.io/shop-prod/api/v2:1.4.2@sha256:abc").unwrap();
         assert_eq!(
             (r.domain, r.namespace, r.repository, r.tag, r.digest),
-            ("us.icr.io", "shop-prod", "api/v2", Some("1.4.2"), Some("sha256:abc"))
+            (
+                "us.icr.io",
+                "shop-prod",
+                "api/v2",
+                Some("1.4.2"),
+                Some("sha256:abc")
+            )
         );
         assert_eq!(r.region().unwrap().name, "us-south");
     }

@@ -16,8 +16,8 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::{FileDiagnostic, LineIndex, Problem, SourceText};
 use crate::findings::Location;
 use crate::path::{DocPath, Segment};
-pub use model::Account;
 use crate::toml_reader::{Collector, header_span};
+pub use model::Account;
 
 self_cell::self_cell!(
     /// The file's text together with its parsed, spanned TOML tree (which borrows the text).
@@ -85,10 +85,7 @@ impl AccountFile {
                 _ => None,
             };
             let Some((span, value)) = next else {
-                return Located {
-                    exact: false,
-                    ..best
-                };
+                return Located { exact: false, ..best };
             };
             best = Located { span, exact: last };
             current = Some(value.get_ref());
@@ -148,7 +145,10 @@ impl LoadError {
 pub fn load_path(path: &Path, display_name: &str) -> Result<LoadedAccount, LoadError> {
     let bytes = std::fs::read(path).map_err(|error| {
         let source = SourceText::new(display_name, "");
-        LoadError::new(&source, vec![Problem::new(0..0, format!("cannot read {display_name}: {error}"))])
+        LoadError::new(
+            &source,
+            vec![Problem::new(0..0, format!("cannot read {display_name}: {error}"))],
+        )
     })?;
     load_bytes(display_name, bytes)
 }
@@ -181,8 +181,11 @@ pub fn load_str(name: &str, text: impl Into<Arc<str>>) -> Result<LoadedAccount, 
         return Err(LoadError::new(
             &source,
             vec![
-                Problem::new(offset..offset + 1, "the file contains a NUL byte: it is binary, not TOML")
-                    .label("NUL byte"),
+                Problem::new(
+                    offset..offset + 1,
+                    "the file contains a NUL byte: it is binary, not TOML",
+                )
+                .label("NUL byte"),
             ],
         ));
     }
@@ -202,7 +205,11 @@ pub fn load_str(name: &str, text: impl Into<Arc<str>>) -> Result<LoadedAccount, 
         return Err(LoadError::new(&source, syntax_problems));
     }
     let lines = LineIndex::new(&source.text);
-    let file = AccountFile { source, parsed, lines };
+    let file = AccountFile {
+        source,
+        parsed,
+        lines,
+    };
     let mut out = Collector::default();
     let model = sections::read_account(&file.source.text, file.parsed.borrow_dependent(), &mut out);
     if let Some(model) = &model {

@@ -402,14 +402,23 @@ impl JsonSchema for Timestamp {
     }
 }
 
-/// A registry region name.
-#[derive(JsonSchema)]
-#[schemars(
-    transparent,
-    extend("enum" = ["global", "au-syd", "br-sao", "ca-mon", "ca-tor", "eu-de", "eu-es", "eu-gb", "in-che", "in-mum", "jp-osa", "jp-tok", "us-south"])
-)]
-#[allow(dead_code)]
-struct RegionName(String);
+/// A registry region name; the schema's list comes from `data/regions.toml`.
+struct RegionName;
+
+impl JsonSchema for RegionName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RegionName".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = crate::regions::names().collect();
+        schemars::json_schema!({
+            "description": "A Container Registry region",
+            "type": "string",
+            "enum": names
+        })
+    }
+}
 
 /// Declares an enum of choices: canonical lowercase values (what rules and reports see) and the
 /// IBM CLI/API spellings accepted as aliases, case-insensitively.

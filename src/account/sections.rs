@@ -8,19 +8,22 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::model::*;
-use crate::toml_reader::{
-    Collector, TableReader, array, boolean, choice, header_span, integer, string, string_map,
-    timestamp,
-};
 use crate::diagnostic::Problem;
 use crate::regions;
 use crate::suggest::did_you_mean;
+use crate::toml_reader::{
+    Collector, TableReader, array, boolean, choice, header_span, integer, string, string_map, timestamp,
+};
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
 /// Reads the whole file. `None` means at least one problem was recorded.
 pub fn read_account(source: &str, root: &Spanned<DeTable<'_>>, out: &mut Collector) -> Option<Account> {
-    let mut top = TableReader::new(root.get_ref(), header_span(source, 0..source.len().min(1)), "the account file");
+    let mut top = TableReader::new(
+        root.get_ref(),
+        header_span(source, 0..source.len().min(1)),
+        "the account file",
+    );
     let schema_version = top.required("schema_version", out, schema_version);
     let account = top.required("account", out, |v, out| account_info(source, v, out));
     let registries = top.optional("registries", out, array(|v, out| registry(source, v, out)));
@@ -184,13 +187,13 @@ fn image(source: &str, value: &Value<'_>, out: &mut Collector) -> Option<Image> 
 
 /// `va_status` takes the enum spellings plus IBM's `N Issues` summary (any number).
 fn va_status(value: &Value<'_>, out: &mut Collector) -> Option<VaStatus> {
-    if let DeValue::String(text) = value.get_ref() {
-        let text = text.trim();
-        if let Some((count, word)) = text.split_once(' ') {
-            if count.chars().all(|c| c.is_ascii_digit()) && word.eq_ignore_ascii_case("issues") {
-                return Some(VaStatus::Issues);
-            }
-        }
+    if let DeValue::String(text) = value.get_ref()
+        && let Some((count, word)) = text.trim().split_once(' ')
+        && !count.is_empty()
+        && count.chars().all(|c| c.is_ascii_digit())
+        && word.eq_ignore_ascii_case("issues")
+    {
+        return Some(VaStatus::Issues);
     }
     choice::<VaStatus>("va_status")(value, out)
 }
@@ -425,7 +428,10 @@ fn region(value: &Value<'_>, out: &mut Collector) -> Option<String> {
         .label("not a Container Registry region");
     problem = match did_you_mean(&text.to_ascii_lowercase(), regions::names()) {
         Some(best) => problem.help(format!("did you mean `{best}`?")),
-        None => problem.help(format!("regions: {}", regions::names().collect::<Vec<_>>().join(", "))),
+        None => problem.help(format!(
+            "regions: {}",
+            regions::names().collect::<Vec<_>>().join(", ")
+        )),
     };
     out.push(problem);
     None

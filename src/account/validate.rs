@@ -5,13 +5,13 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use super::AccountFile;
 use super::imageref::ImageRef;
 use super::model::Account;
-use crate::toml_reader::Collector;
-use super::AccountFile;
 use crate::diagnostic::Problem;
 use crate::path::DocPath;
 use crate::suggest::did_you_mean;
+use crate::toml_reader::Collector;
 
 pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collector) {
     let at = |path: DocPath| file.locate(&path).span;
@@ -21,9 +21,12 @@ pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collect
     for (i, registry) in account.registries.iter().enumerate() {
         if !seen.insert(registry.region.as_str()) {
             out.push(
-                Problem::new(at(DocPath::root().key("registries").index(i).key("region")), format!("duplicate registry `{}`", registry.region))
-                    .label("this region is already declared")
-                    .help("declare each registry region once"),
+                Problem::new(
+                    at(DocPath::root().key("registries").index(i).key("region")),
+                    format!("duplicate registry `{}`", registry.region),
+                )
+                .label("this region is already declared")
+                .help("declare each registry region once"),
             );
         }
     }
@@ -33,16 +36,25 @@ pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collect
         let path = DocPath::root().key("namespaces").index(i);
         if !registry_regions.contains(ns.region.as_str()) {
             out.push(
-                Problem::new(at(path.clone().key("region")), format!("namespace `{}` is in region `{}`, which has no [[registries]] entry", ns.name, ns.region))
-                    .label("no registry declared for this region")
-                    .help(format!("add [[registries]] with region = \"{}\"", ns.region)),
+                Problem::new(
+                    at(path.clone().key("region")),
+                    format!(
+                        "namespace `{}` is in region `{}`, which has no [[registries]] entry",
+                        ns.name, ns.region
+                    ),
+                )
+                .label("no registry declared for this region")
+                .help(format!("add [[registries]] with region = \"{}\"", ns.region)),
             );
         }
         if !namespaces.insert((ns.region.as_str(), ns.name.as_str())) {
             out.push(
-                Problem::new(at(path.key("name")), format!("duplicate namespace `{}` in region `{}`", ns.name, ns.region))
-                    .label("declared twice in this region")
-                    .help("namespace names are unique within a region"),
+                Problem::new(
+                    at(path.key("name")),
+                    format!("duplicate namespace `{}` in region `{}`", ns.name, ns.region),
+                )
+                .label("declared twice in this region")
+                .help("namespace names are unique within a region"),
             );
         }
     }
@@ -59,22 +71,44 @@ pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collect
         };
         let Some(region) = parsed.region() else {
             out.push(
-                Problem::new(span, format!("`{}` is not an IBM Cloud Container Registry domain", parsed.domain))
-                    .label("unknown registry domain")
-                    .help("registry domains are icr.io, us.icr.io, de.icr.io, … (and their private. forms)"),
+                Problem::new(
+                    span,
+                    format!(
+                        "`{}` is not an IBM Cloud Container Registry domain",
+                        parsed.domain
+                    ),
+                )
+                .label("unknown registry domain")
+                .help("registry domains are icr.io, us.icr.io, de.icr.io, … (and their private. forms)"),
             );
             continue;
         };
         if !registry_regions.contains(region.name.as_str()) {
             out.push(
-                Problem::new(span, format!("image is in registry `{}` ({}), which has no [[registries]] entry", region.name, parsed.domain))
-                    .label("no registry declared for this domain")
-                    .help(format!("add [[registries]] with region = \"{}\"", region.name)),
+                Problem::new(
+                    span,
+                    format!(
+                        "image is in registry `{}` ({}), which has no [[registries]] entry",
+                        region.name, parsed.domain
+                    ),
+                )
+                .label("no registry declared for this domain")
+                .help(format!("add [[registries]] with region = \"{}\"", region.name)),
             );
         } else if !namespaces.contains(&(region.name.as_str(), parsed.namespace)) {
-            let candidates = account.namespaces.iter().filter(|ns| ns.region == region.name).map(|ns| ns.name.as_str());
-            let mut problem = Problem::new(span, format!("image namespace `{}` is not a declared namespace in `{}`", parsed.namespace, region.name))
-                .label("undeclared namespace");
+            let candidates = account
+                .namespaces
+                .iter()
+                .filter(|ns| ns.region == region.name)
+                .map(|ns| ns.name.as_str());
+            let mut problem = Problem::new(
+                span,
+                format!(
+                    "image namespace `{}` is not a declared namespace in `{}`",
+                    parsed.namespace, region.name
+                ),
+            )
+            .label("undeclared namespace");
             if let Some(best) = did_you_mean(parsed.namespace, candidates) {
                 problem = problem.help(format!("did you mean `{best}`?"));
             }
@@ -89,8 +123,11 @@ pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collect
         .collect();
     let mut check_service_id = |id: &str, path: DocPath, what: &str| {
         if id.starts_with("ServiceId-") && !service_ids.contains(id) {
-            let mut problem = Problem::new(at(path), format!("{what} `{id}` is not declared in iam.service_ids"))
-                .label("undeclared service id");
+            let mut problem = Problem::new(
+                at(path),
+                format!("{what} `{id}` is not declared in iam.service_ids"),
+            )
+            .label("undeclared service id");
             problem = match did_you_mean(id, service_ids.iter().copied()) {
                 Some(best) => problem.help(format!("did you mean `{best}`?")),
                 None => problem.help(format!("add [[iam.service_ids]] with id = \"{id}\"")),
@@ -99,12 +136,20 @@ pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collect
         }
     };
     for (i, automation) in account.automation.iter().enumerate() {
-        check_service_id(&automation.identity, DocPath::root().key("automation").index(i).key("identity"), "automation identity");
+        check_service_id(
+            &automation.identity,
+            DocPath::root().key("automation").index(i).key("identity"),
+            "automation identity",
+        );
     }
     if let Some(iam) = &account.iam {
         for (i, key) in iam.api_keys.iter().enumerate() {
             if let Some(owner) = &key.owner {
-                check_service_id(owner, DocPath::root().key("iam").key("api_keys").index(i).key("owner"), "API key owner");
+                check_service_id(
+                    owner,
+                    DocPath::root().key("iam").key("api_keys").index(i).key("owner"),
+                    "API key owner",
+                );
             }
         }
     }
@@ -116,10 +161,21 @@ pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collect
                 None => account.namespaces.iter().any(|ns| ns.name == *entry),
             };
             if !declared {
-                let path = DocPath::root().key("automation").index(i).key("namespaces").index(j);
-                let mut problem = Problem::new(at(path), format!("automation `{}` names namespace `{entry}`, which is not declared", automation.name))
-                    .label("undeclared namespace");
-                if let Some(best) = did_you_mean(entry, account.namespaces.iter().map(|ns| ns.name.as_str())) {
+                let path = DocPath::root()
+                    .key("automation")
+                    .index(i)
+                    .key("namespaces")
+                    .index(j);
+                let mut problem = Problem::new(
+                    at(path),
+                    format!(
+                        "automation `{}` names namespace `{entry}`, which is not declared",
+                        automation.name
+                    ),
+                )
+                .label("undeclared namespace");
+                if let Some(best) = did_you_mean(entry, account.namespaces.iter().map(|ns| ns.name.as_str()))
+                {
                     problem = problem.help(format!("did you mean `{best}`?"));
                 }
                 out.push(problem);

@@ -17,7 +17,11 @@ use regcheck::policy;
 use regcheck::report::{self, Format, human::Style};
 
 #[derive(Debug, Parser)]
-#[command(name = "regcheck", version, about = "Policy-as-code compliance checks for IBM Cloud Container Registry accounts")]
+#[command(
+    name = "regcheck",
+    version,
+    about = "Policy-as-code compliance checks for IBM Cloud Container Registry accounts"
+)]
 #[command(propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// When to use colour: auto honours NO_COLOR, CLICOLOR_FORCE and whether output is a terminal.
@@ -78,7 +82,9 @@ fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
         .ok()
         .and_then(|date| date.and_hms_opt(0, 0, 0))
         .map(|time| time.and_utc())
-        .ok_or_else(|| format!("`{text}` is not a date (2026-11-26) or an RFC 3339 time (2026-11-26T06:00:00Z)"))
+        .ok_or_else(|| {
+            format!("`{text}` is not a date (2026-11-26) or an RFC 3339 time (2026-11-26T06:00:00Z)")
+        })
 }
 
 fn parse_fail_on(text: &str) -> Result<FailOn, String> {
@@ -160,7 +166,10 @@ fn load_all(paths: &[PathBuf], style: Style) -> (Vec<LoadedAccount>, Vec<(String
                     eprint_diagnostic(style, diagnostic);
                 }
                 let count = error.diagnostics.len();
-                eprintln!("error: {name} did not load: {count} problem{}", if count == 1 { "" } else { "s" });
+                eprintln!(
+                    "error: {name} did not load: {count} problem{}",
+                    if count == 1 { "" } else { "s" }
+                );
                 failed.push((name, error));
             }
         }
@@ -190,7 +199,10 @@ fn audit(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>) -
     let report = audit::run(loaded, failed, policies, &settings, args.fail_on);
     for (audit, outcome) in report.rule_errors() {
         if let Some(error) = &outcome.error {
-            eprintln!("error: rule {} could not be evaluated on {}: {error}", outcome.rule_id, audit.account.file.source.name);
+            eprintln!(
+                "error: rule {} could not be evaluated on {}: {error}",
+                outcome.rule_id, audit.account.file.source.name
+            );
         }
     }
     let written = match args.format {
@@ -217,7 +229,11 @@ fn rules(style: Style, out: &mut Vec<u8>) -> u8 {
         return EXIT_ERROR;
     };
     for policy in &policies {
-        let _ = writeln!(out, "{:<12} {:<8} {:<3} {}", policy.id, policy.severity, policy.responsibility, policy.title);
+        let _ = writeln!(
+            out,
+            "{:<12} {:<8} {:<3} {}",
+            policy.id, policy.severity, policy.responsibility, policy.title
+        );
     }
     EXIT_OK
 }

@@ -51,7 +51,9 @@ impl Document {
     }
 
     fn from_value(value: Value) -> Result<Self, String> {
-        let root: Box<dyn Val> = value.try_into().map_err(|error: ExecutionError| error.to_string())?;
+        let root: Box<dyn Val> = value
+            .try_into()
+            .map_err(|error: ExecutionError| error.to_string())?;
         Ok(Self { root })
     }
 
@@ -81,7 +83,9 @@ impl<'a> Node<'a> {
 
     pub fn get(&self, key: &str) -> Option<Node<'a>> {
         let map = self.map()?;
-        map.inner().get(&CelMapKey::from(key.to_owned())).map(|value| Node(value.as_ref()))
+        map.inner()
+            .get(&CelMapKey::from(key.to_owned()))
+            .map(|value| Node(value.as_ref()))
     }
 
     pub fn index(&self, index: usize) -> Option<Node<'a>> {
@@ -114,7 +118,9 @@ impl<'a> Node<'a> {
 
     /// A plain copy of this value (deep; meant for small values).
     pub fn to_data(&self) -> Data {
-        Value::try_from(self.0).map(|value| value_to_data(&value)).unwrap_or(Data::Null)
+        Value::try_from(self.0)
+            .map(|value| value_to_data(&value))
+            .unwrap_or(Data::Null)
     }
 }
 
@@ -206,7 +212,9 @@ impl Expr {
     fn eval(&self, bindings: &Bindings<'_>) -> Result<Value, String> {
         let mut context = Context::with_env(Arc::clone(environment()));
         context.set_variable_resolver(bindings);
-        self.program.execute(&context).map_err(|error| describe_error(&error))
+        self.program
+            .execute(&context)
+            .map_err(|error| describe_error(&error))
     }
 }
 
@@ -254,7 +262,12 @@ fn register(env: &mut Env, index: usize) -> Result<(), cel::DeclarationError> {
     let function = *TRAMPOLINES
         .get(index)
         .expect("TRAMPOLINES has a slot for every helper (raise its size when adding helpers)");
-    env.add_overload(helper.name, helper.name, (0..helper.arity).map(|_| DYN_TYPE).collect(), function)
+    env.add_overload(
+        helper.name,
+        helper.name,
+        (0..helper.arity).map(|_| DYN_TYPE).collect(),
+        function,
+    )
 }
 
 /// cel takes plain `fn` pointers, which cannot capture which helper they call, so each helper
@@ -265,7 +278,8 @@ fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVa
         .iter()
         .map(|arg| Value::try_from(arg.as_ref()).map(|value| value_to_data(&value)))
         .collect::<Result<_, _>>()?;
-    let result = (helper.run)(&args).map_err(|message| ExecutionError::function_error(helper.name, message))?;
+    let result =
+        (helper.run)(&args).map_err(|message| ExecutionError::function_error(helper.name, message))?;
     let value: Box<dyn Val> = data_to_value(&result).try_into()?;
     Ok(CowVal::Owned(value))
 }
@@ -274,29 +288,41 @@ macro_rules! trampolines {
     ($($i:literal),*) => { &[$(trampoline::<$i>),*] };
 }
 
-const TRAMPOLINES: &[cel::common::functions::Function] = trampolines!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47);
+const TRAMPOLINES: &[cel::common::functions::Function] = trampolines!(
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
+    29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47
+);
 
 fn is_user_visible_name(name: &str) -> bool {
     name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
 /// A function is declared when calling it, globally or as a method, does not fail with
 /// "undeclared reference" (the `cel` crate has no public lookup).
 fn is_declared_function(name: &str) -> bool {
     let env = environment();
-    [format!("{name}()"), format!("null.{name}()")].iter().any(|probe| {
-        let Ok(program) = env.compile(probe) else {
-            return false;
-        };
-        let context = Context::with_env(Arc::clone(env));
-        !matches!(program.execute(&context), Err(ExecutionError::UndeclaredReference(_)))
-    })
+    [format!("{name}()"), format!("null.{name}()")]
+        .iter()
+        .any(|probe| {
+            let Ok(program) = env.compile(probe) else {
+                return false;
+            };
+            let context = Context::with_env(Arc::clone(env));
+            !matches!(
+                program.execute(&context),
+                Err(ExecutionError::UndeclaredReference(_))
+            )
+        })
 }
 
 fn describe_error(error: &ExecutionError) -> String {
     match error {
-        ExecutionError::NoSuchKey(key) => format!("no such key: `{key}` (the field is absent from the account)"),
+        ExecutionError::NoSuchKey(key) => {
+            format!("no such key: `{key}` (the field is absent from the account)")
+        }
         ExecutionError::UndeclaredReference(name) => format!("undeclared reference to `{name}`"),
         other => other.to_string(),
     }
@@ -364,11 +390,15 @@ fn data_to_value(data: &Data) -> Value {
         Data::Int(number) => Value::Int(*number),
         Data::Float(number) => Value::Float(*number),
         Data::Str(text) => Value::String(Arc::new(text.clone())),
-        Data::Time(time) => Value::Timestamp(time.with_timezone(&FixedOffset::east_opt(0).expect("zero offset"))),
+        Data::Time(time) => {
+            Value::Timestamp(time.with_timezone(&FixedOffset::east_opt(0).expect("zero offset")))
+        }
         Data::List(items) => Value::List(Arc::new(items.iter().map(data_to_value).collect())),
         Data::Map(map) => {
-            let map: std::collections::HashMap<String, Value> =
-                map.iter().map(|(key, value)| (key.clone(), data_to_value(value))).collect();
+            let map: std::collections::HashMap<String, Value> = map
+                .iter()
+                .map(|(key, value)| (key.clone(), data_to_value(value)))
+                .collect();
             map.into()
         }
     }
@@ -405,7 +435,11 @@ mod tests {
     #[test]
     fn timestamps_survive_conversion() {
         let when = Timestamp("2026-11-20T06:00:00Z".parse().unwrap());
-        let doc = Document::from_serialize(&Sample { when, names: vec!["a".into()] }).unwrap();
+        let doc = Document::from_serialize(&Sample {
+            when,
+            names: vec!["a".into()],
+        })
+        .unwrap();
         let empty = Document::from_data(&Data::Map(BTreeMap::new()));
         let expr = compile("item.when == timestamp('2026-11-20T06:00:00Z') && index == 2").unwrap();
         assert_eq!(expr.eval_bool(&bindings(doc.root(), empty.root())), Ok(true));

@@ -72,7 +72,9 @@ impl Data {
                     })?;
                 Data::Time(time)
             }
-            toml::Value::Array(items) => Data::List(items.iter().map(Data::from_toml).collect::<Option<_>>()?),
+            toml::Value::Array(items) => {
+                Data::List(items.iter().map(Data::from_toml).collect::<Option<_>>()?)
+            }
             toml::Value::Table(table) => Data::Map(
                 table
                     .iter()

@@ -54,20 +54,29 @@ pub const HELPERS: &[Helper] = &[
 ];
 
 fn arg(args: &[Data], index: usize) -> Result<&Data, String> {
-    args.get(index).ok_or_else(|| format!("missing argument {}", index + 1))
+    args.get(index)
+        .ok_or_else(|| format!("missing argument {}", index + 1))
 }
 
 fn text(args: &[Data], index: usize) -> Result<&str, String> {
     let value = arg(args, index)?;
-    value
-        .as_str()
-        .ok_or_else(|| format!("argument {} must be a string, got {}", index + 1, value.type_name()))
+    value.as_str().ok_or_else(|| {
+        format!(
+            "argument {} must be a string, got {}",
+            index + 1,
+            value.type_name()
+        )
+    })
 }
 
 fn time(args: &[Data], index: usize) -> Result<DateTime<Utc>, String> {
     match arg(args, index)? {
         Data::Time(time) => Ok(*time),
-        other => Err(format!("argument {} must be a timestamp, got {}", index + 1, other.type_name())),
+        other => Err(format!(
+            "argument {} must be a timestamp, got {}",
+            index + 1,
+            other.type_name()
+        )),
     }
 }
 
@@ -104,7 +113,12 @@ pub fn receiving_targets(activity_tracker: &Data, region: &str) -> Result<Vec<St
             .iter()
             .filter_map(|target| target.get("id").and_then(Data::as_str))
             .collect(),
-        Some(other) => return Err(format!("activity_tracker.targets must be a list, got {}", other.type_name())),
+        Some(other) => {
+            return Err(format!(
+                "activity_tracker.targets must be a list, got {}",
+                other.type_name()
+            ));
+        }
     };
     let mut receiving: BTreeSet<&str> = strings(activity_tracker.get("default_targets"), "default_targets")?
         .into_iter()
@@ -165,7 +179,10 @@ mod tests {
             targets = [{ id = "t-logs" }, { id = "t-cos" }]
             routes = [{ id = "r", rules = [{ locations = ["us-east"], target_ids = ["t-logs", "t-missing"] }] }]
         "#);
-        assert_eq!(receiving_targets(&tracker, "global").unwrap(), vec!["t-cos", "t-logs"]);
+        assert_eq!(
+            receiving_targets(&tracker, "global").unwrap(),
+            vec!["t-cos", "t-logs"]
+        );
         assert_eq!(receiving_targets(&tracker, "us-south").unwrap(), vec!["t-cos"]);
     }
 

@@ -59,7 +59,9 @@ impl JsonPath {
                         continue;
                     }
                     let start = at;
-                    while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_' || bytes[at] == b'-') {
+                    while at < bytes.len()
+                        && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_' || bytes[at] == b'-')
+                    {
                         at += 1;
                     }
                     if start == at {
@@ -119,7 +121,11 @@ impl JsonPath {
             for found in current {
                 // The map this step descends from is the parent of what it selects; a list
                 // step keeps the map above the list.
-                let parent = if found.node.entries().is_some() { Some(found.node) } else { found.parent };
+                let parent = if found.node.entries().is_some() {
+                    Some(found.node)
+                } else {
+                    found.parent
+                };
                 match selector {
                     Selector::Name(name) => {
                         if let Some(node) = found.node.get(name) {
@@ -197,7 +203,10 @@ mod tests {
         let path = JsonPath::parse("$.routes[*].rules[*]").unwrap();
         let found = path.select(doc.root());
         let paths: Vec<String> = found.iter().map(|m| m.path.to_string()).collect();
-        assert_eq!(paths, ["routes[0].rules[0]", "routes[0].rules[1]", "routes[1].rules[0]"]);
+        assert_eq!(
+            paths,
+            ["routes[0].rules[0]", "routes[0].rules[1]", "routes[1].rules[0]"]
+        );
         assert_eq!(found[2].index, Some(0));
         assert_eq!(found[2].parent.unwrap().get("id").unwrap().as_str(), Some("b"));
     }

@@ -79,7 +79,12 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
         .iter()
         .map(|policy| {
             let overrides = settings.params.get(&policy.id);
-            evaluate_rule(&prepared, policy, &params_document(policy, overrides), as_of.root())
+            evaluate_rule(
+                &prepared,
+                policy,
+                &params_document(policy, overrides),
+                as_of.root(),
+            )
         })
         .collect()
 }
@@ -98,7 +103,12 @@ fn params_document(policy: &Policy, overrides: Option<&BTreeMap<String, Data>>) 
 }
 
 /// Evaluates one rule. The first evaluation error stops the rule: it is an error, not a pass.
-pub fn evaluate_rule(prepared: &PreparedAccount<'_>, policy: &Policy, params: &Document, as_of: Node<'_>) -> RuleOutcome {
+pub fn evaluate_rule(
+    prepared: &PreparedAccount<'_>,
+    policy: &Policy,
+    params: &Document,
+    as_of: Node<'_>,
+) -> RuleOutcome {
     let mut findings = Vec::new();
     let mut applicable = false;
     for check in &policy.checks {
@@ -155,13 +165,20 @@ fn run_check(
             policy_position: policy.position(offset),
             path: Some(found.path.clone()),
         };
-        if let Some(when) = &check.when {
-            if !when.value.eval_bool(&bindings).map_err(|e| error(e, when.offset))? {
-                continue;
-            }
+        if let Some(when) = &check.when
+            && !when
+                .value
+                .eval_bool(&bindings)
+                .map_err(|e| error(e, when.offset))?
+        {
+            continue;
         }
         evaluated = true;
-        let passed = check.assert.value.eval_bool(&bindings).map_err(|e| error(e, check.assert.offset))?;
+        let passed = check
+            .assert
+            .value
+            .eval_bool(&bindings)
+            .map_err(|e| error(e, check.assert.offset))?;
         let render = |template: &crate::policy::Located<template::Template>| {
             template
                 .value
@@ -178,7 +195,10 @@ fn run_check(
             Some(locate) => {
                 let relative = render(locate)?;
                 let relative = DocPath::parse(&relative).ok_or_else(|| {
-                    error(format!("locate produced `{relative}`, which is not a key path"), locate.offset)
+                    error(
+                        format!("locate produced `{relative}`, which is not a key path"),
+                        locate.offset,
+                    )
                 })?;
                 DocPath(found.path.0.iter().cloned().chain(relative.0).collect())
             }

@@ -76,7 +76,9 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_str(text),
-                Part::Hole(expr, offset) => out.push_str(&expr.eval_text(bindings).map_err(|e| (e, *offset))?),
+                Part::Hole(expr, offset) => {
+                    out.push_str(&expr.eval_text(bindings).map_err(|e| (e, *offset))?)
+                }
             }
         }
         Ok(out)
@@ -127,16 +129,33 @@ mod tests {
 
     #[test]
     fn renders_holes_and_escapes() {
-        let doc = Document::from_data(&Data::from_toml(&toml::Value::Table(toml::from_str("name = 'ns1'\nn = 3").unwrap())).unwrap());
+        let doc = Document::from_data(
+            &Data::from_toml(&toml::Value::Table(
+                toml::from_str("name = 'ns1'\nn = 3").unwrap(),
+            ))
+            .unwrap(),
+        );
         let root = doc.root();
-        let bindings = Bindings { account: root, params: root, as_of: root, item: root, parent: None, key: None, index: None };
-        let template = Template::parse("ns {item.name} has {item.n + 1} {{braces}} { {'a': 1}['a'] }").unwrap();
+        let bindings = Bindings {
+            account: root,
+            params: root,
+            as_of: root,
+            item: root,
+            parent: None,
+            key: None,
+            index: None,
+        };
+        let template =
+            Template::parse("ns {item.name} has {item.n + 1} {{braces}} { {'a': 1}['a'] }").unwrap();
         assert_eq!(template.render(&bindings).unwrap(), "ns ns1 has 4 {braces} 1");
     }
 
     #[test]
     fn reports_offsets_of_bad_holes() {
-        assert_eq!(Template::parse("abc {item.}").unwrap_err().offset.map(|o| o >= 5), Some(true));
+        assert_eq!(
+            Template::parse("abc {item.}").unwrap_err().offset.map(|o| o >= 5),
+            Some(true)
+        );
         assert_eq!(Template::parse("abc {item").unwrap_err().offset, Some(4));
         assert_eq!(Template::parse("abc } x").unwrap_err().offset, Some(4));
     }

@@ -139,7 +139,10 @@ fn collect_embedded(dir: &Dir<'_>, out: &mut Vec<SourceText>) {
     for file in dir.files() {
         if file.path().extension().is_some_and(|ext| ext == "toml") {
             let name = format!("policies/{}", file.path().display());
-            out.push(SourceText::new(name, String::from_utf8_lossy(file.contents()).into_owned()));
+            out.push(SourceText::new(
+                name,
+                String::from_utf8_lossy(file.contents()).into_owned(),
+            ));
         }
     }
     for sub in dir.dirs() {
@@ -155,7 +158,11 @@ pub fn load_sources(mut sources: Vec<SourceText>, builtin: bool) -> Result<Vec<A
     for source in sources {
         match load_one(&source, builtin) {
             Ok(policy) => policies.push(policy),
-            Err(problems) => diagnostics.extend(problems.into_iter().map(|p| FileDiagnostic::error(source.clone(), p))),
+            Err(problems) => diagnostics.extend(
+                problems
+                    .into_iter()
+                    .map(|p| FileDiagnostic::error(source.clone(), p)),
+            ),
         }
     }
     let mut first_by_id: HashMap<String, usize> = HashMap::new();
@@ -166,7 +173,10 @@ pub fn load_sources(mut sources: Vec<SourceText>, builtin: bool) -> Result<Vec<A
                 policy.source.clone(),
                 Problem::new(span, format!("duplicate rule id `{}`", policy.id))
                     .label("this id is already used")
-                    .help(format!("`{}` is also defined in {}", policy.id, policies[first].source.name)),
+                    .help(format!(
+                        "`{}` is also defined in {}",
+                        policy.id, policies[first].source.name
+                    )),
             ));
         } else {
             first_by_id.insert(policy.id.clone(), index);
@@ -192,10 +202,20 @@ type Value<'i> = Spanned<DeValue<'i>>;
 fn load_one(source: &SourceText, builtin: bool) -> Result<Policy, Vec<Problem>> {
     let text = &source.text;
     let table = DeTable::parse(text).map_err(|error| {
-        vec![Problem::new(error.span().unwrap_or(0..0), format!("TOML syntax error: {}", error.message().trim_end())).label("here")]
+        vec![
+            Problem::new(
+                error.span().unwrap_or(0..0),
+                format!("TOML syntax error: {}", error.message().trim_end()),
+            )
+            .label("here"),
+        ]
     })?;
     let mut out = Collector::default();
-    let mut top = TableReader::new(table.get_ref(), header_span(text, 0..text.len().min(1)), "the policy file");
+    let mut top = TableReader::new(
+        table.get_ref(),
+        header_span(text, 0..text.len().min(1)),
+        "the policy file",
+    );
     let id = top.required("id", &mut out, rule_id);
     let title = top.required("title", &mut out, string);
     let severity = top.required("severity", &mut out, choice::<Severity>("severity"));
@@ -204,12 +224,16 @@ fn load_one(source: &SourceText, builtin: bool) -> Result<Policy, Vec<Problem>> 
     let docs = top.optional("docs", &mut out, |v, out| docs(text, v, out));
     let tests = top.optional("tests", &mut out, array(|v, out| policy_test(text, v, out)));
     let inline_check = read_check(text, &mut top, &mut out, true);
-    let checks = top.optional("checks", &mut out, array(|v, out| {
-        let mut table = TableReader::open(v, "[[checks]]", text, out)?;
-        let check = read_check(text, &mut table, out, false);
-        table.finish(out);
-        check.flatten()
-    }));
+    let checks = top.optional(
+        "checks",
+        &mut out,
+        array(|v, out| {
+            let mut table = TableReader::open(v, "[[checks]]", text, out)?;
+            let check = read_check(text, &mut table, out, false);
+            table.finish(out);
+            check.flatten()
+        }),
+    );
     top.finish(&mut out);
 
     let checks = match (inline_check, checks) {
@@ -218,8 +242,11 @@ fn load_one(source: &SourceText, builtin: bool) -> Result<Policy, Vec<Problem>> 
         (Some(None), Some(Some(checks))) if !checks.is_empty() => Some(checks),
         (Some(Some(_)), Some(Some(_))) => {
             out.push(
-                Problem::new(header_span(text, 0..1), "a policy has either top-level for_each/assert or [[checks]], not both")
-                    .label("here"),
+                Problem::new(
+                    header_span(text, 0..1),
+                    "a policy has either top-level for_each/assert or [[checks]], not both",
+                )
+                .label("here"),
             );
             None
         }
@@ -241,34 +268,47 @@ fn load_one(source: &SourceText, builtin: bool) -> Result<Policy, Vec<Problem>> 
         for test in tests {
             for name in test.params.keys() {
                 if !params.iter().any(|p| &p.name == name) {
-                    out.push(Problem::new(header_span(text, 0..1), format!("test `{}` overrides unknown parameter `{name}`", test.name)));
+                    out.push(Problem::new(
+                        header_span(text, 0..1),
+                        format!("test `{}` overrides unknown parameter `{name}`", test.name),
+                    ));
                 }
             }
         }
     }
     match (id, title, severity, responsibility, checks, params, docs, tests) {
-        (Some(id), Some(title), Some(severity), Some(responsibility), Some(checks), Some(params), Some(docs), Some(tests))
-            if out.problems.is_empty() =>
-        {
-            Ok(Policy {
-                id,
-                title,
-                severity,
-                responsibility,
-                checks,
-                params,
-                docs: docs.unwrap_or_default(),
-                tests,
-                source: source.clone(),
-                builtin,
-            })
-        }
+        (
+            Some(id),
+            Some(title),
+            Some(severity),
+            Some(responsibility),
+            Some(checks),
+            Some(params),
+            Some(docs),
+            Some(tests),
+        ) if out.problems.is_empty() => Ok(Policy {
+            id,
+            title,
+            severity,
+            responsibility,
+            checks,
+            params,
+            docs: docs.unwrap_or_default(),
+            tests,
+            source: source.clone(),
+            builtin,
+        }),
         _ => Err(out.problems),
     }
 }
 
 /// Reads the check keys of a table. `Some(None)` when none of them is present and `optional`.
-fn read_check(text: &str, t: &mut TableReader<'_, '_>, out: &mut Collector, optional: bool) -> Option<Option<Check>> {
+fn read_check(
+    text: &str,
+    t: &mut TableReader<'_, '_>,
+    out: &mut Collector,
+    optional: bool,
+) -> Option<Option<Check>> {
     let keys_present = ["for_each", "assert", "subject", "message", "when", "locate"]
         .iter()
         .any(|key| t.has(key));
@@ -281,9 +321,17 @@ fn read_check(text: &str, t: &mut TableReader<'_, '_>, out: &mut Collector, opti
     }
     let for_each = t.required("for_each", out, |v, out| {
         let path = string(v, out)?;
-        JsonPath::parse(&path).map_err(|error| {
-            out.push(Problem::new(expression_span(text, v, &path, error.offset), format!("invalid for_each path: {}", error.message)).label("here"));
-        }).ok()
+        JsonPath::parse(&path)
+            .map_err(|error| {
+                out.push(
+                    Problem::new(
+                        expression_span(text, v, &path, error.offset),
+                        format!("invalid for_each path: {}", error.message),
+                    )
+                    .label("here"),
+                );
+            })
+            .ok()
     });
     let when = t.optional("when", out, |v, out| expression(text, v, out));
     let assert = t.required("assert", out, |v, out| expression(text, v, out));
@@ -322,7 +370,9 @@ fn compile_problem(text: &str, value: &Value<'_>, content: &str, error: CompileE
 
 fn expression(text: &str, value: &Value<'_>, out: &mut Collector) -> Option<Located<Expr>> {
     let source = string(value, out)?;
-    let expr = cel::compile(&source).map_err(|error| out.push(compile_problem(text, value, &source, error, "CEL expression"))).ok()?;
+    let expr = cel::compile(&source)
+        .map_err(|error| out.push(compile_problem(text, value, &source, error, "CEL expression")))
+        .ok()?;
     let offset = content_start(text, value, &source);
     report_unknown_functions(text, &expr, offset, out);
     Some(Located { value: expr, offset })
@@ -330,19 +380,27 @@ fn expression(text: &str, value: &Value<'_>, out: &mut Collector) -> Option<Loca
 
 fn template(text: &str, value: &Value<'_>, out: &mut Collector) -> Option<Located<Template>> {
     let source = string(value, out)?;
-    let template = Template::parse(&source).map_err(|error| out.push(compile_problem(text, value, &source, error, "template"))).ok()?;
+    let template = Template::parse(&source)
+        .map_err(|error| out.push(compile_problem(text, value, &source, error, "template")))
+        .ok()?;
     let offset = content_start(text, value, &source);
     for (expr, hole) in template.holes() {
         report_unknown_functions(text, expr, offset + hole, out);
     }
-    Some(Located { value: template, offset })
+    Some(Located {
+        value: template,
+        offset,
+    })
 }
 
 fn report_unknown_functions(text: &str, expr: &Expr, offset: usize, out: &mut Collector) {
     for name in expr.unknown_functions() {
         let at = offset + expr.source().find(name.as_str()).unwrap_or(0);
-        let mut problem = Problem::new(at..(at + name.len()).min(text.len()), format!("unknown function `{name}`"))
-            .label("not a CEL standard function or regcheck helper");
+        let mut problem = Problem::new(
+            at..(at + name.len()).min(text.len()),
+            format!("unknown function `{name}`"),
+        )
+        .label("not a CEL standard function or regcheck helper");
         let helpers = crate::engine::helpers::HELPERS.iter().map(|h| h.name);
         if let Some(best) = crate::suggest::did_you_mean(&name, helpers) {
             problem = problem.help(format!("did you mean `{best}`?"));
@@ -359,19 +417,35 @@ fn check_param_references(text: &str, checks: &[Check], params: &[ParamSpec], ou
         if let Some(when) = &check.when {
             exprs.push((&when.value, when.offset));
         }
-        for template in [Some(&check.subject), Some(&check.message), check.locate.as_ref()].into_iter().flatten() {
-            exprs.extend(template.value.holes().map(|(expr, hole)| (expr, template.offset + hole)));
+        for template in [Some(&check.subject), Some(&check.message), check.locate.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            exprs.extend(
+                template
+                    .value
+                    .holes()
+                    .map(|(expr, hole)| (expr, template.offset + hole)),
+            );
         }
     }
     for (expr, offset) in exprs {
         let source = expr.source();
         for (at, _) in source.match_indices("params.") {
-            let name: String = source[at + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let name: String = source[at + 7..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             if !name.is_empty() && !params.iter().any(|param| param.name == name) {
                 let start = offset + at;
-                let mut problem = Problem::new(start..(start + 7 + name.len()).min(text.len()), format!("unknown parameter `{name}`"))
-                    .label("not declared under [params]");
-                if let Some(best) = crate::suggest::did_you_mean(&name, params.iter().map(|p| p.name.as_str())) {
+                let mut problem = Problem::new(
+                    start..(start + 7 + name.len()).min(text.len()),
+                    format!("unknown parameter `{name}`"),
+                )
+                .label("not declared under [params]");
+                if let Some(best) =
+                    crate::suggest::did_you_mean(&name, params.iter().map(|p| p.name.as_str()))
+                {
                     problem = problem.help(format!("did you mean `{best}`?"));
                 }
                 out.push(problem);
@@ -383,7 +457,9 @@ fn check_param_references(text: &str, checks: &[Check], params: &[ParamSpec], ou
 fn rule_id(value: &Value<'_>, out: &mut Collector) -> Option<String> {
     let id = string(value, out)?;
     let valid = id.split('-').count() >= 2
-        && id.split('-').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        && id.split('-').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        });
     if !valid {
         out.push(
             Problem::new(value.span(), format!("invalid rule id `{id}`"))
@@ -404,7 +480,9 @@ fn params(text: &str, value: &Value<'_>, out: &mut Collector) -> Option<Vec<Para
     let before = out.problems.len();
     for (key, spec) in table.iter() {
         let name = key.get_ref().to_string();
-        let Some(mut t) = TableReader::open(spec, format!("parameter `{name}`"), text, out) else { continue };
+        let Some(mut t) = TableReader::open(spec, format!("parameter `{name}`"), text, out) else {
+            continue;
+        };
         let default = t.required("default", out, |v, out| {
             let parsed = toml_value(v);
             if parsed.is_none() {
@@ -425,7 +503,9 @@ fn params(text: &str, value: &Value<'_>, out: &mut Collector) -> Option<Vec<Para
 pub(crate) fn toml_value(value: &Value<'_>) -> Option<Data> {
     Some(match value.get_ref() {
         DeValue::String(text) => Data::Str(text.to_string()),
-        DeValue::Integer(number) => Data::Int(i64::from_str_radix(&number.as_str().replace('_', ""), number.radix()).ok()?),
+        DeValue::Integer(number) => {
+            Data::Int(i64::from_str_radix(&number.as_str().replace('_', ""), number.radix()).ok()?)
+        }
         DeValue::Float(number) => Data::Float(number.as_str().replace('_', "").parse().ok()?),
         DeValue::Boolean(flag) => Data::Bool(*flag),
         DeValue::Datetime(datetime) => Data::from_toml(&toml::Value::Datetime(*datetime))?,

@@ -32,11 +32,18 @@ fn run_one(policy: &Arc<Policy>, test: &PolicyTest) -> TestResult {
         name: test.name.clone(),
         problems,
     };
-    let loaded = match account::load_str(&format!("{} test `{}`", policy.id, test.name), test.account.as_str()) {
+    let loaded = match account::load_str(
+        &format!("{} test `{}`", policy.id, test.name),
+        test.account.as_str(),
+    ) {
         Ok(loaded) => loaded,
         Err(error) => {
             for diagnostic in &error.diagnostics {
-                problems.push(format!("test account does not load: {} at {}", diagnostic.problem.message, diagnostic.position()));
+                problems.push(format!(
+                    "test account does not load: {} at {}",
+                    diagnostic.problem.message,
+                    diagnostic.position()
+                ));
             }
             return result(problems);
         }
@@ -58,9 +65,17 @@ fn run_one(policy: &Arc<Policy>, test: &PolicyTest) -> TestResult {
         Expectation::NotApplicable => RuleStatus::NotApplicable,
     };
     if outcome.status != expected {
-        problems.push(format!("expected {}, got {}", expected.as_str(), outcome.status.as_str()));
+        problems.push(format!(
+            "expected {}, got {}",
+            expected.as_str(),
+            outcome.status.as_str()
+        ));
     }
-    let failing: Vec<_> = outcome.findings.iter().filter(|f| f.status == FindingStatus::Fail).collect();
+    let failing: Vec<_> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.status == FindingStatus::Fail)
+        .collect();
     if let Some(subjects) = &test.subjects {
         let mut actual: Vec<&str> = failing.iter().map(|f| f.subject.as_str()).collect();
         let mut wanted: Vec<&str> = subjects.iter().map(String::as_str).collect();

@@ -4,7 +4,11 @@ use super::*;
 #[test]
 fn builtin_policies_load_with_unique_ids() {
     let policies = builtin().unwrap_or_else(|error| {
-        let messages: Vec<String> = error.diagnostics.iter().map(|d| format!("{}: {}", d.position(), d.problem.message)).collect();
+        let messages: Vec<String> = error
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.position(), d.problem.message))
+            .collect();
         panic!("built-in policies do not load:\n{}", messages.join("\n"))
     });
     assert!(!policies.is_empty());
@@ -16,34 +20,71 @@ fn every_builtin_policy_test_passes() {
     for policy in builtin().expect("built-ins load") {
         for result in run_policy_tests(&policy) {
             if !result.passed() {
-                failures.push(format!("{} / {}: {}", result.rule_id, result.name, result.problems.join("; ")));
+                failures.push(format!(
+                    "{} / {}: {}",
+                    result.rule_id,
+                    result.name,
+                    result.problems.join("; ")
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "failing policy tests:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing policy tests:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_builtin_policy_has_a_passing_and_a_failing_test_and_docs() {
     for policy in builtin().expect("built-ins load") {
         let expects: Vec<Expectation> = policy.tests.iter().map(|t| t.expect).collect();
-        assert!(expects.contains(&Expectation::Pass), "{} has no passing test", policy.id);
-        assert!(expects.contains(&Expectation::Fail), "{} has no failing test", policy.id);
         assert!(
-            policy.tests.iter().any(|t| t.expect == Expectation::Fail && t.subjects.is_some()),
+            expects.contains(&Expectation::Pass),
+            "{} has no passing test",
+            policy.id
+        );
+        assert!(
+            expects.contains(&Expectation::Fail),
+            "{} has no failing test",
+            policy.id
+        );
+        assert!(
+            policy
+                .tests
+                .iter()
+                .any(|t| t.expect == Expectation::Fail && t.subjects.is_some()),
             "{} has no failing test with expected subjects",
             policy.id
         );
-        assert!(!policy.docs.rationale.is_empty() && !policy.docs.references.is_empty(), "{} lacks docs", policy.id);
-        assert!(policy.docs.remediation.contains("```toml"), "{} remediation has no TOML example", policy.id);
+        assert!(
+            !policy.docs.rationale.is_empty() && !policy.docs.references.is_empty(),
+            "{} lacks docs",
+            policy.id
+        );
+        assert!(
+            policy.docs.remediation.contains("```toml"),
+            "{} remediation has no TOML example",
+            policy.id
+        );
         let file = policy.source.name.rsplit('/').next().unwrap_or_default();
-        assert_eq!(file, format!("{}.toml", policy.id), "a policy file is named after its rule id");
+        assert_eq!(
+            file,
+            format!("{}.toml", policy.id),
+            "a policy file is named after its rule id"
+        );
     }
 }
 
 fn load(text: &str) -> Result<Vec<Arc<Policy>>, Vec<String>> {
-    load_sources(vec![SourceText::new("custom/rule.toml", text)], false)
-        .map_err(|error| error.diagnostics.iter().map(|d| format!("{} {}", d.position(), d.problem.message)).collect())
+    load_sources(vec![SourceText::new("custom/rule.toml", text)], false).map_err(|error| {
+        error
+            .diagnostics
+            .iter()
+            .map(|d| format!("{} {}", d.position(), d.problem.message))
+            .collect()
+    })
 }
 
 const MINIMAL: &str = r#"
@@ -79,15 +120,32 @@ fn undeclared_parameter_is_a_load_error() {
 #[test]
 fn duplicate_ids_name_both_files() {
     let text = MINIMAL.replace("ASSERT", "true");
-    let error = load_sources(vec![SourceText::new("a.toml", text.clone()), SourceText::new("b.toml", text)], false).unwrap_err();
+    let error = load_sources(
+        vec![
+            SourceText::new("a.toml", text.clone()),
+            SourceText::new("b.toml", text),
+        ],
+        false,
+    )
+    .unwrap_err();
     assert_eq!(error.diagnostics.len(), 1);
-    assert!(error.diagnostics[0].problem.help.as_deref().unwrap_or_default().contains("a.toml"));
+    assert!(
+        error.diagnostics[0]
+            .problem
+            .help
+            .as_deref()
+            .unwrap_or_default()
+            .contains("a.toml")
+    );
     assert_eq!(error.diagnostics[0].source.name, "b.toml");
 }
 
 #[test]
 fn unknown_policy_key_is_reported_with_a_suggestion() {
-    let errors = load(&format!("{}\nseverty = \"low\"\n", MINIMAL.replace("ASSERT", "true")));
+    let errors = load(&format!(
+        "{}\nseverty = \"low\"\n",
+        MINIMAL.replace("ASSERT", "true")
+    ));
     let errors = errors.unwrap_err();
     assert!(errors[0].contains("unknown key `severty`"), "{errors:?}");
 }

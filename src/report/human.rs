@@ -42,7 +42,11 @@ pub fn render_diagnostic(style: Style, diagnostic: &dyn Diagnostic) -> String {
 
 pub fn write(report: &AuditReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let paint = |text: String, f: fn(colored::ColoredString) -> colored::ColoredString| -> String {
-        if style.color { f(text.normal()).to_string() } else { text }
+        if style.color {
+            f(text.normal()).to_string()
+        } else {
+            text
+        }
     };
     let rule_count = report.policies.len();
     let files = report.audits.len() + report.load_errors.len();
@@ -63,7 +67,13 @@ pub fn write(report: &AuditReport, style: Style, out: &mut dyn Write) -> io::Res
         write_summary(audit, report, style, out)?;
     }
     for (file, _) in &report.load_errors {
-        writeln!(out, "\n{}: {}", file, paint("not audited: the file did not load (see errors)".into(), |s| s.red()))?;
+        writeln!(
+            out,
+            "\n{}: {}",
+            file,
+            paint("not audited: the file did not load (see errors)".into(), |s| s
+                .red())
+        )?;
     }
 
     let failing: Vec<(&AccountAudit, &Finding)> = report.failing().collect();
@@ -123,10 +133,23 @@ fn plural(count: usize) -> &'static str {
 }
 
 /// Per account: one row per responsibility with rule statuses and failing findings by severity.
-fn write_summary(audit: &AccountAudit, report: &AuditReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
+fn write_summary(
+    audit: &AccountAudit,
+    report: &AuditReport,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let account = &audit.account.model.account;
-    let name = account.name.as_deref().map(|n| format!(", {n}")).unwrap_or_default();
-    writeln!(out, "\n{} (account {}{name})", audit.account.file.source.name, account.id)?;
+    let name = account
+        .name
+        .as_deref()
+        .map(|n| format!(", {n}"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "\n{} (account {}{name})",
+        audit.account.file.source.name, account.id
+    )?;
     #[derive(Default)]
     struct Row {
         statuses: BTreeMap<RuleStatus, usize>,
@@ -134,11 +157,17 @@ fn write_summary(audit: &AccountAudit, report: &AuditReport, style: Style, out: 
     }
     let mut rows: BTreeMap<(usize, String), Row> = BTreeMap::new();
     for outcome in &audit.outcomes {
-        let Some(policy) = report.policy(&outcome.rule_id) else { continue };
+        let Some(policy) = report.policy(&outcome.rule_id) else {
+            continue;
+        };
         let (order, tag) = responsibility::order(&policy.responsibility);
         let row = rows.entry((order, tag.to_owned())).or_default();
         *row.statuses.entry(outcome.status).or_default() += 1;
-        for finding in outcome.findings.iter().filter(|f| f.status == crate::findings::FindingStatus::Fail) {
+        for finding in outcome
+            .findings
+            .iter()
+            .filter(|f| f.status == crate::findings::FindingStatus::Fail)
+        {
             *row.failing.entry(finding.severity).or_default() += 1;
         }
     }
@@ -164,7 +193,15 @@ fn write_summary(audit: &AccountAudit, report: &AuditReport, style: Style, out: 
             sev(Severity::Low)
         );
         let failed = count(RuleStatus::Fail) + count(RuleStatus::Error) > 0;
-        writeln!(out, "{}", if style.color && failed { line.red().to_string() } else { line })?;
+        writeln!(
+            out,
+            "{}",
+            if style.color && failed {
+                line.red().to_string()
+            } else {
+                line
+            }
+        )?;
     }
     Ok(())
 }
@@ -178,7 +215,9 @@ struct FindingDiagnostic<'a> {
 
 impl fmt::Debug for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FindingDiagnostic").field("finding", &self.finding).finish()
+        f.debug_struct("FindingDiagnostic")
+            .field("finding", &self.finding)
+            .finish()
     }
 }
 
