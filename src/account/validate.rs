@@ -33,11 +33,11 @@ pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collect
 
     let mut namespaces = HashSet::new();
     for (i, ns) in account.namespaces.iter().enumerate() {
-        let path = DocPath::root().key("namespaces").index(i);
+        let path = || DocPath::root().key("namespaces").index(i);
         if !registry_regions.contains(ns.region.as_str()) {
             out.push(
                 Problem::new(
-                    at(path.clone().key("region")),
+                    at(path().key("region")),
                     format!(
                         "namespace `{}` is in region `{}`, which has no [[registries]] entry",
                         ns.name, ns.region
@@ -50,7 +50,7 @@ pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collect
         if !namespaces.insert((ns.region.as_str(), ns.name.as_str())) {
             out.push(
                 Problem::new(
-                    at(path.key("name")),
+                    at(path().key("name")),
                     format!("duplicate namespace `{}` in region `{}`", ns.name, ns.region),
                 )
                 .label("declared twice in this region")
@@ -60,10 +60,11 @@ pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collect
     }
 
     for (i, image) in account.images.iter().enumerate() {
-        let span = at(DocPath::root().key("images").index(i).key("ref"));
+        // Located only when there is something to report: this loop runs once per image.
+        let span = || at(DocPath::root().key("images").index(i).key("ref"));
         let Some(parsed) = ImageRef::parse(&image.reference) else {
             out.push(
-                Problem::new(span, format!("invalid image reference `{}`", image.reference))
+                Problem::new(span(), format!("invalid image reference `{}`", image.reference))
                     .label("expected domain/namespace/repository[:tag][@digest]")
                     .help("for example us.icr.io/shop-prod/api:1.4.2"),
             );
@@ -72,7 +73,7 @@ pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collect
         let Some(region) = parsed.region() else {
             out.push(
                 Problem::new(
-                    span,
+                    span(),
                     format!(
                         "`{}` is not an IBM Cloud Container Registry domain",
                         parsed.domain
@@ -86,7 +87,7 @@ pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collect
         if !registry_regions.contains(region.name.as_str()) {
             out.push(
                 Problem::new(
-                    span,
+                    span(),
                     format!(
                         "image is in registry `{}` ({}), which has no [[registries]] entry",
                         region.name, parsed.domain
@@ -102,7 +103,7 @@ pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collect
                 .filter(|ns| ns.region == region.name)
                 .map(|ns| ns.name.as_str());
             let mut problem = Problem::new(
-                span,
+                span(),
                 format!(
                     "image namespace `{}` is not a declared namespace in `{}`",
                     parsed.namespace, region.name

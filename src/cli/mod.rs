@@ -146,7 +146,7 @@ fn terminal_width() -> Option<usize> {
 }
 
 fn eprint_diagnostic(style: Style, diagnostic: &dyn Diagnostic) {
-    eprint!("{}", report::human::render_diagnostic(style, diagnostic));
+    eprintln!("{}", report::human::render_diagnostic(style, diagnostic));
 }
 
 fn display_name(path: &Path) -> String {

@@ -187,7 +187,8 @@ fn run_check(
         };
         let subject = render(&check.subject)?;
         let (status, message) = if passed {
-            (FindingStatus::Pass, String::new())
+            // A pass says what was checked: the rule's title.
+            (FindingStatus::Pass, policy.title.clone())
         } else {
             (FindingStatus::Fail, render(&check.message)?)
         };
@@ -218,3 +219,6 @@ fn run_check(
     }
     Ok(evaluated)
 }
+
+#[cfg(test)]
+mod tests;

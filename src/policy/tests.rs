@@ -149,3 +149,23 @@ fn unknown_policy_key_is_reported_with_a_suggestion() {
     let errors = errors.unwrap_err();
     assert!(errors[0].contains("unknown key `severty`"), "{errors:?}");
 }
+
+#[test]
+fn policy_tests_report_wrong_status_subjects_and_messages() {
+    let text = format!(
+        "{}\n[[tests]]\nname = \"claims pass\"\nexpect = \"pass\"\naccount = '''{ACCOUNT}'''\n\n[[tests]]\nname = \"wrong subject\"\nexpect = \"fail\"\nsubjects = [\"registry:eu-de\"]\nmessages = [\"nope\"]\naccount = '''{ACCOUNT}'''\n",
+        MINIMAL.replace("ASSERT", "false")
+    );
+    let policy = load(&text).unwrap().remove(0);
+    let results = run_policy_tests(&policy);
+    assert_eq!(results[0].problems, ["expected pass, got fail"]);
+    assert_eq!(
+        results[1].problems,
+        [
+            "expected failing subjects [\"registry:eu-de\"], got [\"registry:us-south\"]",
+            "expected messages [\"nope\"], got [\"m\"]"
+        ]
+    );
+}
+
+const ACCOUNT: &str = "schema_version = 1\n[account]\nid = \"a\"\ncaptured_at = 2026-11-25\n[[registries]]\nregion = \"us-south\"\n";

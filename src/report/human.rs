@@ -87,7 +87,7 @@ pub fn write(report: &AuditReport, style: Style, out: &mut dyn Write) -> io::Res
             title: policy.map_or("", |p| p.title.as_str()),
             source: audit.account.file.source.named(),
         };
-        out.write_all(render_diagnostic(style, &diagnostic).as_bytes())?;
+        writeln!(out, "{}", render_diagnostic(style, &diagnostic))?;
     }
 
     for (audit, outcome) in report.rule_errors() {

@@ -1,0 +1,110 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::account;
+use crate::diagnostic::SourceText;
+use crate::policy::{Policy, load_sources};
+
+const ACCOUNT: &str = r#"schema_version = 1
+[account]
+id = "acc-1"
+captured_at = 2026-11-25T00:00:00Z
+
+[[registries]]
+region = "us-south"
+plan = "standard"
+
+[[registries]]
+region = "eu-de"
+"#;
+
+fn policy(checks: &str) -> Arc<Policy> {
+    let text = format!("id = \"T-001\"\ntitle = \"Test rule\"\nseverity = \"high\"\nresponsibility = \"R1\"\n{checks}");
+    let mut policies = load_sources(vec![SourceText::new("t.toml", text)], false).expect("test policy loads");
+    policies.remove(0)
+}
+
+fn run(checks: &str) -> RuleOutcome {
+    let loaded = account::load_str("account.toml", ACCOUNT).expect("account loads");
+    let settings = Settings::new("2026-11-26T00:00:00Z".parse().unwrap());
+    evaluate(&loaded, &[policy(checks)], &settings).remove(0)
+}
+
+use crate::findings::RuleOutcome;
+
+#[test]
+fn reading_an_absent_field_is_a_rule_error_naming_the_policy_position() {
+    let outcome = run(
+        "for_each = \"$.registries[*]\"\nassert = \"item.plan == 'standard'\"\nsubject = \"registry:{item.region}\"\nmessage = \"m\"\n",
+    );
+    assert_eq!(outcome.status, RuleStatus::Error);
+    let error = outcome.error.unwrap();
+    assert_eq!(error.policy_position, "t.toml:6:11");
+    assert_eq!(error.path.unwrap().to_string(), "registries[1]");
+    assert!(error.message.contains("plan"), "{}", error.message);
+    assert!(outcome.findings.is_empty(), "an erroring rule reports no findings");
+}
+
+#[test]
+fn a_non_bool_assert_is_an_error_not_a_pass() {
+    let outcome =
+        run("for_each = \"$.registries[*]\"\nassert = \"item.region\"\nsubject = \"s\"\nmessage = \"m\"\n");
+    assert_eq!(outcome.status, RuleStatus::Error);
+    assert!(outcome.error.unwrap().message.contains("bool"));
+}
+
+#[test]
+fn when_filters_subjects_and_none_left_is_not_applicable() {
+    let outcome = run(
+        "for_each = \"$.registries[*]\"\nwhen = \"item.region == 'jp-tok'\"\nassert = \"false\"\nsubject = \"s\"\nmessage = \"m\"\n",
+    );
+    assert_eq!(outcome.status, RuleStatus::NotApplicable);
+    assert!(outcome.findings.is_empty());
+}
+
+#[test]
+fn failing_findings_locate_the_named_key_and_fall_back_to_the_parent() {
+    let outcome = run(
+        "for_each = \"$.registries[*]\"\nassert = \"false\"\nsubject = \"registry:{item.region}\"\nmessage = \"{item.region} is bad\"\nlocate = \"plan\"\n",
+    );
+    assert_eq!(outcome.status, RuleStatus::Fail);
+    let found: Vec<(&str, &str, String, usize, usize)> = outcome
+        .findings
+        .iter()
+        .map(|f| (f.subject.as_str(), f.message.as_str(), f.path.to_string(), f.location.line, f.location.column))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("registry:us-south", "us-south is bad", "registries[0].plan".to_owned(), 8, 1),
+            // eu-de has no `plan`: the finding points at its table header.
+            ("registry:eu-de", "eu-de is bad", "registries[1].plan".to_owned(), 10, 1),
+        ]
+    );
+}
+
+#[test]
+fn passing_subjects_are_reported_with_the_rule_title() {
+    let outcome = run(
+        "for_each = \"$.registries[*]\"\nassert = \"item.region != 'eu-de'\"\nsubject = \"registry:{item.region}\"\nmessage = \"m\"\n",
+    );
+    let statuses: Vec<(FindingStatus, &str)> =
+        outcome.findings.iter().map(|f| (f.status, f.message.as_str())).collect();
+    assert_eq!(statuses, [(FindingStatus::Pass, "Test rule"), (FindingStatus::Fail, "m")]);
+    assert_eq!(outcome.status, RuleStatus::Fail);
+}
+
+#[test]
+fn parameters_and_as_of_are_bound() {
+    let outcome = run(
+        "for_each = \"$\"\nassert = \"age_days(item.account.captured_at, as_of) <= params.limit\"\nsubject = \"account:{item.account.id}\"\nmessage = \"m\"\n[params]\nlimit = { default = 0, doc = \"d\" }\n",
+    );
+    assert_eq!(outcome.status, RuleStatus::Fail, "captured one day before as_of, limit 0");
+    let loaded = account::load_str("account.toml", ACCOUNT).unwrap();
+    let mut settings = Settings::new("2026-11-26T00:00:00Z".parse().unwrap());
+    let policy = policy(
+        "for_each = \"$\"\nassert = \"age_days(item.account.captured_at, as_of) <= params.limit\"\nsubject = \"s\"\nmessage = \"m\"\n[params]\nlimit = { default = 0, doc = \"d\" }\n",
+    );
+    settings.params.insert("T-001".into(), [("limit".to_owned(), Data::Int(1))].into());
+    assert_eq!(evaluate(&loaded, &[policy], &settings)[0].status, RuleStatus::Pass);
+}
