@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
@@ -44,6 +44,8 @@ impl Problem {
 pub struct SourceText {
     pub name: String,
     pub text: Arc<str>,
+    /// The text as shown on a terminal: control characters replaced, offsets unchanged.
+    display: Arc<OnceLock<Arc<str>>>,
 }
 
 impl SourceText {
@@ -51,7 +53,32 @@ impl SourceText {
         Self {
             name: name.into(),
             text: text.into(),
+            display: Arc::default(),
         }
+    }
+
+    /// The text safe to print: a file could otherwise send escape sequences to the terminal
+    /// through a diagnostic. Each control byte becomes `?`, so byte offsets stay valid.
+    pub fn display_text(&self) -> Arc<str> {
+        Arc::clone(self.display.get_or_init(|| {
+            let unsafe_byte = |b: u8| (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')) || b == 0x7f;
+            if self.text.bytes().any(unsafe_byte) {
+                let cleaned: String = self
+                    .text
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii() && unsafe_byte(c as u8) {
+                            '?'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                Arc::from(cleaned)
+            } else {
+                Arc::clone(&self.text)
+            }
+        }))
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -59,8 +86,13 @@ impl SourceText {
         line_col(&self.text, offset)
     }
 
-    pub fn named(&self) -> NamedSource<Arc<str>> {
-        NamedSource::new(self.name.clone(), Arc::clone(&self.text)).with_language("TOML")
+    /// The source as miette reads it, with this file's name and character columns.
+    pub fn named(&self) -> DisplaySource {
+        let text = self.display_text();
+        DisplaySource {
+            named: NamedSource::new(self.name.clone(), Arc::clone(&text)).with_language("TOML"),
+            text,
+        }
     }
 }
 
@@ -73,8 +105,60 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
+    (line, column_of(text, line_start, offset) + 1)
+}
+
+/// 0-based character column of `offset` in the line starting at `line_start`; a byte-order mark
+/// at the start of the file is not a column (editors do not show it).
+fn column_of(text: &str, line_start: usize, offset: usize) -> usize {
+    let columns = text[line_start..offset].chars().count();
+    if line_start == 0 && text.starts_with('\u{feff}') && offset > 0 {
+        columns - 1
+    } else {
+        columns
+    }
+}
+
+/// A file as miette reads it. miette counts columns in bytes; regcheck reports characters
+/// everywhere (JSON, SARIF), so the header's `file:line:column` is recomputed here to agree.
+pub struct DisplaySource {
+    named: NamedSource<Arc<str>>,
+    text: Arc<str>,
+}
+
+impl fmt::Debug for DisplaySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DisplaySource")
+            .field("name", &self.named.name())
+            .finish()
+    }
+}
+
+impl SourceCode for DisplaySource {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let contents = self
+            .named
+            .read_span(span, context_lines_before, context_lines_after)?;
+        let start = contents.span().offset().min(self.text.len());
+        let start = (0..=start)
+            .rev()
+            .find(|&i| self.text.is_char_boundary(i))
+            .unwrap_or(0);
+        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.named.name().to_owned(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            column_of(&self.text, line_start, start),
+            contents.line_count(),
+        )))
+    }
 }
 
 /// Byte offsets of line starts, for many line/column look-ups in one file.
@@ -104,7 +188,7 @@ impl LineIndex {
         }
         let line = self.starts.partition_point(|&start| start <= offset);
         let line_start = self.starts[line - 1];
-        (line, text[line_start..offset].chars().count() + 1)
+        (line, column_of(text, line_start, offset) + 1)
     }
 }
 
@@ -114,7 +198,7 @@ pub struct FileDiagnostic {
     pub source: SourceText,
     pub problem: Problem,
     pub severity: miette::Severity,
-    named: NamedSource<Arc<str>>,
+    named: DisplaySource,
 }
 
 impl FileDiagnostic {

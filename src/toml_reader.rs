@@ -139,11 +139,38 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
 /// The first line of a span: a table header rather than the whole table body.
 pub fn header_span(source: &str, span: Range<usize>) -> Range<usize> {
-    let start = span.start.min(source.len());
-    let end = span.end.min(source.len());
+    let start = floor_char_boundary(source, span.start);
+    let end = floor_char_boundary(source, span.end.max(start));
     let line_end = source[start..end].find('\n').map_or(end, |offset| start + offset);
     let trimmed = source[start..line_end].trim_end();
-    start..start + trimmed.len().max(1).min(source.len() - start)
+    let mut stop = start + trimmed.len();
+    if stop == start {
+        // Point at one character at least, so the span is visible.
+        stop = source[start..]
+            .chars()
+            .next()
+            .map_or(start, |c| start + c.len_utf8());
+    }
+    start..stop
+}
+
+/// The first character of a file: where file-level problems (a missing `schema_version`) are
+/// shown. A byte-order mark is skipped.
+pub fn top_of_file(source: &str) -> Range<usize> {
+    let start = if source.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    header_span(source, start..start)
+}
+
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
 }
 
 pub fn wrong_type(span: Range<usize>, expected: &str, found: &DeValue<'_>) -> Problem {

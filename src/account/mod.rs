@@ -16,7 +16,7 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::{FileDiagnostic, LineIndex, Problem, SourceText};
 use crate::findings::Location;
 use crate::path::{DocPath, Segment};
-use crate::toml_reader::{Collector, header_span};
+use crate::toml_reader::{Collector, header_span, top_of_file};
 pub use model::Account;
 
 self_cell::self_cell!(
@@ -54,7 +54,10 @@ pub struct AccountFile {
 /// Where a path points in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Located {
+    /// The key (or array element) itself: what findings point at.
     pub span: Range<usize>,
+    /// The key's value: what load errors about the value underline.
+    pub value_span: Range<usize>,
     /// False when the path was not in the file and `span` is its nearest parent's.
     pub exact: bool,
 }
@@ -66,7 +69,8 @@ impl AccountFile {
         let text = &self.source.text;
         let root = self.parsed.borrow_dependent();
         let top = Located {
-            span: header_span(text, 0..text.len().min(1)),
+            span: top_of_file(text),
+            value_span: top_of_file(text),
             exact: path.segments().is_empty(),
         };
         let mut current: Option<&DeValue<'_>> = None;
@@ -87,7 +91,15 @@ impl AccountFile {
             let Some((span, value)) = next else {
                 return Located { exact: false, ..best };
             };
-            best = Located { span, exact: last };
+            let value_span = match value.get_ref() {
+                DeValue::Table(_) | DeValue::Array(_) => header_span(text, value.span()),
+                _ => value.span(),
+            };
+            best = Located {
+                span,
+                value_span,
+                exact: last,
+            };
             current = Some(value.get_ref());
             if let DeValue::Table(inner) = value.get_ref() {
                 table = inner;
@@ -160,11 +172,13 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedAccount, LoadError
             let valid_up_to = error.utf8_error().valid_up_to();
             let lossy = String::from_utf8_lossy(error.as_bytes()).into_owned();
             // Offsets in the lossy text equal those in the bytes up to the first bad byte.
+            // The bad bytes show as U+FFFD, three bytes long in the lossy text.
+            let bad_end = valid_up_to + lossy[valid_up_to..].chars().next().map_or(0, char::len_utf8);
             let source = SourceText::new(name, lossy);
             Err(LoadError::new(
                 &source,
                 vec![
-                    Problem::new(valid_up_to..valid_up_to + 1, "the file is not valid UTF-8")
+                    Problem::new(valid_up_to..bad_end, "the file is not valid UTF-8")
                         .label("invalid byte sequence here")
                         .help("TOML files must be UTF-8 text"),
                 ],

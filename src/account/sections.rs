@@ -12,18 +12,14 @@ use crate::diagnostic::Problem;
 use crate::regions;
 use crate::suggest::did_you_mean;
 use crate::toml_reader::{
-    Collector, TableReader, array, boolean, choice, header_span, integer, string, string_map, timestamp,
+    Collector, TableReader, array, boolean, choice, integer, string, string_map, timestamp, top_of_file,
 };
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
 /// Reads the whole file. `None` means at least one problem was recorded.
 pub fn read_account(source: &str, root: &Spanned<DeTable<'_>>, out: &mut Collector) -> Option<Account> {
-    let mut top = TableReader::new(
-        root.get_ref(),
-        header_span(source, 0..source.len().min(1)),
-        "the account file",
-    );
+    let mut top = TableReader::new(root.get_ref(), top_of_file(source), "the account file");
     let schema_version = top.required("schema_version", out, schema_version);
     let account = top.required("account", out, |v, out| account_info(source, v, out));
     let registries = top.optional("registries", out, array(|v, out| registry(source, v, out)));

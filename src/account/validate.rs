@@ -14,7 +14,8 @@ use crate::suggest::did_you_mean;
 use crate::toml_reader::Collector;
 
 pub fn check_references(account: &Account, file: &AccountFile, out: &mut Collector) {
-    let at = |path: DocPath| file.locate(&path).span;
+    // Reference errors are about values, so they underline the value.
+    let at = |path: DocPath| file.locate(&path).value_span;
     let registry_regions: BTreeSet<&str> = account.registries.iter().map(|r| r.region.as_str()).collect();
 
     let mut seen = HashSet::new();

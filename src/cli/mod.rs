@@ -50,9 +50,24 @@ enum Command {
         paths: Vec<PathBuf>,
     },
     /// List every rule: id, severity, responsibility and title.
-    Rules,
+    Rules {
+        /// `table` for people, `json` for tools.
+        #[arg(long, value_enum, default_value_t = CatalogFormat::Table)]
+        format: CatalogFormat,
+    },
+    /// Explain a rule: what it checks, why, how to fix, parameters and references.
+    Explain {
+        /// A rule id such as ICR-AT-001 (case-insensitive).
+        id: String,
+    },
     /// Print the JSON Schema of the account file, for editors.
     Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CatalogFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,7 +127,8 @@ pub fn main() -> u8 {
     let code = match cli.command {
         Command::Audit(args) => audit(args, stdout_style, stderr_style, &mut output),
         Command::Validate { paths } => validate(&paths, stderr_style, &mut output),
-        Command::Rules => rules(stderr_style, &mut output),
+        Command::Rules { format } => rules(format, stderr_style, &mut output),
+        Command::Explain { id } => explain(&id, stderr_style, &mut output),
         Command::Schema => schema(&mut output),
     };
     // Write the whole output at once; a closed pipe (`regcheck … | head`) is not an error.
@@ -224,18 +240,37 @@ fn validate(paths: &[PathBuf], style: Style, out: &mut Vec<u8>) -> u8 {
     if failed.is_empty() { EXIT_OK } else { EXIT_ERROR }
 }
 
-fn rules(style: Style, out: &mut Vec<u8>) -> u8 {
+fn rules(format: CatalogFormat, style: Style, out: &mut Vec<u8>) -> u8 {
     let Some(policies) = builtin_policies(style) else {
         return EXIT_ERROR;
     };
-    for policy in &policies {
-        let _ = writeln!(
-            out,
-            "{:<12} {:<8} {:<3} {}",
-            policy.id, policy.severity, policy.responsibility, policy.title
-        );
+    let written = match format {
+        CatalogFormat::Table => report::catalog::write_table(&policies, out),
+        CatalogFormat::Json => report::catalog::write_json(&policies, out),
+    };
+    if written.is_err() { EXIT_ERROR } else { EXIT_OK }
+}
+
+fn explain(id: &str, style: Style, out: &mut Vec<u8>) -> u8 {
+    let Some(policies) = builtin_policies(style) else {
+        return EXIT_ERROR;
+    };
+    match policies.iter().find(|policy| policy.id.eq_ignore_ascii_case(id)) {
+        Some(policy) => {
+            if report::catalog::write_explanation(policy, out).is_err() {
+                return EXIT_ERROR;
+            }
+            EXIT_OK
+        }
+        None => {
+            let ids = policies.iter().map(|policy| policy.id.as_str());
+            match regcheck::suggest::did_you_mean(&id.to_ascii_uppercase(), ids) {
+                Some(best) => eprintln!("error: no rule `{id}`; did you mean `{best}`?"),
+                None => eprintln!("error: no rule `{id}`; `regcheck rules` lists them"),
+            }
+            EXIT_ERROR
+        }
     }
-    EXIT_OK
 }
 
 fn schema(out: &mut Vec<u8>) -> u8 {

@@ -4,6 +4,7 @@
 pub mod cel;
 pub mod data;
 pub mod helpers;
+pub mod iam;
 pub mod jsonpath;
 pub mod template;
 

@@ -19,7 +19,9 @@ region = "eu-de"
 "#;
 
 fn policy(checks: &str) -> Arc<Policy> {
-    let text = format!("id = \"T-001\"\ntitle = \"Test rule\"\nseverity = \"high\"\nresponsibility = \"R1\"\n{checks}");
+    let text = format!(
+        "id = \"T-001\"\ntitle = \"Test rule\"\nseverity = \"high\"\nresponsibility = \"R1\"\n{checks}"
+    );
     let mut policies = load_sources(vec![SourceText::new("t.toml", text)], false).expect("test policy loads");
     policies.remove(0)
 }
@@ -42,7 +44,10 @@ fn reading_an_absent_field_is_a_rule_error_naming_the_policy_position() {
     assert_eq!(error.policy_position, "t.toml:6:11");
     assert_eq!(error.path.unwrap().to_string(), "registries[1]");
     assert!(error.message.contains("plan"), "{}", error.message);
-    assert!(outcome.findings.is_empty(), "an erroring rule reports no findings");
+    assert!(
+        outcome.findings.is_empty(),
+        "an erroring rule reports no findings"
+    );
 }
 
 #[test]
@@ -71,14 +76,34 @@ fn failing_findings_locate_the_named_key_and_fall_back_to_the_parent() {
     let found: Vec<(&str, &str, String, usize, usize)> = outcome
         .findings
         .iter()
-        .map(|f| (f.subject.as_str(), f.message.as_str(), f.path.to_string(), f.location.line, f.location.column))
+        .map(|f| {
+            (
+                f.subject.as_str(),
+                f.message.as_str(),
+                f.path.to_string(),
+                f.location.line,
+                f.location.column,
+            )
+        })
         .collect();
     assert_eq!(
         found,
         [
-            ("registry:us-south", "us-south is bad", "registries[0].plan".to_owned(), 8, 1),
+            (
+                "registry:us-south",
+                "us-south is bad",
+                "registries[0].plan".to_owned(),
+                8,
+                1
+            ),
             // eu-de has no `plan`: the finding points at its table header.
-            ("registry:eu-de", "eu-de is bad", "registries[1].plan".to_owned(), 10, 1),
+            (
+                "registry:eu-de",
+                "eu-de is bad",
+                "registries[1].plan".to_owned(),
+                10,
+                1
+            ),
         ]
     );
 }
@@ -88,9 +113,15 @@ fn passing_subjects_are_reported_with_the_rule_title() {
     let outcome = run(
         "for_each = \"$.registries[*]\"\nassert = \"item.region != 'eu-de'\"\nsubject = \"registry:{item.region}\"\nmessage = \"m\"\n",
     );
-    let statuses: Vec<(FindingStatus, &str)> =
-        outcome.findings.iter().map(|f| (f.status, f.message.as_str())).collect();
-    assert_eq!(statuses, [(FindingStatus::Pass, "Test rule"), (FindingStatus::Fail, "m")]);
+    let statuses: Vec<(FindingStatus, &str)> = outcome
+        .findings
+        .iter()
+        .map(|f| (f.status, f.message.as_str()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [(FindingStatus::Pass, "Test rule"), (FindingStatus::Fail, "m")]
+    );
     assert_eq!(outcome.status, RuleStatus::Fail);
 }
 
@@ -99,12 +130,21 @@ fn parameters_and_as_of_are_bound() {
     let outcome = run(
         "for_each = \"$\"\nassert = \"age_days(item.account.captured_at, as_of) <= params.limit\"\nsubject = \"account:{item.account.id}\"\nmessage = \"m\"\n[params]\nlimit = { default = 0, doc = \"d\" }\n",
     );
-    assert_eq!(outcome.status, RuleStatus::Fail, "captured one day before as_of, limit 0");
+    assert_eq!(
+        outcome.status,
+        RuleStatus::Fail,
+        "captured one day before as_of, limit 0"
+    );
     let loaded = account::load_str("account.toml", ACCOUNT).unwrap();
     let mut settings = Settings::new("2026-11-26T00:00:00Z".parse().unwrap());
     let policy = policy(
         "for_each = \"$\"\nassert = \"age_days(item.account.captured_at, as_of) <= params.limit\"\nsubject = \"s\"\nmessage = \"m\"\n[params]\nlimit = { default = 0, doc = \"d\" }\n",
     );
-    settings.params.insert("T-001".into(), [("limit".to_owned(), Data::Int(1))].into());
-    assert_eq!(evaluate(&loaded, &[policy], &settings)[0].status, RuleStatus::Pass);
+    settings
+        .params
+        .insert("T-001".into(), [("limit".to_owned(), Data::Int(1))].into());
+    assert_eq!(
+        evaluate(&loaded, &[policy], &settings)[0].status,
+        RuleStatus::Pass
+    );
 }

@@ -17,7 +17,7 @@ use crate::engine::data::Data;
 use crate::engine::jsonpath::JsonPath;
 use crate::engine::template::Template;
 use crate::findings::Severity;
-use crate::toml_reader::{Choice, Collector, TableReader, array, choice, header_span, string, timestamp};
+use crate::toml_reader::{Choice, Collector, TableReader, array, choice, string, timestamp, top_of_file};
 
 pub mod testing;
 
@@ -211,11 +211,7 @@ fn load_one(source: &SourceText, builtin: bool) -> Result<Policy, Vec<Problem>> 
         ]
     })?;
     let mut out = Collector::default();
-    let mut top = TableReader::new(
-        table.get_ref(),
-        header_span(text, 0..text.len().min(1)),
-        "the policy file",
-    );
+    let mut top = TableReader::new(table.get_ref(), top_of_file(text), "the policy file");
     let id = top.required("id", &mut out, rule_id);
     let title = top.required("title", &mut out, string);
     let severity = top.required("severity", &mut out, choice::<Severity>("severity"));
@@ -243,7 +239,7 @@ fn load_one(source: &SourceText, builtin: bool) -> Result<Policy, Vec<Problem>> 
         (Some(Some(_)), Some(Some(_))) => {
             out.push(
                 Problem::new(
-                    header_span(text, 0..1),
+                    top_of_file(text),
                     "a policy has either top-level for_each/assert or [[checks]], not both",
                 )
                 .label("here"),
@@ -252,7 +248,7 @@ fn load_one(source: &SourceText, builtin: bool) -> Result<Policy, Vec<Problem>> 
         }
         (Some(None), Some(_)) => {
             out.push(
-                Problem::new(header_span(text, 0..1), "the policy has no check")
+                Problem::new(top_of_file(text), "the policy has no check")
                     .label("here")
                     .help("add for_each, assert, subject and message (or [[checks]] tables)"),
             );
@@ -269,7 +265,7 @@ fn load_one(source: &SourceText, builtin: bool) -> Result<Policy, Vec<Problem>> 
             for name in test.params.keys() {
                 if !params.iter().any(|p| &p.name == name) {
                     out.push(Problem::new(
-                        header_span(text, 0..1),
+                        top_of_file(text),
                         format!("test `{}` overrides unknown parameter `{name}`", test.name),
                     ));
                 }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::io::{self, Write};
 
 use colored::Colorize;
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
 use crate::audit::{AccountAudit, AuditReport};
 use crate::engine::cel::format_time;
@@ -210,7 +210,7 @@ fn write_summary(
 struct FindingDiagnostic<'a> {
     finding: &'a Finding,
     title: &'a str,
-    source: NamedSource<std::sync::Arc<str>>,
+    source: crate::diagnostic::DisplaySource,
 }
 
 impl fmt::Debug for FindingDiagnostic<'_> {

@@ -1,6 +1,7 @@
 //! Reporters: each reads an [`AuditReport`](crate::audit::AuditReport) and writes to an
 //! injected writer. None of them evaluates anything or decides the exit code.
 
+pub mod catalog;
 pub mod human;
 pub mod json;
 

@@ -1,0 +1,56 @@
+//! Helpers shared by the benchmark targets (`#[path = "support/common.rs"] mod common;`).
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use regcheck::policy::Policy;
+
+/// The as-of time of every audit: the generated accounts' `captured_at`.
+pub fn as_of() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 6, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+/// Panics with the first load problems (file:line:column: message) if `text` does not load.
+pub fn assert_loads(name: &str, text: &Arc<str>) {
+    if let Err(error) = regcheck::account::load_str(name, Arc::clone(text)) {
+        let shown: Vec<String> = error
+            .diagnostics
+            .iter()
+            .take(20)
+            .map(|d| {
+                let (line, column) = d.source.line_col(d.problem.span.start);
+                format!("  {name}:{line}:{column}: {}", d.problem.message)
+            })
+            .collect();
+        panic!(
+            "the generated `{name}` account does not load ({} problems):\n{}",
+            error.diagnostics.len(),
+            shown.join("\n")
+        );
+    }
+}
+
+/// `policy::builtin()`. The rule files are embedded when the target is built, so a file that was
+/// mid-edit then cannot be fixed by retrying here: the panic says to rebuild.
+pub fn builtin_policies() -> Vec<Arc<Policy>> {
+    match regcheck::policy::builtin() {
+        Ok(policies) => policies,
+        Err(error) => {
+            let shown: Vec<String> = error
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    let (line, column) = d.source.line_col(d.problem.span.start);
+                    format!("  {}:{line}:{column}: {}", d.source.name, d.problem.message)
+                })
+                .collect();
+            panic!(
+                "the built-in policies embedded in this build do not load (a rule file was probably mid-edit): rebuild later\n{}",
+                shown.join("\n")
+            );
+        }
+    }
+}

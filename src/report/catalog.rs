@@ -1,0 +1,106 @@
+//! The rule catalog views: `regcheck rules` (table or JSON) and `regcheck explain ID`.
+//! Everything comes from the policy files.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::findings::Severity;
+use crate::policy::Policy;
+use crate::responsibility;
+
+#[derive(Serialize)]
+struct RuleEntry<'a> {
+    id: &'a str,
+    title: &'a str,
+    severity: Severity,
+    responsibility: &'a str,
+    summary: &'a str,
+    source: &'a str,
+    params: Vec<ParamEntry<'a>>,
+    references: &'a [String],
+}
+
+#[derive(Serialize)]
+struct ParamEntry<'a> {
+    name: &'a str,
+    default: String,
+    doc: &'a str,
+}
+
+pub fn write_table(policies: &[std::sync::Arc<Policy>], out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{:<12} {:<8} {:<4} title", "id", "severity", "resp")?;
+    for policy in policies {
+        writeln!(
+            out,
+            "{:<12} {:<8} {:<4} {}",
+            policy.id, policy.severity, policy.responsibility, policy.title
+        )?;
+    }
+    writeln!(out, "{} rules", policies.len())
+}
+
+pub fn write_json(policies: &[std::sync::Arc<Policy>], out: &mut dyn Write) -> io::Result<()> {
+    let entries: Vec<RuleEntry<'_>> = policies
+        .iter()
+        .map(|policy| RuleEntry {
+            id: &policy.id,
+            title: &policy.title,
+            severity: policy.severity,
+            responsibility: &policy.responsibility,
+            summary: policy.docs.summary.trim(),
+            source: &policy.source.name,
+            params: policy
+                .params
+                .iter()
+                .map(|param| ParamEntry {
+                    name: &param.name,
+                    default: param.default.to_string(),
+                    doc: &param.doc,
+                })
+                .collect(),
+            references: &policy.docs.references,
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &entries)?;
+    writeln!(out)
+}
+
+/// A rule's full text, as Markdown-flavoured plain text.
+pub fn write_explanation(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}: {}", policy.id, policy.title)?;
+    writeln!(
+        out,
+        "severity: {}   responsibility: {} {}   source: {}",
+        policy.severity,
+        policy.responsibility,
+        responsibility::title(&policy.responsibility),
+        policy.source.name
+    )?;
+    let section = |out: &mut dyn Write, heading: &str, text: &str| -> io::Result<()> {
+        if !text.trim().is_empty() {
+            writeln!(out, "\n## {heading}\n\n{}", text.trim())?;
+        }
+        Ok(())
+    };
+    section(out, "What it checks", &policy.docs.summary)?;
+    section(out, "Why", &policy.docs.rationale)?;
+    section(out, "How to fix", &policy.docs.remediation)?;
+    if !policy.params.is_empty() {
+        writeln!(
+            out,
+            "\n## Parameters (set in regcheck.toml under [rules.\"{}\"])\n",
+            policy.id
+        )?;
+        for param in &policy.params {
+            writeln!(out, "- `{}` = {}: {}", param.name, param.default, param.doc)?;
+        }
+    }
+    if !policy.docs.references.is_empty() {
+        writeln!(out, "\n## References\n")?;
+        for reference in &policy.docs.references {
+            writeln!(out, "- {reference}")?;
+        }
+    }
+    Ok(())
+}
