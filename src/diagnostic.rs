@@ -211,6 +211,11 @@ impl FileDiagnostic {
         }
     }
 
+    /// Whether there are lines to show (not for a file that could not be read, or is empty).
+    fn has_source(&self) -> bool {
+        !self.source.text.is_empty()
+    }
+
     /// `file:line:column`, for one-line summaries.
     pub fn position(&self) -> String {
         let (line, column) = self.source.line_col(self.problem.span.start);
@@ -239,10 +244,13 @@ impl Diagnostic for FileDiagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.named as &dyn SourceCode)
+        self.has_source().then_some(&self.named as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.has_source() {
+            return None;
+        }
         let span = &self.problem.span;
         let label = LabeledSpan::new(self.problem.label.clone(), span.start, span.len());
         Some(Box::new(std::iter::once(label)))

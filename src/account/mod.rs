@@ -203,6 +203,14 @@ pub fn load_str(name: &str, text: impl Into<Arc<str>>) -> Result<LoadedAccount, 
             ],
         ));
     }
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        return Err(LoadError::new(
+            &source,
+            vec![Problem::new(0..0, "the account file is empty").help(
+                "an account file needs at least `schema_version = 1` and an [account] table with id and captured_at; `regcheck schema` describes the rest",
+            )],
+        ));
+    }
     let mut syntax_problems = Vec::new();
     let parsed = ParsedToml::new(text, |text| {
         let (table, errors) = DeTable::parse_recoverable(text);

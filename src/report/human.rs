@@ -30,6 +30,7 @@ pub fn handler(style: Style) -> GraphicalReportHandler {
     GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_links(false)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
 }
 
 /// Renders one diagnostic to text with the given style.
@@ -77,9 +78,7 @@ pub fn write(report: &AuditReport, style: Style, out: &mut dyn Write) -> io::Res
     }
 
     let failing: Vec<(&AccountAudit, &Finding)> = report.failing().collect();
-    if !failing.is_empty() {
-        writeln!(out)?;
-    }
+    writeln!(out)?;
     for (audit, finding) in &failing {
         let policy = report.policy(&finding.rule_id);
         let diagnostic = FindingDiagnostic {
@@ -87,7 +86,8 @@ pub fn write(report: &AuditReport, style: Style, out: &mut dyn Write) -> io::Res
             title: policy.map_or("", |p| p.title.as_str()),
             source: audit.account.file.source.named(),
         };
-        writeln!(out, "{}", render_diagnostic(style, &diagnostic))?;
+        writeln!(out, "{}", render_diagnostic(style, &diagnostic).trim_end())?;
+        writeln!(out)?;
     }
 
     for (audit, outcome) in report.rule_errors() {
@@ -102,7 +102,6 @@ pub fn write(report: &AuditReport, style: Style, out: &mut dyn Write) -> io::Res
         }
     }
 
-    writeln!(out)?;
     let mut by_severity: BTreeMap<Severity, usize> = BTreeMap::new();
     for (_, finding) in &failing {
         *by_severity.entry(finding.severity).or_default() += 1;
@@ -223,17 +222,17 @@ impl fmt::Debug for FindingDiagnostic<'_> {
 
 impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] {}", self.finding.severity, self.finding.message)
+        write!(
+            f,
+            "{} [{}] {}",
+            self.finding.rule_id, self.finding.severity, self.finding.message
+        )
     }
 }
 
 impl std::error::Error for FindingDiagnostic<'_> {}
 
 impl Diagnostic for FindingDiagnostic<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(&self.finding.rule_id))
-    }
-
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.finding.severity {
             Severity::Critical | Severity::High => miette::Severity::Error,
