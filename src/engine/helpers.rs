@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use super::data::Data;
+use super::iam;
+use crate::account::imageref::ImageRef;
 use crate::regions;
 
 pub struct Helper {
@@ -51,7 +53,94 @@ pub const HELPERS: &[Helper] = &[
         doc: "Whole days from `time` to `as_of` (negative when `time` is later).",
         run: |args| Ok(Data::Int(age_days(time(args, 0)?, time(args, 1)?))),
     },
+    Helper {
+        name: "subject_kind",
+        arity: 1,
+        signature: "subject_kind(subject: string) -> string",
+        doc: "The kind of an IAM subject id: `access_group` (AccessGroupId-…), `service_id` (ServiceId-…), `trusted_profile` (Profile-…), `user` (IBMid-… or an e-mail address) or `unknown`.",
+        run: |args| Ok(Data::Str(iam::subject_kind(text(args, 0)?).to_owned())),
+    },
+    Helper {
+        name: "has_role",
+        arity: 2,
+        signature: "has_role(roles: list<string>, role: string) -> bool",
+        doc: "Whether a policy's roles grant `role`; roles may be names (`Manager`) or CRNs (`crn:v1:bluemix:public:iam::::serviceRole:Manager`), compared case-insensitively.",
+        run: |args| Ok(Data::Bool(iam::has_role(arg(args, 0)?, text(args, 1)?)?)),
+    },
+    Helper {
+        name: "is_registry_policy",
+        arity: 1,
+        signature: "is_registry_policy(policy: map) -> bool",
+        doc: "Whether an access policy applies to Container Registry: service `container-registry` or `\"\"` (all IAM-enabled services). A policy without `service` is an error (unknown scope).",
+        run: |args| Ok(Data::Bool(iam::is_registry_policy(arg(args, 0)?)?)),
+    },
+    Helper {
+        name: "is_account_wide",
+        arity: 1,
+        signature: "is_account_wide(policy: map) -> bool",
+        doc: "Whether a registry policy is account-wide: no resource_type, resource or resource_group (a region may be set).",
+        run: |args| Ok(Data::Bool(iam::is_account_wide(arg(args, 0)?)?)),
+    },
+    Helper {
+        name: "identity_policies",
+        arity: 2,
+        signature: "identity_policies(iam: map, identity: string) -> list<map>",
+        doc: "An identity's policies: those whose subject is the identity, plus those of every access group that lists it as a member.",
+        run: |args| Ok(Data::List(iam::identity_policies(arg(args, 0)?, text(args, 1)?))),
+    },
+    Helper {
+        name: "account_wide_managers",
+        arity: 1,
+        signature: "account_wide_managers(iam: map) -> list<string>",
+        doc: "Distinct subjects holding Manager on the registry through an account-wide policy; access groups are expanded to their members, and a group with no members counts as itself. Sorted.",
+        run: |args| {
+            let managers = iam::account_wide_managers(arg(args, 0)?)?;
+            Ok(Data::List(managers.into_iter().map(Data::Str).collect()))
+        },
+    },
+    Helper {
+        name: "covers_namespace",
+        arity: 4,
+        signature: "covers_namespace(policy: map, region: string, namespace: string, resource_group: string) -> bool",
+        doc: "Whether a registry policy grants access to a namespace: scoped to that namespace, to its resource group, or account-wide; a policy with a region covers only that region.",
+        run: |args| {
+            Ok(Data::Bool(iam::covers_namespace(arg(args, 0)?, text(args, 1)?, text(args, 2)?, text(args, 3)?)?))
+        },
+    },
+    Helper {
+        name: "image_ref",
+        arity: 1,
+        signature: "image_ref(ref: string) -> map",
+        doc: "The parts of an image reference: `domain`, `namespace`, `repository`, `tag` and `digest` (\"\" when absent) and `region` (the registry region of the domain). A ref with neither tag nor digest means `:latest`; `tag` stays \"\" so rules can tell.",
+        run: |args| image_ref(text(args, 0)?),
+    },
+    Helper {
+        name: "region_domain",
+        arity: 1,
+        signature: "region_domain(region: string) -> string",
+        doc: "The public registry domain of a region (`us-south` → `us.icr.io`, `global` → `icr.io`).",
+        run: |args| {
+            let region = text(args, 0)?;
+            regions::by_name(region)
+                .map(|info| Data::Str(info.domain.clone()))
+                .ok_or_else(|| format!("unknown registry region `{region}`"))
+        },
+    },
 ];
+
+fn image_ref(reference: &str) -> Result<Data, String> {
+    let parsed = ImageRef::parse(reference).ok_or_else(|| format!("invalid image reference `{reference}`"))?;
+    let region = parsed.region().map_or("", |info| info.name.as_str());
+    let fields = [
+        ("domain", parsed.domain),
+        ("namespace", parsed.namespace),
+        ("repository", parsed.repository),
+        ("tag", parsed.tag.unwrap_or("")),
+        ("digest", parsed.digest.unwrap_or("")),
+        ("region", region),
+    ];
+    Ok(Data::Map(fields.into_iter().map(|(k, v)| (k.to_owned(), Data::Str(v.to_owned()))).collect()))
+}
 
 fn arg(args: &[Data], index: usize) -> Result<&Data, String> {
     args.get(index)

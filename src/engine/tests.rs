@@ -148,3 +148,11 @@ fn parameters_and_as_of_are_bound() {
         RuleStatus::Pass
     );
 }
+
+#[test]
+fn helpers_and_string_extensions_are_callable_from_policies() {
+    let outcome = run(
+        "for_each = \"$.registries[*]\"\nassert = \"image_ref(region_domain(item.region) + '/ns1/app:1').region == item.region && ['a', 'b'].join('-') == 'a-b' && subject_kind('ServiceId-1') == 'service_id'\"\nsubject = \"s{index}\"\nmessage = \"m\"\n",
+    );
+    assert_eq!(outcome.status, RuleStatus::Pass, "{:?}", outcome.error);
+}
