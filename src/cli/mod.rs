@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 
 use regcheck::account::{self, LoadError, LoadedAccount};
-use regcheck::audit::{self, EXIT_ERROR, EXIT_OK, FailOn};
+use regcheck::audit::{self, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, FailOn};
 use regcheck::engine::Settings;
 use regcheck::findings::Severity;
 use regcheck::policy;
@@ -54,11 +54,23 @@ enum Command {
         /// `table` for people, `json` for tools.
         #[arg(long, value_enum, default_value_t = CatalogFormat::Table)]
         format: CatalogFormat,
+        #[command(flatten)]
+        policies: PolicyArgs,
     },
     /// Explain a rule: what it checks, why, how to fix, parameters and references.
     Explain {
         /// A rule id such as ICR-AT-001 (case-insensitive).
         id: String,
+        #[command(flatten)]
+        policies: PolicyArgs,
+    },
+    /// Run the tests that ship inside policy files: the built-ins and those in DIR.
+    Test {
+        /// Folders of custom policies whose tests to run as well.
+        dirs: Vec<PathBuf>,
+        /// Leave the built-in policies out.
+        #[arg(long)]
+        no_default_policies: bool,
     },
     /// Print the JSON Schema of the account file, for editors.
     Schema,
@@ -68,6 +80,17 @@ enum Command {
 enum CatalogFormat {
     Table,
     Json,
+}
+
+/// Where policies come from.
+#[derive(Debug, Clone, clap::Args)]
+struct PolicyArgs {
+    /// A folder of custom policy files (walked recursively); may be repeated.
+    #[arg(long = "policies", value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+    /// Leave the built-in policies out.
+    #[arg(long)]
+    no_default_policies: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -87,6 +110,9 @@ struct AuditArgs {
     /// Lowest severity of a failing finding that makes the exit code 1.
     #[arg(long, value_parser = parse_fail_on, default_value = "low")]
     fail_on: FailOn,
+
+    #[command(flatten)]
+    policies: PolicyArgs,
 }
 
 fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
@@ -127,8 +153,18 @@ pub fn main() -> u8 {
     let code = match cli.command {
         Command::Audit(args) => audit(args, stdout_style, stderr_style, &mut output),
         Command::Validate { paths } => validate(&paths, stderr_style, &mut output),
-        Command::Rules { format } => rules(format, stderr_style, &mut output),
-        Command::Explain { id } => explain(&id, stderr_style, &mut output),
+        Command::Rules { format, policies } => rules(format, &policies, stderr_style, &mut output),
+        Command::Explain { id, policies } => explain(&id, &policies, stderr_style, &mut output),
+        Command::Test {
+            dirs,
+            no_default_policies,
+        } => {
+            let policies = PolicyArgs {
+                dirs,
+                no_default_policies,
+            };
+            test_policies(&policies, stderr_style, &mut output)
+        }
         Command::Schema => schema(&mut output),
     };
     // Write the whole output at once; a closed pipe (`regcheck … | head`) is not an error.
@@ -193,21 +229,30 @@ fn load_all(paths: &[PathBuf], style: Style) -> (Vec<LoadedAccount>, Vec<(String
     (loaded, failed)
 }
 
-fn builtin_policies(style: Style) -> Option<Vec<std::sync::Arc<policy::Policy>>> {
-    match policy::builtin() {
+/// Loads the policies the arguments ask for; prints every problem and returns `None` on error.
+fn load_policies(args: &PolicyArgs, style: Style) -> Option<Vec<std::sync::Arc<policy::Policy>>> {
+    match policy::load_all(!args.no_default_policies, &args.dirs) {
+        Ok(policies) if policies.is_empty() => {
+            eprintln!("error: no policies to run (--no-default-policies and no policy files found)");
+            None
+        }
         Ok(policies) => Some(policies),
         Err(error) => {
             for diagnostic in &error.diagnostics {
                 eprint_diagnostic(style, diagnostic);
             }
-            eprintln!("error: the built-in policies did not load");
+            let count = error.diagnostics.len();
+            eprintln!(
+                "error: the policies did not load: {count} problem{}",
+                if count == 1 { "" } else { "s" }
+            );
             None
         }
     }
 }
 
 fn audit(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>) -> u8 {
-    let Some(policies) = builtin_policies(error_style) else {
+    let Some(policies) = load_policies(&args.policies, error_style) else {
         return EXIT_ERROR;
     };
     let (loaded, failed) = load_all(&args.paths, error_style);
@@ -240,8 +285,8 @@ fn validate(paths: &[PathBuf], style: Style, out: &mut Vec<u8>) -> u8 {
     if failed.is_empty() { EXIT_OK } else { EXIT_ERROR }
 }
 
-fn rules(format: CatalogFormat, style: Style, out: &mut Vec<u8>) -> u8 {
-    let Some(policies) = builtin_policies(style) else {
+fn rules(format: CatalogFormat, args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
+    let Some(policies) = load_policies(args, style) else {
         return EXIT_ERROR;
     };
     let written = match format {
@@ -251,8 +296,8 @@ fn rules(format: CatalogFormat, style: Style, out: &mut Vec<u8>) -> u8 {
     if written.is_err() { EXIT_ERROR } else { EXIT_OK }
 }
 
-fn explain(id: &str, style: Style, out: &mut Vec<u8>) -> u8 {
-    let Some(policies) = builtin_policies(style) else {
+fn explain(id: &str, args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
+    let Some(policies) = load_policies(args, style) else {
         return EXIT_ERROR;
     };
     match policies.iter().find(|policy| policy.id.eq_ignore_ascii_case(id)) {
@@ -271,6 +316,39 @@ fn explain(id: &str, style: Style, out: &mut Vec<u8>) -> u8 {
             EXIT_ERROR
         }
     }
+}
+
+fn test_policies(args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
+    let Some(policies) = load_policies(args, style) else {
+        return EXIT_ERROR;
+    };
+    let (mut passed, mut failed, mut untested) = (0, 0, Vec::new());
+    for policy in &policies {
+        if policy.tests.is_empty() {
+            untested.push(policy.id.as_str());
+        }
+        for result in policy::testing::run_policy_tests(policy) {
+            if result.passed() {
+                passed += 1;
+            } else {
+                failed += 1;
+                let _ = writeln!(
+                    out,
+                    "FAIL {} / {} ({})",
+                    result.rule_id, result.name, policy.source.name
+                );
+                for problem in &result.problems {
+                    let _ = writeln!(out, "     {problem}");
+                }
+            }
+        }
+    }
+    if !untested.is_empty() {
+        let _ = writeln!(out, "warning: rules without tests: {}", untested.join(", "));
+    }
+    let rules = policies.len();
+    let _ = writeln!(out, "{rules} rule{}: {passed} passed, {failed} failed", if rules == 1 { "" } else { "s" });
+    if failed > 0 { EXIT_FINDINGS } else { EXIT_OK }
 }
 
 fn schema(out: &mut Vec<u8>) -> u8 {

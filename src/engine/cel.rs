@@ -251,8 +251,10 @@ fn environment() -> &'static Arc<Env> {
         let mut env = Env::stdlib();
         // cel-go's strings and lists extensions (`join`, `lowerAscii`, `split`, `distinct`, …):
         // policy authors expect them from Kubernetes admission policies.
-        env.add_extension(cel::extensions::strings).expect("the strings extension registers once");
-        env.add_extension(cel::extensions::lists).expect("the lists extension registers once");
+        env.add_extension(cel::extensions::strings)
+            .expect("the strings extension registers once");
+        env.add_extension(cel::extensions::lists)
+            .expect("the lists extension registers once");
         for index in 0..helpers::HELPERS.len() {
             register(&mut env, index).expect("helper names are unique and not standard functions");
         }

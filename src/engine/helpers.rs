@@ -104,7 +104,12 @@ pub const HELPERS: &[Helper] = &[
         signature: "covers_namespace(policy: map, region: string, namespace: string, resource_group: string) -> bool",
         doc: "Whether a registry policy grants access to a namespace: scoped to that namespace, to its resource group, or account-wide; a policy with a region covers only that region.",
         run: |args| {
-            Ok(Data::Bool(iam::covers_namespace(arg(args, 0)?, text(args, 1)?, text(args, 2)?, text(args, 3)?)?))
+            Ok(Data::Bool(iam::covers_namespace(
+                arg(args, 0)?,
+                text(args, 1)?,
+                text(args, 2)?,
+                text(args, 3)?,
+            )?))
         },
     },
     Helper {
@@ -129,7 +134,8 @@ pub const HELPERS: &[Helper] = &[
 ];
 
 fn image_ref(reference: &str) -> Result<Data, String> {
-    let parsed = ImageRef::parse(reference).ok_or_else(|| format!("invalid image reference `{reference}`"))?;
+    let parsed =
+        ImageRef::parse(reference).ok_or_else(|| format!("invalid image reference `{reference}`"))?;
     let region = parsed.region().map_or("", |info| info.name.as_str());
     let fields = [
         ("domain", parsed.domain),
@@ -139,7 +145,12 @@ fn image_ref(reference: &str) -> Result<Data, String> {
         ("digest", parsed.digest.unwrap_or("")),
         ("region", region),
     ];
-    Ok(Data::Map(fields.into_iter().map(|(k, v)| (k.to_owned(), Data::Str(v.to_owned()))).collect()))
+    Ok(Data::Map(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Data::Str(v.to_owned())))
+            .collect(),
+    ))
 }
 
 fn arg(args: &[Data], index: usize) -> Result<&Data, String> {

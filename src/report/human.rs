@@ -178,7 +178,12 @@ fn write_summary(
     for ((_, tag), row) in &rows {
         let count = |status| row.statuses.get(&status).copied().unwrap_or(0);
         let sev = |severity| row.failing.get(&severity).copied().unwrap_or(0);
-        let label = format!("{tag} {}", responsibility::title(tag));
+        let title = responsibility::title(tag);
+        let label = if title == tag {
+            tag.clone()
+        } else {
+            format!("{tag} {title}")
+        };
         let line = format!(
             "  {:<44} {:>5} {:>5} {:>5} {:>5}   {:>8} {:>5} {:>6} {:>4}",
             label,

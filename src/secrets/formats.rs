@@ -291,21 +291,36 @@ fn login_kind(user: &str, otherwise: SecretKind) -> SecretKind {
 // ---------------------------------------------------------------------------------------------
 // Command lines
 
-/// A command-line detector: a guard, a pattern, and the capture group holding the secret.
+/// How a command-line match decides its kind.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// Always a command-line password.
+    Plain,
+    /// `user:password`: the user in this capture group; `iamapikey` makes it an IBM API key.
+    UserGroup(usize),
+    /// A registry login: the `-u`/`--username` anywhere in the same command decides.
+    RegistryLogin,
+    /// `Authorization: Basic base64(user:password)`: the decoded user decides.
+    Authorization,
+    /// `-Dname=value`: only when the property name says secret (capture group 1).
+    JavaProperty,
+}
+
+/// A command-line detector: guards (any one must occur), a pattern, and the capture group holding
+/// the secret.
 struct CommandPattern {
     guards: &'static [&'static str],
     pattern: Regex,
     group: usize,
-    /// The capture group holding the user name, when the user decides the kind (`iamapikey`).
-    user_group: Option<usize>,
+    rule: Rule,
 }
 
 static COMMANDS: LazyLock<Vec<CommandPattern>> = LazyLock::new(|| {
-    let c = |guards, pattern: &str, group, user_group| CommandPattern {
+    let c = |guards, pattern: &str, group, rule| CommandPattern {
         guards,
         pattern: re(pattern),
         group,
-        user_group,
+        rule,
     };
     vec![
         // curl -u user:pass, curl --user=user:pass, wget --user user:pass
@@ -313,93 +328,104 @@ static COMMANDS: LazyLock<Vec<CommandPattern>> = LazyLock::new(|| {
             &["curl", "wget"],
             r#"\b(?:curl|wget)\b[^;&|\n]*?\s(?:-u\s*|--user(?:=|\s+))['"]?([^\s:'"]*):([^\s'"]+)"#,
             2,
-            Some(1),
+            Rule::UserGroup(1),
         ),
         // --password X, --password=X, --registry-password X, --token X, --api-key X … (not
-        // --password-stdin, --password-file, --token-file: those are followed by `-`)
+        // --password-stdin, --password-file, --token-file: the keyword must end the flag)
         c(
             &["--"],
-            r#"(?:^|[\s'"])--(?:[a-z0-9]+-)*(?:password|passwd|pass|token|api-?key|apikey|secret|access-token|auth-token)(?:=|\s+)['"]?([^\s'"]+)"#,
+            r#"(?:^|[\s'"])--(?:[a-z0-9]+-)*(?:password|passwd|passphrase|pass|token|api-?key|apikey|secret|access-token|auth-token)(?:=|\s+)['"]?([^\s'"]+)"#,
             1,
-            None,
+            Rule::Plain,
         ),
         // Java system properties: -Dspring.datasource.password=X
-        c(&["-D"], r#"(?:^|[\s'"])-D([A-Za-z0-9_.-]+)=['"]?([^\s'"]+)"#, 2, None),
-        // docker/podman/buildah/skopeo/nerdctl/helm/oras login -u U -p P
+        c(
+            &["-D"],
+            r#"(?:^|[\s'"])-D([A-Za-z0-9_.-]+)=['"]?([^\s'"]+)"#,
+            2,
+            Rule::JavaProperty,
+        ),
+        // docker/podman/buildah/skopeo/nerdctl/helm/oras login -p P / --password P
         c(
             &["login"],
-            r#"\b(?:docker|podman|buildah|skopeo|nerdctl|oras|helm)\s(?:[^;&|\n]*?\s)?login\b[^;&|\n]*?\s-p\s*['"]?([^\s'"]+)"#,
+            r#"\b(?:docker|podman|buildah|skopeo|nerdctl|oras|helm)\s(?:[^;&|\n]*?\s)?login\b[^;&|\n]*?\s(?:-p\s*|--password(?:=|\s+))['"]?([^\s'"]+)"#,
             1,
-            None,
+            Rule::RegistryLogin,
         ),
         // mysql -pSECRET (the password glued to -p; `-p` alone prompts)
         c(
             &["mysql", "mariadb"],
             r#"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|mariadb-dump|mariadb-admin)\b[^;&|\n]*?\s-p['"]?([^\s'"-][^\s'"]*)"#,
             1,
-            None,
+            Rule::Plain,
         ),
         // echo user:pass | chpasswd
         c(
             &["chpasswd"],
             r#"\b(?:echo|printf)\s+(?:-[a-zA-Z]+\s+)*['"]?([^\s:'"]+):([^\s'"|]+?)(?:\\n)?['"]?\s*\|\s*(?:sudo\s+)?chpasswd"#,
             2,
-            None,
+            Rule::Plain,
         ),
         // echo pass | passwd --stdin user
         c(
             &["passwd"],
             r#"\becho\s+['"]?([^\s'"|]+)['"]?\s*\|\s*(?:sudo\s+)?passwd\s+--stdin"#,
             1,
-            None,
+            Rule::Plain,
         ),
         // sshpass -p X
-        c(&["sshpass"], r#"\bsshpass\s+-p\s*['"]?([^\s'"]+)"#, 1, None),
+        c(&["sshpass"], r#"\bsshpass\s+-p\s*['"]?([^\s'"]+)"#, 1, Rule::Plain),
         // redis-cli -a X
-        c(&["redis-cli"], r#"\bredis-cli\b[^;&|\n]*?\s-a\s+['"]?([^\s'"]+)"#, 1, None),
-        // openssl … -passin pass:X, keytool -storepass X
         c(
-            &["pass"],
+            &["redis-cli"],
+            r#"\bredis-cli\b[^;&|\n]*?\s-a\s+['"]?([^\s'"]+)"#,
+            1,
+            Rule::Plain,
+        ),
+        // openssl … -passin pass:X
+        c(
+            &["pass:"],
             r#"(?:^|\s)-(?:passin|passout|pass|password)\s+['"]?pass:([^\s'"]+)"#,
             1,
-            None,
+            Rule::Plain,
         ),
+        // keytool -storepass X -keypass X
         c(
             &["pass"],
             r#"(?:^|\s)-(?:storepass|keypass|srcstorepass|deststorepass|srckeypass|destkeypass)\s+['"]?([^\s'"]+)"#,
             1,
-            None,
+            Rule::Plain,
         ),
         // .npmrc lines: //registry/:_authToken=X, _auth=X, _password=X
         c(
             &["_auth", "_password"],
             r#"(?:^|[\s"'/:])_(?:authToken|auth|password)\s*=\s*['"]?([^\s'"]+)"#,
             1,
-            None,
+            Rule::Plain,
         ),
         // Authorization: Basic|Bearer|Token X
         c(
             &["uthorization", "UTHORIZATION"],
             r#"(?i)\b(?:proxy-)?authorization\s*:\s*(?:basic|bearer|token|apikey|api-key)\s+([A-Za-z0-9._~+/=-]+)"#,
             1,
-            None,
+            Rule::Authorization,
         ),
         // -H 'X-API-Key: X', --header "PRIVATE-TOKEN: X"
         c(
             &["-H", "--header"],
             r#"(?i)(?:-H|--header)(?:=|\s*)['"]?\s*(?:x-auth-token|x-api-key|x-api-token|private-token|x-vault-token|x-jfrog-art-api|api-key|apikey)\s*:\s*([A-Za-z0-9._~+/=-]{8,})"#,
             1,
-            None,
+            Rule::Plain,
         ),
     ]
 });
 
-/// `-u iamapikey` / `--username iamapikey` in a `docker login`.
+/// `-u iamapikey` / `--username iamapikey` in a registry login.
 static LOGIN_USER: LazyLock<Regex> =
     LazyLock::new(|| re(r#"(?:^|\s)(?:-u\s*|--username(?:=|\s+))['"]?([^\s'"]+)"#));
 
 fn command_lines(text: &str, found: &mut Vec<Found>) {
-    for (index, cmd) in COMMANDS.iter().enumerate() {
+    for cmd in COMMANDS.iter() {
         if !cmd.guards.iter().any(|g| text.contains(g)) {
             continue;
         }
@@ -408,20 +434,23 @@ fn command_lines(text: &str, found: &mut Vec<Found>) {
             if !is_command_secret(secret.as_str()) {
                 continue;
             }
-            // Java properties: only those whose name says secret.
-            if cmd.guards == ["-D"] && !is_secret_name(&c[1]) {
-                continue;
-            }
-            let mut kind = match cmd.user_group {
-                Some(g) => login_kind(c.get(g).map_or("", |m| m.as_str()), SecretKind::CommandLinePassword),
-                None => SecretKind::CommandLinePassword,
+            let kind = match cmd.rule {
+                Rule::Plain => SecretKind::CommandLinePassword,
+                Rule::UserGroup(g) => login_kind(&c[g], SecretKind::CommandLinePassword),
+                Rule::RegistryLogin => {
+                    let whole = c.get(0).expect("match");
+                    let end = text[whole.end()..]
+                        .find([';', '&', '|', '\n'])
+                        .map_or(text.len(), |i| whole.end() + i);
+                    let user = LOGIN_USER
+                        .captures(&text[whole.start()..end])
+                        .map_or("", |u| u.get(1).map_or("", |m| m.as_str()));
+                    login_kind(user, SecretKind::CommandLinePassword)
+                }
+                Rule::Authorization => authorization_kind(&c, secret.as_str()),
+                Rule::JavaProperty if is_secret_name(&c[1]) => SecretKind::CommandLinePassword,
+                Rule::JavaProperty => continue,
             };
-            if cmd.guards == ["login"] && login_user(&c).is_some_and(|u| u.eq_ignore_ascii_case(IAM_API_KEY_USER)) {
-                kind = SecretKind::IbmCloudApiKey;
-            }
-            if index + 2 == COMMANDS.len() {
-                kind = authorization_kind(&c, secret.as_str());
-            }
             push(found, kind, secret.range());
         }
     }
@@ -430,17 +459,9 @@ fn command_lines(text: &str, found: &mut Vec<Found>) {
     }
 }
 
-fn login_user<'t>(c: &Captures<'t>) -> Option<&'t str> {
-    LOGIN_USER
-        .captures(c.get(0)?.as_str())
-        .and_then(|u| u.get(1))
-        .map(|m| m.as_str())
-}
-
 /// `Authorization: Basic base64(iamapikey:KEY)` is an IBM Cloud API key.
 fn authorization_kind(c: &Captures<'_>, secret: &str) -> SecretKind {
-    let scheme_basic = c[0].to_ascii_lowercase().contains("basic");
-    if scheme_basic
+    if c[0].to_ascii_lowercase().contains("basic")
         && let Some(decoded) = b64_decode(secret.as_bytes())
         && let Ok(decoded) = String::from_utf8(decoded)
         && let Some((user, _)) = decoded.split_once(':')
