@@ -7,8 +7,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::account::{LoadError, LoadedAccount};
+use crate::baseline::Baseline;
+use crate::config::Waiver;
 use crate::engine::{self, Settings};
-use crate::findings::{Finding, FindingStatus, RuleOutcome, RuleStatus, Severity};
+use crate::findings::{Finding, FindingStatus, RuleOutcome, RuleStatus, Severity, WaiverNote};
 use crate::policy::Policy;
 
 /// The lowest severity of a failing finding that fails the gate; `None` never fails on findings.
@@ -46,6 +48,17 @@ pub struct AuditReport {
     pub audits: Vec<AccountAudit>,
     /// Files that could not be loaded, with every problem found in each.
     pub load_errors: Vec<(String, LoadError)>,
+    /// Waivers that matched no finding in any account (a warning, not a failure).
+    pub unused_waivers: Vec<Waiver>,
+    /// Whether findings were compared with a baseline.
+    pub baseline_used: bool,
+}
+
+/// How findings are judged after evaluation.
+#[derive(Debug, Default)]
+pub struct Judgement<'a> {
+    pub waivers: &'a [Waiver],
+    pub baseline: Option<&'a Baseline>,
 }
 
 /// Process exit codes (`cli.md`): errors beat findings.
@@ -94,20 +107,39 @@ impl AuditReport {
     }
 }
 
-/// Evaluates every policy on every loaded account.
+/// Evaluates every policy on every loaded account, then applies waivers and the baseline.
 pub fn run(
     accounts: Vec<LoadedAccount>,
     load_errors: Vec<(String, LoadError)>,
     policies: Vec<Arc<Policy>>,
     settings: &Settings,
     fail_on: FailOn,
+    judgement: &Judgement<'_>,
 ) -> AuditReport {
+    let mut used = vec![false; judgement.waivers.len()];
+    let baseline = judgement.baseline.map(Baseline::fingerprints);
     let audits = accounts
         .into_iter()
         .map(|account| {
-            let outcomes = engine::evaluate(&account, &policies, settings);
+            let mut outcomes = engine::evaluate(&account, &policies, settings);
+            for outcome in &mut outcomes {
+                judge(
+                    outcome,
+                    judgement.waivers,
+                    &mut used,
+                    baseline.as_ref(),
+                    settings.as_of,
+                );
+            }
             AccountAudit { account, outcomes }
         })
+        .collect();
+    let unused_waivers = judgement
+        .waivers
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|(waiver, _)| waiver.clone())
         .collect();
     AuditReport {
         as_of: settings.as_of,
@@ -115,5 +147,48 @@ pub fn run(
         policies,
         audits,
         load_errors,
+        unused_waivers,
+        baseline_used: judgement.baseline.is_some(),
+    }
+}
+
+/// Marks waived and baselined findings. The first matching waiver decides; an expired one
+/// leaves the finding failing and says so. A rule whose failures are all accepted passes.
+fn judge(
+    outcome: &mut RuleOutcome,
+    waivers: &[Waiver],
+    used: &mut [bool],
+    baseline: Option<&std::collections::HashSet<&str>>,
+    as_of: DateTime<Utc>,
+) {
+    for finding in outcome
+        .findings
+        .iter_mut()
+        .filter(|f| f.status == FindingStatus::Fail)
+    {
+        if let Some(index) = waivers
+            .iter()
+            .position(|w| w.matches(&finding.rule_id, &finding.subject))
+        {
+            let waiver = &waivers[index];
+            used[index] = true;
+            let expired = waiver.is_expired(as_of);
+            finding.waiver = Some(WaiverNote {
+                reason: waiver.reason.clone(),
+                expires: waiver.expires_text.clone(),
+                owner: waiver.owner.clone(),
+                expired,
+                position: waiver.position.clone(),
+            });
+            if !expired {
+                finding.status = FindingStatus::Waived;
+            }
+        } else if baseline.is_some_and(|known| known.contains(finding.fingerprint.as_str())) {
+            finding.status = FindingStatus::Baselined;
+        }
+    }
+    if outcome.status == RuleStatus::Fail && !outcome.findings.iter().any(|f| f.status == FindingStatus::Fail)
+    {
+        outcome.status = RuleStatus::Pass;
     }
 }

@@ -100,6 +100,19 @@ pub struct Finding {
     pub path: DocPath,
     pub location: Location,
     pub fingerprint: String,
+    /// The waiver that matched this finding, if any (an expired one leaves the status `Fail`).
+    pub waiver: Option<WaiverNote>,
+}
+
+/// What a report says about the waiver that matched a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverNote {
+    pub reason: String,
+    pub expires: String,
+    pub owner: Option<String>,
+    pub expired: bool,
+    /// `regcheck.toml:12:1`, where the waiver is declared.
+    pub position: String,
 }
 
 /// A stable fingerprint: rule id and subject only, so moving lines changes nothing.

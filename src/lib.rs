@@ -7,7 +7,10 @@
 
 pub mod account;
 pub mod audit;
+pub mod baseline;
+pub mod config;
 pub mod diagnostic;
+pub mod discover;
 pub mod engine;
 pub mod findings;
 pub mod path;
@@ -15,5 +18,6 @@ pub mod policy;
 pub mod regions;
 pub mod report;
 pub mod responsibility;
+pub mod secrets;
 pub mod suggest;
 pub mod toml_reader;

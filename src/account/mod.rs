@@ -140,6 +140,11 @@ pub struct LoadError {
 }
 
 impl LoadError {
+    /// A problem with a path as a whole (unreadable, a symlink loop), with no lines to show.
+    pub fn message(name: &str, message: &str) -> Self {
+        Self::new(&SourceText::new(name, ""), vec![Problem::new(0..0, message)])
+    }
+
     fn new(source: &SourceText, mut problems: Vec<Problem>) -> Self {
         problems.sort_by_key(|problem| (problem.span.start, problem.span.end));
         problems.dedup();

@@ -2,6 +2,8 @@
 //! Every command returns an exit code; `main` is the only place that exits.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod audit;
+
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -10,11 +12,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 
 use regcheck::account::{self, LoadError, LoadedAccount};
-use regcheck::audit::{self, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, FailOn};
-use regcheck::engine::Settings;
+use regcheck::audit::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, FailOn};
 use regcheck::findings::Severity;
 use regcheck::policy;
-use regcheck::report::{self, Format, human::Style};
+use regcheck::report::{self, human::Style};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,7 +43,7 @@ enum ColorChoice {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Audit account files against the rules; exit 1 when a finding fails the gate.
-    Audit(AuditArgs),
+    Audit(audit::AuditArgs),
     /// Load and check account files only; no rules run.
     Validate {
         /// Account files to check.
@@ -84,38 +85,16 @@ enum CatalogFormat {
 
 /// Where policies come from.
 #[derive(Debug, Clone, clap::Args)]
-struct PolicyArgs {
+pub(crate) struct PolicyArgs {
     /// A folder of custom policy files (walked recursively); may be repeated.
     #[arg(long = "policies", value_name = "DIR")]
-    dirs: Vec<PathBuf>,
+    pub(crate) dirs: Vec<PathBuf>,
     /// Leave the built-in policies out.
     #[arg(long)]
-    no_default_policies: bool,
+    pub(crate) no_default_policies: bool,
 }
 
-#[derive(Debug, clap::Args)]
-struct AuditArgs {
-    /// Account files to audit.
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
-
-    /// Output format on standard output.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
-
-    /// Reference time of every age check: a date (midnight UTC) or an RFC 3339 time. Default: now.
-    #[arg(long, value_parser = parse_as_of)]
-    as_of: Option<DateTime<Utc>>,
-
-    /// Lowest severity of a failing finding that makes the exit code 1.
-    #[arg(long, value_parser = parse_fail_on, default_value = "low")]
-    fail_on: FailOn,
-
-    #[command(flatten)]
-    policies: PolicyArgs,
-}
-
-fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok(time.with_timezone(&Utc));
     }
@@ -128,7 +107,7 @@ fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
         })
 }
 
-fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
     if text == "none" {
         return Ok(FailOn(None));
     }
@@ -151,7 +130,7 @@ pub fn main() -> u8 {
     colored::control::set_override(stdout_style.color);
     let mut output = Vec::new();
     let code = match cli.command {
-        Command::Audit(args) => audit(args, stdout_style, stderr_style, &mut output),
+        Command::Audit(args) => audit::run(args, stdout_style, stderr_style, &mut output),
         Command::Validate { paths } => validate(&paths, stderr_style, &mut output),
         Command::Rules { format, policies } => rules(format, &policies, stderr_style, &mut output),
         Command::Explain { id, policies } => explain(&id, &policies, stderr_style, &mut output),
@@ -197,6 +176,22 @@ fn terminal_width() -> Option<usize> {
     std::env::var("COLUMNS").ok()?.parse().ok()
 }
 
+/// Prints every diagnostic, then a one-line summary naming what failed.
+pub(crate) fn eprint_diagnostics(
+    style: Style,
+    diagnostics: &[regcheck::diagnostic::FileDiagnostic],
+    what: &str,
+) {
+    for diagnostic in diagnostics {
+        eprint_diagnostic(style, diagnostic);
+    }
+    let count = diagnostics.len();
+    eprintln!(
+        "error: {what}: {count} problem{}",
+        if count == 1 { "" } else { "s" }
+    );
+}
+
 fn eprint_diagnostic(style: Style, diagnostic: &dyn Diagnostic) {
     eprintln!("{}", report::human::render_diagnostic(style, diagnostic));
 }
@@ -206,7 +201,10 @@ fn display_name(path: &Path) -> String {
 }
 
 /// Loads every path; prints each file's errors to standard error as they are found.
-fn load_all(paths: &[PathBuf], style: Style) -> (Vec<LoadedAccount>, Vec<(String, LoadError)>) {
+pub(crate) fn load_accounts(
+    paths: &[PathBuf],
+    style: Style,
+) -> (Vec<LoadedAccount>, Vec<(String, LoadError)>) {
     let mut loaded = Vec::new();
     let mut failed = Vec::new();
     for path in paths {
@@ -230,7 +228,7 @@ fn load_all(paths: &[PathBuf], style: Style) -> (Vec<LoadedAccount>, Vec<(String
 }
 
 /// Loads the policies the arguments ask for; prints every problem and returns `None` on error.
-fn load_policies(args: &PolicyArgs, style: Style) -> Option<Vec<std::sync::Arc<policy::Policy>>> {
+pub(crate) fn load_policies(args: &PolicyArgs, style: Style) -> Option<Vec<std::sync::Arc<policy::Policy>>> {
     match policy::load_all(!args.no_default_policies, &args.dirs) {
         Ok(policies) if policies.is_empty() => {
             eprintln!("error: no policies to run (--no-default-policies and no policy files found)");
@@ -251,34 +249,8 @@ fn load_policies(args: &PolicyArgs, style: Style) -> Option<Vec<std::sync::Arc<p
     }
 }
 
-fn audit(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>) -> u8 {
-    let Some(policies) = load_policies(&args.policies, error_style) else {
-        return EXIT_ERROR;
-    };
-    let (loaded, failed) = load_all(&args.paths, error_style);
-    let settings = Settings::new(args.as_of.unwrap_or_else(Utc::now));
-    let report = audit::run(loaded, failed, policies, &settings, args.fail_on);
-    for (audit, outcome) in report.rule_errors() {
-        if let Some(error) = &outcome.error {
-            eprintln!(
-                "error: rule {} could not be evaluated on {}: {error}",
-                outcome.rule_id, audit.account.file.source.name
-            );
-        }
-    }
-    let written = match args.format {
-        Format::Human => report::human::write(&report, style, out),
-        Format::Json => report::json::write(&report, out),
-    };
-    if let Err(error) = written {
-        eprintln!("error: cannot render the report: {error}");
-        return EXIT_ERROR;
-    }
-    report.exit_code()
-}
-
 fn validate(paths: &[PathBuf], style: Style, out: &mut Vec<u8>) -> u8 {
-    let (loaded, failed) = load_all(paths, style);
+    let (loaded, failed) = load_accounts(paths, style);
     for account in &loaded {
         let _ = writeln!(out, "{}: ok", account.file.source.name);
     }
@@ -347,7 +319,11 @@ fn test_policies(args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
         let _ = writeln!(out, "warning: rules without tests: {}", untested.join(", "));
     }
     let rules = policies.len();
-    let _ = writeln!(out, "{rules} rule{}: {passed} passed, {failed} failed", if rules == 1 { "" } else { "s" });
+    let _ = writeln!(
+        out,
+        "{rules} rule{}: {passed} passed, {failed} failed",
+        if rules == 1 { "" } else { "s" }
+    );
     if failed > 0 { EXIT_FINDINGS } else { EXIT_OK }
 }
 

@@ -29,6 +29,8 @@ pub struct Settings {
     pub as_of: DateTime<Utc>,
     /// Parameter overrides per rule id, already checked against the rules' declarations.
     pub params: BTreeMap<String, BTreeMap<String, Data>>,
+    /// Severity overrides per rule id (`regcheck.toml`).
+    pub severities: BTreeMap<String, crate::findings::Severity>,
 }
 
 impl Settings {
@@ -36,6 +38,7 @@ impl Settings {
         Self {
             as_of,
             params: BTreeMap::new(),
+            severities: BTreeMap::new(),
         }
     }
 }
@@ -80,9 +83,15 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
         .iter()
         .map(|policy| {
             let overrides = settings.params.get(&policy.id);
+            let severity = settings
+                .severities
+                .get(&policy.id)
+                .copied()
+                .unwrap_or(policy.severity);
             evaluate_rule(
                 &prepared,
                 policy,
+                severity,
                 &params_document(policy, overrides),
                 as_of.root(),
             )
@@ -107,13 +116,22 @@ fn params_document(policy: &Policy, overrides: Option<&BTreeMap<String, Data>>) 
 pub fn evaluate_rule(
     prepared: &PreparedAccount<'_>,
     policy: &Policy,
+    severity: crate::findings::Severity,
     params: &Document,
     as_of: Node<'_>,
 ) -> RuleOutcome {
     let mut findings = Vec::new();
     let mut applicable = false;
     for check in &policy.checks {
-        match run_check(prepared, policy, check, params.root(), as_of, &mut findings) {
+        match run_check(
+            prepared,
+            policy,
+            severity,
+            check,
+            params.root(),
+            as_of,
+            &mut findings,
+        ) {
             Ok(evaluated) => applicable |= evaluated,
             Err(error) => {
                 return RuleOutcome {
@@ -144,6 +162,7 @@ pub fn evaluate_rule(
 fn run_check(
     prepared: &PreparedAccount<'_>,
     policy: &Policy,
+    severity: crate::findings::Severity,
     check: &Check,
     params: Node<'_>,
     as_of: Node<'_>,
@@ -209,13 +228,14 @@ fn run_check(
         let location = prepared.account.file.location(&path);
         findings.push(Finding {
             rule_id: policy.id.clone(),
-            severity: policy.severity,
+            severity,
             status,
             fingerprint: fingerprint(&policy.id, &subject),
             subject,
             message,
             path,
             location,
+            waiver: None,
         });
     }
     Ok(evaluated)

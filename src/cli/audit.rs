@@ -1,0 +1,257 @@
+//! `regcheck audit`: config, policies, account files, evaluation, waivers and baseline, then
+//! the report on standard output and in report files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use globset::{Glob, GlobMatcher};
+
+use regcheck::audit::{self, EXIT_ERROR, FailOn, Judgement};
+use regcheck::baseline::Baseline;
+use regcheck::config::Config;
+use regcheck::discover;
+use regcheck::engine::Settings;
+use regcheck::report::{self, Format, RenderOptions, human::Style};
+
+use super::{PolicyArgs, eprint_diagnostics, load_accounts, load_policies, parse_as_of, parse_fail_on};
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Account files, or folders to walk for `*.toml` account files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+
+    /// Also write a report to a file, as FORMAT=PATH (for example sarif=results.sarif); repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
+    reports: Vec<(Format, PathBuf)>,
+
+    /// Reference time of every age check: a date (midnight UTC) or an RFC 3339 time. Default: now.
+    #[arg(long, value_parser = parse_as_of)]
+    as_of: Option<DateTime<Utc>>,
+
+    /// Lowest severity of a failing finding that makes the exit code 1 [default: the config
+    /// file's fail_on, else low].
+    #[arg(long, value_parser = parse_fail_on)]
+    fail_on: Option<FailOn>,
+
+    /// The config file [default: regcheck.toml in the current folder, if present].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Run only rules whose id matches this glob; repeatable.
+    #[arg(long = "rule", value_name = "ID")]
+    rules: Vec<String>,
+
+    /// Skip rules whose id matches this glob; repeatable.
+    #[arg(long = "skip-rule", value_name = "ID")]
+    skip_rules: Vec<String>,
+
+    /// Report failures recorded in this baseline file as `baselined`; fail only on new ones.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Record today's failing findings in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+
+    /// SARIF artifact URIs are relative to this folder [default: the current folder].
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+
+    #[command(flatten)]
+    policies: PolicyArgs,
+}
+
+fn parse_report(text: &str) -> Result<(Format, PathBuf), String> {
+    let (format, path) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not FORMAT=PATH (for example sarif=results.sarif)"))?;
+    let format = Format::parse(format).ok_or_else(|| {
+        format!("unknown report format `{format}`: use human, json, sarif, junit, markdown or github")
+    })?;
+    if path.is_empty() {
+        return Err("the report path is empty".to_owned());
+    }
+    Ok((format, PathBuf::from(path)))
+}
+
+fn globs(patterns: &[String], flag: &str) -> Result<Vec<(String, GlobMatcher)>, String> {
+    patterns
+        .iter()
+        .map(|pattern| {
+            Glob::new(pattern)
+                .map(|glob| (pattern.clone(), glob.compile_matcher()))
+                .map_err(|error| format!("invalid {flag} pattern `{pattern}`: {error}"))
+        })
+        .collect()
+}
+
+pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>) -> u8 {
+    let config = match Config::discover(args.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprint_diagnostics(error_style, &error.diagnostics, "the config file is invalid");
+            return EXIT_ERROR;
+        }
+    };
+    let mut policy_args = args.policies.clone();
+    policy_args.dirs.splice(0..0, config.policies.iter().cloned());
+    let Some(mut policies) = load_policies(&policy_args, error_style) else {
+        return EXIT_ERROR;
+    };
+    if let Err(error) = config.check(&policies) {
+        eprint_diagnostics(error_style, &error.diagnostics, "the config file is invalid");
+        return EXIT_ERROR;
+    }
+
+    // Rule selection: the config's `enabled = false`, then --rule and --skip-rule globs.
+    let (only, skip) = match (
+        globs(&args.rules, "--rule"),
+        globs(&args.skip_rules, "--skip-rule"),
+    ) {
+        (Ok(only), Ok(skip)) => (only, skip),
+        (Err(message), _) | (_, Err(message)) => {
+            eprintln!("error: {message}");
+            return EXIT_ERROR;
+        }
+    };
+    for (pattern, matcher) in only.iter().chain(&skip) {
+        if !policies.iter().any(|policy| matcher.is_match(&policy.id)) {
+            eprintln!("error: no rule matches `{pattern}`; `regcheck rules` lists the rule ids");
+            return EXIT_ERROR;
+        }
+    }
+    policies.retain(|policy| {
+        let enabled = config
+            .rules
+            .get(&policy.id)
+            .and_then(|rule| rule.enabled)
+            .unwrap_or(true);
+        let selected = only.is_empty() || only.iter().any(|(_, m)| m.is_match(&policy.id));
+        let skipped = skip.iter().any(|(_, m)| m.is_match(&policy.id));
+        enabled && selected && !skipped
+    });
+
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Baseline::parse(&t))
+        {
+            Ok(baseline) => Some(baseline),
+            Err(message) => {
+                eprintln!("error: cannot use baseline {}: {message}", path.display());
+                return EXIT_ERROR;
+            }
+        },
+    };
+
+    let discovered = discover::account_files(&args.paths);
+    let (loaded, mut failed) = load_accounts(&discovered.files, error_style);
+    for (path, message) in &discovered.problems {
+        eprintln!("error: {message}");
+        failed.push((path.clone(), regcheck::account::LoadError::message(path, message)));
+    }
+    if discovered.files.is_empty() && discovered.problems.is_empty() {
+        eprintln!("error: no account files found in {}", display_paths(&args.paths));
+        return EXIT_ERROR;
+    }
+
+    let mut settings = Settings::new(args.as_of.unwrap_or_else(Utc::now));
+    settings.params = config.params();
+    settings.severities = config
+        .rules
+        .iter()
+        .filter_map(|(id, rule)| rule.severity.map(|severity| (id.clone(), severity)))
+        .collect();
+    let fail_on = args
+        .fail_on
+        .or(config.fail_on.map(FailOn))
+        .unwrap_or(FailOn(Some(regcheck::findings::Severity::Low)));
+    let judgement = Judgement {
+        waivers: &config.waivers,
+        baseline: baseline.as_ref(),
+    };
+    let report = audit::run(loaded, failed, policies, &settings, fail_on, &judgement);
+
+    for (audit, outcome) in report.rule_errors() {
+        if let Some(error) = &outcome.error {
+            eprintln!(
+                "error: rule {} could not be evaluated on {}: {error}",
+                outcome.rule_id, audit.account.file.source.name
+            );
+        }
+    }
+    for waiver in &report.unused_waivers {
+        eprintln!(
+            "warning: waiver at {} (rule `{}`{}) matched no finding; remove it or fix its pattern",
+            waiver.position,
+            waiver.rule,
+            waiver
+                .subject
+                .as_ref()
+                .map(|s| format!(", subject `{s}`"))
+                .unwrap_or_default()
+        );
+    }
+
+    let options = RenderOptions {
+        style,
+        root: args.root.clone(),
+    };
+    let file_options = RenderOptions {
+        style: Style {
+            color: false,
+            width: 100,
+        },
+        root: args.root.clone(),
+    };
+    for (format, path) in &args.reports {
+        let mut bytes = Vec::new();
+        let written = report::render(*format, &report, &file_options, &mut bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|()| write_atomically(path, &bytes));
+        if let Err(message) = written {
+            eprintln!("error: cannot write report {}: {message}", path.display());
+            return EXIT_ERROR;
+        }
+    }
+    if let Some(path) = &args.write_baseline
+        && let Err(message) = write_atomically(path, Baseline::from_report(&report).to_json().as_bytes())
+    {
+        eprintln!("error: cannot write baseline {}: {message}", path.display());
+        return EXIT_ERROR;
+    }
+    if let Err(error) = report::render(args.format, &report, &options, out) {
+        eprintln!("error: cannot render the report: {error}");
+        return EXIT_ERROR;
+    }
+    report.exit_code()
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Writes the whole file or nothing: a temporary file in the same folder, then a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
+    file.write_all(bytes)
+        .and_then(|()| file.flush())
+        .map_err(|e| e.to_string())?;
+    file.persist(path).map_err(|e| e.error.to_string())?;
+    Ok(())
+}

@@ -1,0 +1,492 @@
+//! SARIF 2.1.0 for GitHub code scanning: one run, every rule that ran in `tool.driver.rules`,
+//! one result per failing, waived or baselined finding, load errors as tool notifications.
+//!
+//! Own small structs rather than the `serde-sarif` crate: the output needs only a dozen object
+//! kinds, field order stays under our control (stable bytes for CI diffs), and the crate is
+//! used in the tests instead, to read the output back as an independent check.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::audit::AuditReport;
+use crate::engine::cel::format_time;
+use crate::findings::{Finding, FindingStatus, Severity};
+use crate::policy::Policy;
+use crate::responsibility;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const INFORMATION_URI: &str = "https://github.com/regcheck/regcheck";
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Tool<'a>,
+    automation_details: AutomationDetails,
+    invocations: [Invocation; 1],
+    /// regcheck counts columns in Unicode code points, not SARIF's default UTF-16 code units.
+    column_kind: &'static str,
+    results: Vec<SarifResult>,
+    properties: RunProperties,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    name: &'static str,
+    version: &'static str,
+    semantic_version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<Rule<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule<'a> {
+    id: &'a str,
+    name: String,
+    short_description: Text,
+    full_description: Text,
+    help: Help,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<&'a str>,
+    default_configuration: Configuration,
+    properties: RuleProperties,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Help {
+    text: String,
+    markdown: String,
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct RuleProperties {
+    security_severity: &'static str,
+    precision: &'static str,
+    problem_severity: &'static str,
+    tags: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AutomationDetails {
+    id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Notification {
+    level: &'static str,
+    message: Text,
+    locations: Vec<Location>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult {
+    rule_id: String,
+    rule_index: usize,
+    level: &'static str,
+    message: Text,
+    locations: Vec<Location>,
+    partial_fingerprints: PartialFingerprints,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
+    properties: ResultProperties,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    region: Region,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    /// Relative to the current folder or `--root`: GitHub resolves it against the repository.
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+    start_column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PartialFingerprints {
+    #[serde(rename = "primaryLocationLineHash")]
+    primary_location_line_hash: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultProperties {
+    subject: String,
+    severity: Severity,
+    path: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunProperties {
+    as_of: String,
+    fail_on: &'static str,
+}
+
+/// GitHub's `security-severity` score per severity (its bands: ≥9 critical, ≥7 high, ≥4 medium).
+pub fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+/// SARIF `level` of a finding of this severity.
+pub fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// `ICR-AT-001` → `IcrAt001`-style names are unhelpful; SARIF wants a readable identifier, so
+/// the title becomes PascalCase words (`EveryRegistryRegionInUseIsRouted…`).
+fn rule_name(policy: &Policy) -> String {
+    policy
+        .title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// An artifact URI relative to `root`, with forward slashes; files outside `root` keep their
+/// path as given (made relative by stripping any leading `./`).
+pub fn relative_uri(file: &str, root: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let absolute = cwd.join(file);
+    let absolute_root = cwd.join(root);
+    let relative = match absolute.strip_prefix(&absolute_root) {
+        Ok(inside) => inside.to_path_buf(),
+        Err(_) => Path::new(file).to_path_buf(),
+    };
+    let text = relative.to_string_lossy().replace('\\', "/");
+    let text = text.trim_start_matches("./").trim_start_matches('/');
+    text.split('/')
+        .map(percent_encode_segment)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn percent_encode_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+fn help_markdown(policy: &Policy) -> String {
+    let mut text = format!(
+        "**{}** ({} severity, {} {})\n\n",
+        policy.title,
+        policy.severity,
+        policy.responsibility,
+        responsibility::title(&policy.responsibility)
+    );
+    for (heading, body) in [
+        ("What it checks", &policy.docs.summary),
+        ("Why", &policy.docs.rationale),
+        ("How to fix", &policy.docs.remediation),
+    ] {
+        if !body.trim().is_empty() {
+            text.push_str(&format!("### {heading}\n\n{}\n\n", body.trim()));
+        }
+    }
+    if !policy.params.is_empty() {
+        text.push_str("### Parameters\n\n");
+        for param in &policy.params {
+            text.push_str(&format!(
+                "- `{}` = {}: {}\n",
+                param.name, param.default, param.doc
+            ));
+        }
+        text.push('\n');
+    }
+    if !policy.docs.references.is_empty() {
+        text.push_str("### References\n\n");
+        for reference in &policy.docs.references {
+            text.push_str(&format!("- {reference}\n"));
+        }
+    }
+    text.trim_end().to_owned()
+}
+
+fn help_text(policy: &Policy) -> String {
+    [policy.docs.summary.trim(), policy.docs.remediation.trim()]
+        .iter()
+        .filter(|part| !part.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn message(finding: &Finding) -> String {
+    let mut text = finding.message.clone();
+    if let Some(waiver) = &finding.waiver
+        && waiver.expired
+    {
+        text.push_str(&format!(
+            " (waiver expired {}: {})",
+            waiver.expires, waiver.reason
+        ));
+    }
+    text
+}
+
+pub fn write(report: &AuditReport, root: &Path, out: &mut dyn Write) -> io::Result<()> {
+    let rules: Vec<Rule<'_>> = report
+        .policies
+        .iter()
+        .map(|policy| {
+            let mut tags = vec![
+                "security".to_owned(),
+                "compliance".to_owned(),
+                policy.responsibility.clone(),
+            ];
+            let title = responsibility::title(&policy.responsibility);
+            if title != policy.responsibility {
+                tags.push(title.to_owned());
+            }
+            Rule {
+                id: &policy.id,
+                name: rule_name(policy),
+                short_description: Text {
+                    text: policy.title.clone(),
+                },
+                full_description: Text {
+                    text: if policy.docs.summary.trim().is_empty() {
+                        policy.title.clone()
+                    } else {
+                        policy.docs.summary.trim().to_owned()
+                    },
+                },
+                help: Help {
+                    text: if help_text(policy).is_empty() {
+                        policy.title.clone()
+                    } else {
+                        help_text(policy)
+                    },
+                    markdown: help_markdown(policy),
+                },
+                help_uri: policy.docs.references.first().map(String::as_str),
+                default_configuration: Configuration {
+                    level: level(policy.severity),
+                },
+                properties: RuleProperties {
+                    security_severity: security_severity(policy.severity),
+                    precision: "high",
+                    problem_severity: level(policy.severity),
+                    tags,
+                },
+            }
+        })
+        .collect();
+
+    let mut results = Vec::new();
+    for audit in &report.audits {
+        let uri = relative_uri(&audit.account.file.source.name, root);
+        for finding in audit.findings().filter(|f| f.status != FindingStatus::Pass) {
+            let Some(rule_index) = report.policies.iter().position(|p| p.id == finding.rule_id) else {
+                continue;
+            };
+            let location = &finding.location;
+            results.push(SarifResult {
+                rule_id: finding.rule_id.clone(),
+                rule_index,
+                level: level(finding.severity),
+                message: Text {
+                    text: message(finding),
+                },
+                locations: vec![Location {
+                    physical_location: PhysicalLocation {
+                        artifact_location: ArtifactLocation { uri: uri.clone() },
+                        region: Region {
+                            start_line: location.line.max(1),
+                            start_column: location.column.max(1),
+                            end_line: location.end_line.max(location.line).max(1),
+                            end_column: location.end_column.max(1),
+                        },
+                    },
+                }],
+                // Rule id and subject only: stable when lines move.
+                partial_fingerprints: PartialFingerprints {
+                    primary_location_line_hash: format!("{}:1", finding.fingerprint),
+                },
+                baseline_state: report.baseline_used.then_some(match finding.status {
+                    FindingStatus::Baselined => "unchanged",
+                    _ => "new",
+                }),
+                suppressions: finding
+                    .waiver
+                    .iter()
+                    .filter(|waiver| !waiver.expired && finding.status == FindingStatus::Waived)
+                    .map(|waiver| Suppression {
+                        kind: "external",
+                        status: "accepted",
+                        justification: match &waiver.owner {
+                            Some(owner) => {
+                                format!("{} (owner: {owner}; expires {})", waiver.reason, waiver.expires)
+                            }
+                            None => format!("{} (expires {})", waiver.reason, waiver.expires),
+                        },
+                    })
+                    .collect(),
+                properties: ResultProperties {
+                    subject: finding.subject.clone(),
+                    severity: finding.severity,
+                    path: finding.path.to_string(),
+                },
+            });
+        }
+    }
+
+    let mut notifications = Vec::new();
+    for (file, error) in &report.load_errors {
+        for diagnostic in &error.diagnostics {
+            let (line, column) = diagnostic.source.line_col(diagnostic.problem.span.start);
+            let (end_line, end_column) = diagnostic.source.line_col(diagnostic.problem.span.end);
+            notifications.push(Notification {
+                level: "error",
+                message: Text {
+                    text: format!("{file} did not load: {}", diagnostic.problem.message),
+                },
+                locations: vec![Location {
+                    physical_location: PhysicalLocation {
+                        artifact_location: ArtifactLocation {
+                            uri: relative_uri(file, root),
+                        },
+                        region: Region {
+                            start_line: line,
+                            start_column: column,
+                            end_line,
+                            end_column: end_column.max(column),
+                        },
+                    },
+                }],
+            });
+        }
+    }
+    for (audit, outcome) in report.rule_errors() {
+        if let Some(error) = &outcome.error {
+            notifications.push(Notification {
+                level: "error",
+                message: Text {
+                    text: format!(
+                        "rule {} could not be evaluated on {}: {error}",
+                        outcome.rule_id, audit.account.file.source.name
+                    ),
+                },
+                locations: Vec::new(),
+            });
+        }
+    }
+
+    let log = Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: [Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "regcheck",
+                    version: env!("CARGO_PKG_VERSION"),
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                    information_uri: INFORMATION_URI,
+                    rules,
+                },
+            },
+            automation_details: AutomationDetails {
+                id: "regcheck/audit/".to_owned(),
+            },
+            invocations: [Invocation {
+                execution_successful: report.exit_code() != crate::audit::EXIT_ERROR,
+                tool_execution_notifications: notifications,
+            }],
+            column_kind: "unicodeCodePoints",
+            results,
+            properties: RunProperties {
+                as_of: format_time(&report.as_of),
+                fail_on: report.fail_on.as_str(),
+            },
+        }],
+    };
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
+}
