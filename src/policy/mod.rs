@@ -570,7 +570,7 @@ fn params(text: &str, value: &Value<'_>, out: &mut Collector) -> Option<Vec<Para
 }
 
 /// A plain value from the spanned tree (parameter defaults and test overrides).
-pub(crate) fn toml_value(value: &Value<'_>) -> Option<Data> {
+pub fn toml_value(value: &Value<'_>) -> Option<Data> {
     Some(match value.get_ref() {
         DeValue::String(text) => Data::Str(text.to_string()),
         DeValue::Integer(number) => {
