@@ -189,6 +189,21 @@ struct RunProperties {
     fail_on: &'static str,
 }
 
+/// GitHub shows at most this many characters of a rule's full description.
+const FULL_DESCRIPTION_LIMIT: usize = 1024;
+
+/// `text` cut at a word boundary to at most `limit` characters, marked with an ellipsis.
+fn clip(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(limit - 1).collect();
+    let cut = cut
+        .rsplit_once(char::is_whitespace)
+        .map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end())
+}
+
 /// GitHub's `security-severity` score per severity (its bands: ≥9 critical, ≥7 high, ≥4 medium).
 pub fn security_severity(severity: Severity) -> &'static str {
     match severity {
@@ -335,7 +350,7 @@ pub fn write(report: &AuditReport, root: &Path, out: &mut dyn Write) -> io::Resu
                     text: if policy.docs.summary.trim().is_empty() {
                         policy.title.clone()
                     } else {
-                        policy.docs.summary.trim().to_owned()
+                        clip(policy.docs.summary.trim(), FULL_DESCRIPTION_LIMIT)
                     },
                 },
                 help: Help {

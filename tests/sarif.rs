@@ -1,0 +1,307 @@
+//! SARIF output, checked in Rust: each run is read back into `serde-sarif`'s typed model (an
+//! independent implementation of the schema) and held to GitHub code scanning's rules. The files
+//! are also written to `target/sarif-tests/`, where `.ci/run` validates them against the official
+//! schema with `../shared/sarif/validate-sarif --strict`.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_sarif::sarif::Sarif;
+
+fn out_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../sarif-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `regcheck audit … --format sarif` in the repository root and saves the output.
+fn sarif(name: &str, args: &[&str], config: Option<&str>) -> (i32, Sarif, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_regcheck"));
+    command
+        .current_dir(root)
+        .args(["audit", "--as-of", "2026-11-26", "--format", "sarif"])
+        .args(args);
+    let _config_dir;
+    if let Some(config) = config {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("regcheck.toml");
+        std::fs::write(&path, config).unwrap();
+        command.arg("--config").arg(&path);
+        _config_dir = dir;
+    }
+    let output = command.output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    std::fs::write(out_dir().join(format!("{name}.sarif")), &text).unwrap();
+    let log: Sarif = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: not SARIF: {e}\n{text}"));
+    (output.status.code().unwrap_or(-1), log, text)
+}
+
+/// GitHub code scanning's upload rules (as `../shared/sarif/README.md` lists them).
+fn assert_github_rules(name: &str, log: &Sarif) {
+    assert_eq!(log.version, serde_json::json!("2.1.0"), "{name}: version");
+    assert_eq!(log.runs.len(), 1, "{name}: one run");
+    let run = &log.runs[0];
+    let driver = &run.tool.driver;
+    assert_eq!(driver.name, "regcheck");
+    let rules = driver.rules.as_ref().expect("rules are listed");
+    assert!(!rules.is_empty(), "{name}: tool.driver.rules");
+    let mut ids = HashSet::new();
+    for rule in rules {
+        assert!(ids.insert(rule.id.as_str()), "{name}: rule ids are unique");
+        assert!(
+            !rule.short_description.as_ref().unwrap().text.is_empty(),
+            "{name}: {} shortDescription",
+            rule.id
+        );
+        let full = &rule.full_description.as_ref().unwrap().text;
+        assert!(
+            !full.is_empty() && full.chars().count() <= 1024,
+            "{name}: {} fullDescription",
+            rule.id
+        );
+        assert!(
+            !rule.help.as_ref().unwrap().text.is_empty(),
+            "{name}: {} help",
+            rule.id
+        );
+        let properties = &rule.properties.as_ref().unwrap().additional_properties;
+        let score = properties["security-severity"]
+            .as_str()
+            .expect("security-severity is a string");
+        let score: f64 = score.parse().unwrap();
+        assert!(
+            (0.0..=10.0).contains(&score),
+            "{name}: {} security-severity",
+            rule.id
+        );
+        let tags = rule.properties.as_ref().unwrap().tags.as_ref().unwrap();
+        assert!(tags.len() <= 10, "{name}: at most 10 tags");
+        assert!(
+            tags.iter().any(|t| t.starts_with('R') || t == "BP"),
+            "{name}: {} tags name the responsibility",
+            rule.id
+        );
+    }
+    assert!(
+        run.automation_details
+            .as_ref()
+            .and_then(|a| a.id.as_ref())
+            .is_some(),
+        "{name}: automationDetails.id"
+    );
+    let mut fingerprints = BTreeSet::new();
+    for result in run.results.as_ref().unwrap() {
+        let id = result.rule_id.as_deref().unwrap();
+        let index = result.rule_index.unwrap() as usize;
+        assert_eq!(rules[index].id, id, "{name}: ruleIndex points at ruleId");
+        assert!(
+            !result.message.text.as_deref().unwrap_or("").is_empty(),
+            "{name}: message"
+        );
+        let level = serde_json::to_value(result.level.as_ref().unwrap()).unwrap();
+        assert!(
+            ["error", "warning", "note", "none"].contains(&level.as_str().unwrap()),
+            "{name}: level"
+        );
+        let locations = result.locations.as_ref().unwrap();
+        assert!(!locations.is_empty(), "{name}: a location");
+        let physical = locations[0].physical_location.as_ref().unwrap();
+        let uri = physical
+            .artifact_location
+            .as_ref()
+            .unwrap()
+            .uri
+            .as_deref()
+            .unwrap();
+        assert!(
+            !uri.starts_with('/') && !uri.contains("://") && !uri.contains("..") && !uri.contains('\\'),
+            "{name}: relative artifact URI, got {uri}"
+        );
+        let region = physical.region.as_ref().unwrap();
+        assert!(
+            region.start_line.unwrap() >= 1 && region.start_column.unwrap() >= 1,
+            "{name}: region"
+        );
+        assert!(
+            region.end_line.unwrap() >= region.start_line.unwrap(),
+            "{name}: region ends after it starts"
+        );
+        // GitHub matches alerts by file and fingerprint: unique per file is what counts.
+        let hash = &result.partial_fingerprints.as_ref().unwrap()["primaryLocationLineHash"];
+        assert!(
+            fingerprints.insert((uri.to_owned(), hash.clone())),
+            "{name}: fingerprints are unique in {uri} ({hash})"
+        );
+    }
+}
+
+fn results(log: &Sarif) -> &[serde_sarif::sarif::Result] {
+    log.runs[0].results.as_deref().unwrap_or_default()
+}
+
+#[test]
+fn a_run_with_failures() {
+    let (code, log, text) = sarif("with-failures", &["examples/account.toml"], None);
+    assert_eq!(code, 1);
+    assert_github_rules("with-failures", &log);
+    let at001: Vec<_> = results(&log)
+        .iter()
+        .filter(|r| r.rule_id.as_deref() == Some("ICR-AT-001"))
+        .collect();
+    assert_eq!(
+        at001.len(),
+        1,
+        "one result per failing finding; passes are not results"
+    );
+    let region = at001[0].locations.as_ref().unwrap()[0]
+        .physical_location
+        .as_ref()
+        .unwrap()
+        .region
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        (region.start_line, region.start_column),
+        (Some(27), Some(1)),
+        "points at jp-tok's region key"
+    );
+    assert!(text.contains("\"uri\": \"examples/account.toml\""));
+    assert!(text.contains("\"columnKind\": \"unicodeCodePoints\""));
+}
+
+#[test]
+fn a_run_without_failures() {
+    let (code, log, _) = sarif(
+        "without-failures",
+        &["examples/small.toml", "--rule", "ICR-AT-*"],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert_github_rules("without-failures", &log);
+    assert!(results(&log).is_empty());
+    assert_eq!(
+        log.runs[0].tool.driver.rules.as_ref().unwrap().len(),
+        7,
+        "every rule that ran is listed"
+    );
+}
+
+#[test]
+fn waived_results_carry_suppressions_with_the_reason() {
+    let config = "[[waivers]]\nrule = \"ICR-AT-00[15]\"\nsubject = \"registry:jp-tok\"\nreason = \"Tokyo pilot, routed next sprint\"\nexpires = 2027-01-31\nowner = \"platform-team\"\n";
+    let (code, log, _) = sarif(
+        "with-waivers",
+        &["examples/account.toml", "--rule", "ICR-AT-00[15]"],
+        Some(config),
+    );
+    assert_eq!(code, 1, "ICR-AT-005 for eu-gb is not waived");
+    assert_github_rules("with-waivers", &log);
+    let suppressed: Vec<_> = results(&log)
+        .iter()
+        .filter(|r| r.suppressions.is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 2);
+    for result in suppressed {
+        let suppression = &result.suppressions.as_ref().unwrap()[0];
+        assert_eq!(suppression.kind, serde_json::json!("external"));
+        assert!(
+            suppression
+                .justification
+                .as_deref()
+                .unwrap()
+                .starts_with("Tokyo pilot, routed next sprint")
+        );
+    }
+}
+
+#[test]
+fn one_run_across_several_files_with_an_invalid_one() {
+    let (code, log, _) = sarif(
+        "multi-file",
+        &["examples", "tests/fixtures/invalid/bad-region.toml"],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert_github_rules("multi-file", &log);
+    let uris: BTreeSet<&str> = results(&log)
+        .iter()
+        .map(|r| {
+            r.locations.as_ref().unwrap()[0]
+                .physical_location
+                .as_ref()
+                .unwrap()
+                .artifact_location
+                .as_ref()
+                .unwrap()
+                .uri
+                .as_deref()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        uris.contains("examples/account.toml") && uris.contains("examples/small.toml"),
+        "{uris:?}"
+    );
+    let invocation = &log.runs[0].invocations.as_ref().unwrap()[0];
+    assert!(!invocation.execution_successful);
+    let notifications = invocation.tool_execution_notifications.as_ref().unwrap();
+    assert!(
+        notifications[0]
+            .message
+            .text
+            .as_deref()
+            .unwrap()
+            .contains("unknown registry region")
+    );
+}
+
+#[test]
+fn fingerprints_survive_moving_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let original =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/account.toml")).unwrap();
+    let moved = format!("# three\n# new\n# lines\n{original}");
+    let run = |text: &str| {
+        std::fs::write(dir.path().join("account.toml"), text).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_regcheck"))
+            .current_dir(dir.path())
+            .args([
+                "audit",
+                "account.toml",
+                "--as-of",
+                "2026-11-26",
+                "--format",
+                "sarif",
+            ])
+            .output()
+            .unwrap();
+        let log: Sarif = serde_json::from_slice(&output.stdout).unwrap();
+        results(&log)
+            .iter()
+            .map(|r| {
+                let line = r.locations.as_ref().unwrap()[0]
+                    .physical_location
+                    .as_ref()
+                    .unwrap()
+                    .region
+                    .as_ref()
+                    .unwrap()
+                    .start_line
+                    .unwrap();
+                (
+                    r.partial_fingerprints.as_ref().unwrap()["primaryLocationLineHash"].clone(),
+                    line,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = run(&original);
+    let after = run(&moved);
+    assert_eq!(before.len(), after.len());
+    for ((hash_before, line_before), (hash_after, line_after)) in before.iter().zip(&after) {
+        assert_eq!(hash_before, hash_after);
+        assert_eq!(line_before + 3, *line_after);
+    }
+}
