@@ -18,9 +18,8 @@ use super::{PolicyArgs, eprint_diagnostics, load_accounts, load_policies, parse_
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// Account files, or folders to walk for `*.toml` account files.
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
 
     /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -29,6 +28,22 @@ pub struct AuditArgs {
     /// Also write a report to a file, as FORMAT=PATH (for example sarif=results.sarif); repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
     reports: Vec<(Format, PathBuf)>,
+
+    /// Record today's failing findings in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+
+    /// SARIF artifact URIs are relative to this folder [default: the current folder].
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+}
+
+/// What every command that runs the rules takes: accounts, time, config, policies, selection.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Account files, or folders to walk for `*.toml` account files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
 
     /// Reference time of every age check: a date (midnight UTC) or an RFC 3339 time. Default: now.
     #[arg(long, value_parser = parse_as_of)]
@@ -54,14 +69,6 @@ pub struct AuditArgs {
     /// Report failures recorded in this baseline file as `baselined`; fail only on new ones.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
-
-    /// Record today's failing findings in this baseline file.
-    #[arg(long, value_name = "FILE")]
-    write_baseline: Option<PathBuf>,
-
-    /// SARIF artifact URIs are relative to this folder [default: the current folder].
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    root: PathBuf,
 
     #[command(flatten)]
     policies: PolicyArgs,
@@ -91,22 +98,24 @@ fn globs(patterns: &[String], flag: &str) -> Result<Vec<(String, GlobMatcher)>, 
         .collect()
 }
 
-pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>) -> u8 {
+/// Config, policies, accounts, evaluation, waivers and baseline: the report every view renders.
+/// Problems are printed to standard error; `Err` carries the exit code.
+pub fn prepare(args: &RunArgs, error_style: Style) -> Result<audit::AuditReport, u8> {
     let config = match Config::discover(args.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
             eprint_diagnostics(error_style, &error.diagnostics, "the config file is invalid");
-            return EXIT_ERROR;
+            return Err(EXIT_ERROR);
         }
     };
     let mut policy_args = args.policies.clone();
     policy_args.dirs.splice(0..0, config.policies.iter().cloned());
     let Some(mut policies) = load_policies(&policy_args, error_style) else {
-        return EXIT_ERROR;
+        return Err(EXIT_ERROR);
     };
     if let Err(error) = config.check(&policies) {
         eprint_diagnostics(error_style, &error.diagnostics, "the config file is invalid");
-        return EXIT_ERROR;
+        return Err(EXIT_ERROR);
     }
 
     // Rule selection: the config's `enabled = false`, then --rule and --skip-rule globs.
@@ -117,13 +126,13 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>)
         (Ok(only), Ok(skip)) => (only, skip),
         (Err(message), _) | (_, Err(message)) => {
             eprintln!("error: {message}");
-            return EXIT_ERROR;
+            return Err(EXIT_ERROR);
         }
     };
     for (pattern, matcher) in only.iter().chain(&skip) {
         if !policies.iter().any(|policy| matcher.is_match(&policy.id)) {
             eprintln!("error: no rule matches `{pattern}`; `regcheck rules` lists the rule ids");
-            return EXIT_ERROR;
+            return Err(EXIT_ERROR);
         }
     }
     policies.retain(|policy| {
@@ -146,7 +155,7 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>)
             Ok(baseline) => Some(baseline),
             Err(message) => {
                 eprintln!("error: cannot use baseline {}: {message}", path.display());
-                return EXIT_ERROR;
+                return Err(EXIT_ERROR);
             }
         },
     };
@@ -159,7 +168,7 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>)
     }
     if discovered.files.is_empty() && discovered.problems.is_empty() {
         eprintln!("error: no account files found in {}", display_paths(&args.paths));
-        return EXIT_ERROR;
+        return Err(EXIT_ERROR);
     }
 
     let mut settings = Settings::new(args.as_of.unwrap_or_else(Utc::now));
@@ -200,6 +209,14 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>)
         );
     }
 
+    Ok(report)
+}
+
+pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>) -> u8 {
+    let report = match prepare(&args.run, error_style) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
     let options = RenderOptions {
         style,
         root: args.root.clone(),

@@ -75,6 +75,38 @@ enum Command {
     },
     /// Print the JSON Schema of the account file, for editors.
     Schema,
+    /// Show IBM's shared-responsibility table with the rules that cover each of your duties and
+    /// their status for these accounts.
+    Responsibilities {
+        #[command(flatten)]
+        run: audit::RunArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = MatrixFormat::Human)]
+        format: MatrixFormat,
+    },
+    /// Write a commented starter account.toml and regcheck.toml in the current folder.
+    Init {
+        /// Overwrite files that exist.
+        #[arg(long)]
+        force: bool,
+        /// Folder to write them in.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MatrixFormat {
+    Human,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,6 +177,28 @@ pub fn main() -> u8 {
             test_policies(&policies, stderr_style, &mut output)
         }
         Command::Schema => schema(&mut output),
+        Command::Responsibilities { run, format } => {
+            responsibilities(&run, format, stderr_style, &mut output)
+        }
+        Command::Init { force, dir } => init(&dir, force, &mut output),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "regcheck",
+                &mut output,
+            );
+            EXIT_OK
+        }
+        Command::Man => {
+            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut output) {
+                Ok(()) => EXIT_OK,
+                Err(error) => {
+                    eprintln!("error: cannot render the man page: {error}");
+                    EXIT_ERROR
+                }
+            }
+        }
     };
     // Write the whole output at once; a closed pipe (`regcheck … | head`) is not an error.
     let mut stdout = io::stdout().lock();
@@ -325,6 +379,58 @@ fn test_policies(args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
         if rules == 1 { "" } else { "s" }
     );
     if failed > 0 { EXIT_FINDINGS } else { EXIT_OK }
+}
+
+fn responsibilities(run: &audit::RunArgs, format: MatrixFormat, style: Style, out: &mut Vec<u8>) -> u8 {
+    let report = match audit::prepare(run, style) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
+    let written = match format {
+        MatrixFormat::Human => report::responsibilities::write_human(&report, out),
+        MatrixFormat::Markdown => report::responsibilities::write_markdown(&report, out),
+        MatrixFormat::Json => report::responsibilities::write_json(&report, out),
+    };
+    if written.is_err() {
+        return EXIT_ERROR;
+    }
+    report.exit_code()
+}
+
+/// The starter files `regcheck init` writes.
+const STARTERS: [(&str, &str); 2] = [
+    ("account.toml", include_str!("templates/account.toml")),
+    ("regcheck.toml", include_str!("templates/regcheck.toml")),
+];
+
+fn init(dir: &Path, force: bool, out: &mut Vec<u8>) -> u8 {
+    let existing: Vec<String> = STARTERS
+        .iter()
+        .map(|(name, _)| dir.join(name))
+        .filter(|path| path.exists())
+        .map(|path| path.display().to_string())
+        .collect();
+    if !existing.is_empty() && !force {
+        eprintln!(
+            "error: {} already exist{}; use --force to overwrite",
+            existing.join(" and "),
+            if existing.len() == 1 { "s" } else { "" }
+        );
+        return EXIT_ERROR;
+    }
+    for (name, text) in STARTERS {
+        let path = dir.join(name);
+        if let Err(message) = audit::write_atomically(&path, text.as_bytes()) {
+            eprintln!("error: cannot write {}: {message}", path.display());
+            return EXIT_ERROR;
+        }
+        let _ = writeln!(out, "wrote {}", path.display());
+    }
+    let _ = writeln!(
+        out,
+        "next: fill in account.toml, then run `regcheck audit account.toml`"
+    );
+    EXIT_OK
 }
 
 fn schema(out: &mut Vec<u8>) -> u8 {

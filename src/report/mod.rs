@@ -7,6 +7,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod responsibilities;
 pub mod sarif;
 
 use std::io::{self, Write};
