@@ -113,6 +113,8 @@ enum MatrixFormat {
 enum CatalogFormat {
     Table,
     Json,
+    /// The full reference, as in docs/rules.md.
+    Markdown,
 }
 
 /// Where policies come from.
@@ -318,6 +320,7 @@ fn rules(format: CatalogFormat, args: &PolicyArgs, style: Style, out: &mut Vec<u
     let written = match format {
         CatalogFormat::Table => report::catalog::write_table(&policies, out),
         CatalogFormat::Json => report::catalog::write_json(&policies, out),
+        CatalogFormat::Markdown => out.write_all(report::catalog::rules_markdown(&policies).as_bytes()),
     };
     if written.is_err() { EXIT_ERROR } else { EXIT_OK }
 }

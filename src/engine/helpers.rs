@@ -133,6 +133,19 @@ pub const HELPERS: &[Helper] = &[
     },
 ];
 
+/// The helper reference in Markdown, for `docs/writing-policies.md` (kept in sync by a test).
+pub fn reference_markdown() -> String {
+    let mut text = String::from("| function | what it returns |\n|---|---|\n");
+    for helper in HELPERS {
+        text.push_str(&format!(
+            "| `{}` | {} |\n",
+            helper.signature,
+            helper.doc.replace('|', "\\|")
+        ));
+    }
+    text
+}
+
 fn image_ref(reference: &str) -> Result<Data, String> {
     let parsed =
         ImageRef::parse(reference).ok_or_else(|| format!("invalid image reference `{reference}`"))?;

@@ -104,3 +104,45 @@ pub fn write_explanation(policy: &Policy, out: &mut dyn Write) -> io::Result<()>
     }
     Ok(())
 }
+
+/// `docs/rules.md`: the catalog generated from the policy files (kept in sync by a test).
+pub fn rules_markdown(policies: &[std::sync::Arc<Policy>]) -> String {
+    let mut text = String::from(
+        "# Rule reference\n\n<!-- Generated from policies/ by `regcheck rules --format markdown`; do not edit. -->\n\n",
+    );
+    text.push_str("| id | severity | responsibility | title |\n|---|---|---|---|\n");
+    for policy in policies {
+        text.push_str(&format!(
+            "| [{id}](#{anchor}) | {} | {} {} | {} |\n",
+            policy.severity,
+            policy.responsibility,
+            responsibility::title(&policy.responsibility),
+            policy.title,
+            id = policy.id,
+            anchor = policy.id.to_lowercase(),
+        ));
+    }
+    for policy in policies {
+        let mut explanation = Vec::new();
+        // Writing into a Vec cannot fail.
+        let _ = write_explanation(policy, &mut explanation);
+        let explanation = String::from_utf8_lossy(&explanation);
+        let mut lines = explanation.lines();
+        let heading = lines.next().unwrap_or_default();
+        text.push_str(&format!(
+            "\n## {}\n\n",
+            heading.split_once(": ").map_or(heading, |(id, _)| id)
+        ));
+        text.push_str(&format!("**{}**\n\n", policy.title));
+        for line in lines {
+            // One level deeper than the rule's heading.
+            if let Some(rest) = line.strip_prefix("## ") {
+                text.push_str(&format!("### {rest}\n"));
+            } else {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    text
+}
