@@ -161,6 +161,9 @@ impl Config {
                 Problem::new(span, format!("unknown rule id `{id}`")).label("no loaded rule has this id");
             match did_you_mean(id, ids()) {
                 Some(best) => problem.help(format!("did you mean `{best}`?")),
+                None if !id.starts_with("ICR-") => problem.help(
+                    "a custom rule is known only when its folder is loaded: add it to `policies = [...]` in this file, or pass --policies DIR",
+                ),
                 None => problem.help("`regcheck rules` lists the rule ids"),
             }
         };
@@ -228,7 +231,7 @@ impl Config {
 fn describe(value: &Data) -> &'static str {
     match value {
         Data::Int(_) => "an integer",
-        Data::Float(_) => "a number",
+        Data::Float(_) => "a float",
         Data::Bool(_) => "a boolean",
         Data::Str(_) => "a string",
         Data::Time(_) => "a datetime",

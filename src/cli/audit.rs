@@ -104,7 +104,7 @@ pub fn prepare(args: &RunArgs, error_style: Style) -> Result<audit::AuditReport,
     let config = match Config::discover(args.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
-            eprint_diagnostics(error_style, &error.diagnostics, "the config file is invalid");
+            eprint_diagnostics(error_style, &error.diagnostics, "the config file could not be used");
             return Err(EXIT_ERROR);
         }
     };

@@ -15,6 +15,19 @@ enum Selector {
 pub struct JsonPath {
     text: String,
     selectors: Vec<Selector>,
+    /// Byte offset of each selector in `text`, for errors about a step.
+    offsets: Vec<usize>,
+}
+
+/// One step of a path, as schema checks see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// `.name` or `['name']`
+    Member(&'a str),
+    /// `[N]`
+    Element,
+    /// `[*]` or `.*`
+    Wildcard,
 }
 
 /// A JSONPath syntax error and the byte offset it was found at.
@@ -48,8 +61,10 @@ impl JsonPath {
             return Err(error("a JSONPath starts with `$`", 0));
         }
         let mut selectors = Vec::new();
+        let mut offsets = Vec::new();
         let mut at = 1;
         while at < bytes.len() {
+            offsets.push(at);
             match bytes[at] {
                 b'.' => {
                     at += 1;
@@ -100,6 +115,19 @@ impl JsonPath {
         Ok(Self {
             text: text.to_owned(),
             selectors,
+            offsets,
+        })
+    }
+
+    /// The steps with their byte offsets in the path text.
+    pub fn steps(&self) -> impl Iterator<Item = (Step<'_>, usize)> {
+        self.selectors.iter().zip(self.offsets.iter().copied()).map(|(selector, offset)| {
+            let step = match selector {
+                Selector::Name(name) => Step::Member(name),
+                Selector::Index(_) => Step::Element,
+                Selector::Wildcard => Step::Wildcard,
+            };
+            (step, offset)
         })
     }
 

@@ -391,7 +391,7 @@ fn read_check(
     }
     let for_each = t.required("for_each", out, |v, out| {
         let path = string(v, out)?;
-        JsonPath::parse(&path)
+        let parsed = JsonPath::parse(&path)
             .map_err(|error| {
                 out.push(
                     Problem::new(
@@ -401,7 +401,16 @@ fn read_check(
                     .label("here"),
                 );
             })
-            .ok()
+            .ok()?;
+        if let Err((offset, message)) = crate::account::check_selectable(&parsed) {
+            out.push(
+                Problem::new(expression_span(text, v, &path, offset), format!("for_each selects nothing: {message}"))
+                    .label("not in the account file format")
+                    .help("`regcheck schema` describes the account file"),
+            );
+            return None;
+        }
+        Some(parsed)
     });
     let when = t.optional("when", out, |v, out| expression(text, v, out));
     let assert = t.required("assert", out, |v, out| expression(text, v, out));

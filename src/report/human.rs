@@ -90,18 +90,7 @@ pub fn write(report: &AuditReport, style: Style, out: &mut dyn Write) -> io::Res
         writeln!(out)?;
     }
 
-    for (audit, outcome) in report.rule_errors() {
-        if let Some(error) = &outcome.error {
-            writeln!(
-                out,
-                "{} rule {} could not be evaluated on {}: {error}",
-                paint("error:".into(), |s| s.red().bold()),
-                outcome.rule_id,
-                audit.account.file.source.name
-            )?;
-        }
-    }
-
+    // Rule and load errors go to standard error (the CLI prints them as they happen).
     let mut by_severity: BTreeMap<Severity, usize> = BTreeMap::new();
     for (_, finding) in &failing {
         *by_severity.entry(finding.severity).or_default() += 1;
@@ -170,6 +159,7 @@ fn write_summary(
             *row.failing.entry(finding.severity).or_default() += 1;
         }
     }
+    writeln!(out, "  {:<44} {:<23}   {}", "", "rules", "failing findings")?;
     writeln!(
         out,
         "  {:<44} {:>5} {:>5} {:>5} {:>5}   {:>8} {:>5} {:>6} {:>4}",
