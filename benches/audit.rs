@@ -8,19 +8,26 @@
 //!   - `bare_parse`: `toml::from_str::<toml::Table>` on the text, the baseline;
 //!   - `load`:       `regcheck::account::load_str` (spanned parse, typed model, reference checks);
 //!   - `audit`:      `load_str` + `engine::evaluate` with the built-in policies.
+//!
 //! Every measured iteration includes dropping what it built. The accounts are generated once per
 //! size, lazily (a filtered-out size is never generated), and the setup panics with the load
 //! errors if a generated file does not load. Run as a test (`cargo test --benches`), each
 //! benchmark of the small size runs once. For the figures the project reports (medians,
 //! ratios, peak memory) use the one-shot report: `cargo run --release --example bench-report`.
+//!
+//! An audit benchmark whose one iteration would take longer than `REGCHECK_BENCH_AUDIT_LIMIT_SECS`
+//! (default 20 s) is skipped with a message on stderr: medium is probed with one audit, large is
+//! estimated from small and medium. Criterion options with a value (`--save-baseline NAME`)
+//! are not told apart from filters by that check; it then probes more than needed, nothing worse.
 
 use std::hint::black_box;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use regcheck::engine::{Settings, evaluate};
+use regcheck::findings::RuleOutcome;
 use regcheck::policy::Policy;
 
 #[path = "support/common.rs"]
@@ -88,16 +95,102 @@ fn bench_size(c: &mut Criterion, size: &Size) {
         let text = &fixture(size).text;
         b.iter(|| regcheck::account::load_str(size.name, Arc::clone(black_box(text))).expect("load"));
     });
+    if let Some(reason) = audit_too_slow(size) {
+        eprintln!("{}/audit skipped: {reason}", size.name);
+        group.finish();
+        return;
+    }
     group.bench_function(BenchmarkId::from_parameter("audit"), |b| {
         let text = &fixture(size).text;
         let policies = policies();
         let settings = Settings::new(as_of());
-        b.iter(|| {
-            let loaded = regcheck::account::load_str(size.name, Arc::clone(black_box(text))).expect("load");
-            evaluate(&loaded, policies, &settings)
-        });
+        b.iter(|| audit_once(size, text, policies, &settings));
     });
     group.finish();
+}
+
+fn audit_once(
+    size: &Size,
+    text: &Arc<str>,
+    policies: &[Arc<Policy>],
+    settings: &Settings,
+) -> Vec<RuleOutcome> {
+    let loaded = regcheck::account::load_str(size.name, Arc::clone(black_box(text))).expect("load");
+    evaluate(&loaded, policies, settings)
+}
+
+/// The longest one audit iteration may take before its benchmark is skipped (criterion runs at
+/// least 11): `REGCHECK_BENCH_AUDIT_LIMIT_SECS`, default 20.
+fn audit_limit() -> Duration {
+    let seconds = std::env::var("REGCHECK_BENCH_AUDIT_LIMIT_SECS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or(20.0);
+    Duration::from_secs_f64(seconds)
+}
+
+/// One audit of `size`, timed once and remembered.
+fn probe(size: &Size) -> Duration {
+    static PROBES: [OnceLock<Duration>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let index = SIZES
+        .iter()
+        .position(|s| s.name == size.name)
+        .expect("a known size");
+    *PROBES[index].get_or_init(|| {
+        let settings = Settings::new(as_of());
+        let started = Instant::now();
+        drop(audit_once(size, &fixture(size).text, policies(), &settings));
+        started.elapsed()
+    })
+}
+
+/// Why the audit benchmark of `size` would take too long, if it would: a rule that does not
+/// scale must not turn `cargo bench` into hours. Medium is probed once; large is estimated from
+/// small and medium (the growth exponent between them, at least linear) rather than run.
+fn audit_too_slow(size: &Size) -> Option<String> {
+    if size.name == "small" || !filter_may_match(&format!("{}/audit", size.name)) {
+        return None;
+    }
+    let limit = audit_limit();
+    let hint = "`cargo run --release --example bench-report -- --rules small medium` shows the rules \
+                that do not scale; set REGCHECK_BENCH_AUDIT_LIMIT_SECS to raise the limit";
+    let medium = probe(&generate::MEDIUM);
+    if size.name == "medium" {
+        return (medium > limit).then(|| {
+            format!(
+                "one audit takes {:.1} s, above the {:.0} s limit; {hint}",
+                medium.as_secs_f64(),
+                limit.as_secs_f64()
+            )
+        });
+    }
+    let small = probe(&generate::SMALL);
+    let scale = (generate::MEDIUM.images / generate::SMALL.images) as f64;
+    let exponent = ((medium.as_secs_f64() / small.as_secs_f64()).ln() / scale.ln()).clamp(1.0, 2.0);
+    let growth = (size.images as f64 / generate::MEDIUM.images as f64).powf(exponent);
+    let estimate = medium.mul_f64(growth);
+    (estimate > limit).then(|| {
+        format!(
+            "estimated at {:.0} s per audit (medium takes {:.1} s, growing as size^{exponent:.2} from small), \
+             above the {:.0} s limit; {hint}",
+            estimate.as_secs_f64(),
+            medium.as_secs_f64(),
+            limit.as_secs_f64()
+        )
+    })
+}
+
+/// Whether criterion's filter (the positional arguments) may select `id`: a plain filter is
+/// matched as a substring, anything with regex syntax is assumed to match.
+fn filter_may_match(id: &str) -> bool {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    filters.is_empty()
+        || filters.iter().any(|filter| {
+            filter.chars().any(|c| "^$.*+?()[]{}|\\".contains(c)) || id.contains(filter.as_str())
+        })
 }
 
 fn benches(c: &mut Criterion) {

@@ -5,7 +5,11 @@ pub fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str
     let limit = (word.chars().count() / 3).max(2);
     // A singular for a plural (`registry` for `registries`) is a likely slip too.
     let shares_stem = |candidate: &str| {
-        let stem = word.chars().count().min(candidate.chars().count()).saturating_sub(1);
+        let stem = word
+            .chars()
+            .count()
+            .min(candidate.chars().count())
+            .saturating_sub(1);
         stem >= 5 && word.chars().take(stem).eq(candidate.chars().take(stem))
     };
     candidates
@@ -27,7 +31,10 @@ mod tests {
 
     #[test]
     fn suggests_the_plural() {
-        assert_eq!(did_you_mean("registry", ["registries", "images"]), Some("registries"));
+        assert_eq!(
+            did_you_mean("registry", ["registries", "images"]),
+            Some("registries")
+        );
     }
 
     #[test]

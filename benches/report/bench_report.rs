@@ -2,6 +2,8 @@
 //!
 //!     cargo run --release --example bench-report                  # all sizes, markdown on stdout
 //!     cargo run --release --example bench-report -- small medium  # some sizes only
+//!     cargo run --release --example bench-report -- --budget 600  # seconds one audit may take (default 300)
+//!     cargo run --release --example bench-report -- --rules small medium  # only the per-rule times
 //!     cargo run --release --example bench-report -- --check       # only check the generated files load
 //!
 //! (The target is `[[example]] name = "bench-report"`, path `benches/report/bench_report.rs`: a
@@ -18,20 +20,25 @@
 //!   (bare, load, audit, bare, …) after one warm-up round (none for large); each run includes
 //!   dropping what it built;
 //! - the ratios load/bare and audit/bare (targets: ≤ 1.3 and ≤ 1.6);
-//! - peak memory: each size runs again in a fresh child process (this binary re-executed with
-//!   `--child SIZE MODE`), which generates the text, resets its high-water mark
-//!   (`/proc/self/clear_refs`), bare-parses or loads + audits once, and reads `VmHWM` from
-//!   `/proc/self/status`; so sizes do not contaminate each other and the generator's own peak is
-//!   not counted. The peak includes the file text itself (the CLI holds it too);
-//! - growth: time per image and per MB at each size (linear growth = flat columns).
+//! - peak memory: each size runs again in fresh child processes (this binary re-executed with
+//!   `--child SIZE bare|audit`), which generate the text, reset the high-water mark
+//!   (`/proc/self/clear_refs`), bare-parse or load + audit once, and read `VmHWM` from
+//!   `/proc/self/status`; so sizes do not contaminate each other and the generator's own peak
+//!   is not counted. The peak includes the file text itself (the CLI holds it too);
+//! - growth: time per image and per MB at each size (linear growth = flat columns);
+//! - time per rule on small and medium: `evaluate` with one policy less `evaluate` with none.
+//!
+//! The audit child runs first and doubles as a guard: if it has not finished within the budget
+//! it is stopped (its VmHWM so far is read first), the audit is reported as "> budget", and the
+//! in-process audit runs are skipped. A rule that does not scale thus cannot hang the report.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use regcheck::engine::{Settings, evaluate};
-use regcheck::findings::RuleStatus;
+use regcheck::findings::{RuleOutcome, RuleStatus};
 use regcheck::policy::Policy;
 
 #[path = "../support/common.rs"]
@@ -41,6 +48,7 @@ mod generate;
 
 use generate::{SIZES, Size};
 
+/// Measured runs and whether one unmeasured warm-up round precedes them.
 fn runs_for(size: &Size) -> (usize, bool) {
     match size.name {
         "small" => (11, true),
@@ -49,17 +57,61 @@ fn runs_for(size: &Size) -> (usize, bool) {
     }
 }
 
+/// How an audit was timed.
+enum AuditTime {
+    /// Median of the in-process runs.
+    Median(Duration),
+    /// Only the child's one run: the in-process runs would have exceeded the budget.
+    Once(Duration),
+    /// The child was stopped at the budget.
+    Stopped(Duration),
+}
+
+impl AuditTime {
+    fn duration(&self) -> Duration {
+        match self {
+            AuditTime::Median(d) | AuditTime::Once(d) | AuditTime::Stopped(d) => *d,
+        }
+    }
+
+    fn cell(&self) -> String {
+        match self {
+            AuditTime::Median(d) => ms(*d),
+            AuditTime::Once(d) => format!("{} (1 run)", ms(*d)),
+            AuditTime::Stopped(d) => format!("> {:.0} s (stopped)", d.as_secs_f64()),
+        }
+    }
+
+    fn ratio_cell(&self, bare: Duration) -> String {
+        let r = ratio(self.duration(), bare);
+        match self {
+            AuditTime::Stopped(_) => format!("> {r:.0}×"),
+            _ => format!("{r:.2}×"),
+        }
+    }
+}
+
+/// What a child process reports.
+#[derive(Default)]
+struct ChildReport {
+    peak_kb: u64,
+    base_kb: u64,
+    seconds: f64,
+    outcome: String,
+    stopped: bool,
+}
+
 struct Row {
     size: Size,
     bytes: usize,
     generate: Duration,
     bare: Duration,
     load: Duration,
-    audit: Duration,
-    evaluate: Duration,
-    outcomes: String,
-    peak_bare_kb: Option<(u64, u64)>,
-    peak_audit_kb: Option<(u64, u64)>,
+    audit: AuditTime,
+    evaluate: Option<Duration>,
+    outcome: String,
+    peak_bare: Option<ChildReport>,
+    peak_audit: Option<ChildReport>,
 }
 
 fn main() {
@@ -69,13 +121,32 @@ fn main() {
         return;
     }
     let check_only = args.iter().any(|a| a == "--check");
+    let rules_only = args.iter().any(|a| a == "--rules");
+    let mut budget = Duration::from_secs(300);
     let mut sizes: Vec<Size> = Vec::new();
-    for arg in args.iter().filter(|a| !a.starts_with("--")) {
-        match generate::size_by_name(arg) {
-            Some(size) => sizes.push(size),
-            None => {
-                eprintln!("unknown size `{arg}`: small, medium or large");
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--budget" {
+            let seconds = rest
+                .next()
+                .and_then(|s| s.parse::<u64>().ok())
+                .unwrap_or_else(|| {
+                    eprintln!("--budget takes a number of seconds");
+                    std::process::exit(2);
+                });
+            budget = Duration::from_secs(seconds);
+        } else if arg.starts_with("--") {
+            if !["--check", "--rules"].contains(&arg.as_str()) {
+                eprintln!("unknown option `{arg}`");
                 std::process::exit(2);
+            }
+        } else {
+            match generate::size_by_name(arg) {
+                Some(size) => sizes.push(size),
+                None => {
+                    eprintln!("unknown size `{arg}`: small, medium or large");
+                    std::process::exit(2);
+                }
             }
         }
     }
@@ -97,27 +168,66 @@ fn main() {
 
     let policies = common::builtin_policies();
     let settings = Settings::new(common::as_of());
+    let load_before = load_average();
+    // Per-rule times only on the sizes where every rule finishes in reasonable time.
+    let rule_sizes: Vec<Size> = sizes
+        .iter()
+        .copied()
+        .filter(|size| size.name != "large")
+        .collect();
+    if rules_only {
+        let columns: Vec<_> = rule_sizes
+            .iter()
+            .map(|size| (*size, rule_times(size, &policies, &settings)))
+            .collect();
+        print_rule_times(&columns);
+        return;
+    }
     let mut rows = Vec::new();
     for size in &sizes {
-        rows.push(measure(size, &policies, &settings));
+        rows.push(measure(size, &policies, &settings, budget));
     }
-    print_report(&rows, &policies);
+    let columns: Vec<_> = rule_sizes
+        .iter()
+        .map(|size| (*size, rule_times(size, &policies, &settings)))
+        .collect();
+    print_report(&rows, &policies, budget, &load_before, &load_average());
+    print_rule_times(&columns);
 }
 
-fn measure(size: &Size, policies: &[Arc<Policy>], settings: &Settings) -> Row {
+/// The 1-minute load average: wall times are only comparable on a machine otherwise idle.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+fn measure(size: &Size, policies: &[Arc<Policy>], settings: &Settings, budget: Duration) -> Row {
     eprintln!("[{}] generating", size.name);
     let started = Instant::now();
     let text: Arc<str> = generate::generate(size).into();
     let generate = started.elapsed();
     common::assert_loads(size.name, &text);
 
+    // The audit child first: peak memory, and whether in-process audits fit in the budget.
+    eprintln!(
+        "[{}] audit in a child process (budget {} s)",
+        size.name,
+        budget.as_secs()
+    );
+    let peak_audit = run_child(size, "audit", Some(budget));
     let (runs, warm_up) = runs_for(size);
+    let rounds = runs + usize::from(warm_up);
+    let audit_in_process = peak_audit
+        .as_ref()
+        .is_some_and(|child| !child.stopped && child.seconds * rounds as f64 <= budget.as_secs_f64());
+
     let mut bare = Vec::new();
     let mut load = Vec::new();
     let mut audit = Vec::new();
     let mut eval = Vec::new();
-    let mut outcomes = String::new();
-    let rounds = runs + usize::from(warm_up);
+    let mut outcome = peak_audit.as_ref().map(|c| c.outcome.clone()).unwrap_or_default();
     for round in 0..rounds {
         eprintln!("[{}] round {}/{rounds}", size.name, round + 1);
         let measured = !(warm_up && round == 0);
@@ -132,43 +242,51 @@ fn measure(size: &Size, policies: &[Arc<Policy>], settings: &Settings) -> Row {
         drop(std::hint::black_box(loaded));
         let load_time = t.elapsed();
 
-        let t = Instant::now();
-        let loaded = regcheck::account::load_str(size.name, Arc::clone(&text)).expect("load");
-        let loaded_at = t.elapsed();
-        let result = evaluate(&loaded, policies, settings);
-        if round == 0 {
-            outcomes = summarize(&result);
-        }
-        drop(std::hint::black_box(result));
-        drop(loaded);
-        let audit_time = t.elapsed();
-
         if measured {
             bare.push(bare_time);
             load.push(load_time);
-            audit.push(audit_time);
-            eval.push(audit_time - loaded_at);
+        }
+        if audit_in_process {
+            let t = Instant::now();
+            let loaded = regcheck::account::load_str(size.name, Arc::clone(&text)).expect("load");
+            let loaded_at = t.elapsed();
+            let result = evaluate(&loaded, policies, settings);
+            if round == 0 {
+                outcome = summarize(&result);
+            }
+            drop(std::hint::black_box(result));
+            drop(loaded);
+            let audit_time = t.elapsed();
+            if measured {
+                audit.push(audit_time);
+                eval.push(audit_time - loaded_at);
+            }
         }
     }
 
-    eprintln!("[{}] peak memory (child processes)", size.name);
-    let peak_bare_kb = child_peak(size, "bare");
-    let peak_audit_kb = child_peak(size, "audit");
+    let audit_time = match &peak_audit {
+        _ if audit_in_process => AuditTime::Median(median(audit)),
+        Some(child) if child.stopped => AuditTime::Stopped(budget),
+        Some(child) => AuditTime::Once(Duration::from_secs_f64(child.seconds)),
+        None => AuditTime::Stopped(Duration::ZERO),
+    };
+    eprintln!("[{}] bare parse in a child process", size.name);
+    let peak_bare = run_child(size, "bare", None);
     Row {
         size: *size,
         bytes: text.len(),
         generate,
         bare: median(bare),
         load: median(load),
-        audit: median(audit),
-        evaluate: median(eval),
-        outcomes,
-        peak_bare_kb,
-        peak_audit_kb,
+        audit: audit_time,
+        evaluate: (!eval.is_empty()).then(|| median(eval)),
+        outcome,
+        peak_bare,
+        peak_audit,
     }
 }
 
-fn summarize(outcomes: &[regcheck::findings::RuleOutcome]) -> String {
+fn summarize(outcomes: &[RuleOutcome]) -> String {
     let count = |status: RuleStatus| outcomes.iter().filter(|o| o.status == status).count();
     let findings: usize = outcomes.iter().map(|o| o.findings.len()).sum();
     let mut text = format!(
@@ -179,82 +297,190 @@ fn summarize(outcomes: &[regcheck::findings::RuleOutcome]) -> String {
         count(RuleStatus::NotApplicable),
         count(RuleStatus::Error),
     );
-    if let Some(error) = outcomes
+    if let Some((id, error)) = outcomes
         .iter()
         .find_map(|o| o.error.as_ref().map(|e| (&o.rule_id, e)))
     {
-        text.push_str(&format!(" (first error: {}: {})", error.0, error.1.message));
+        text.push_str(&format!(" (first error: {id}: {})", error.message));
     }
     text
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
-    times[times.len() / 2]
+    times.get(times.len() / 2).copied().unwrap_or_default()
 }
 
 fn mb(bytes: usize) -> f64 {
     bytes as f64 / 1_000_000.0
 }
 
-/// Runs this binary again as `--child SIZE MODE`; returns (peak kB, kB before the measured work).
-fn child_peak(size: &Size, mode: &str) -> Option<(u64, u64)> {
+/// Runs this binary again as `--child SIZE MODE`, stopping it at `budget` (after reading its
+/// VmHWM so far).
+fn run_child(size: &Size, mode: &str, budget: Option<Duration>) -> Option<ChildReport> {
     let exe = std::env::current_exe().ok()?;
-    let output = Command::new(exe)
+    let mut child = Command::new(exe)
         .args(["--child", size.name, mode])
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
         .ok()?;
-    if !output.status.success() {
-        eprintln!(
-            "[{}] child `{mode}` failed: {}\n{}",
-            size.name,
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        return None;
+    let started = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => break,
+            Ok(Some(status)) => {
+                eprintln!("[{}] child `{mode}` failed: {status}", size.name);
+                return None;
+            }
+            Ok(None) if budget.is_some_and(|b| started.elapsed() > b) => {
+                let status =
+                    std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+                let _ = child.kill();
+                let _ = child.wait();
+                eprintln!("[{}] child `{mode}` stopped at the budget", size.name);
+                return Some(ChildReport {
+                    peak_kb: status_field_kb(&status, "VmHWM").unwrap_or(0),
+                    stopped: true,
+                    ..ChildReport::default()
+                });
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(_) => return None,
+        }
     }
+    let output = child.wait_with_output().ok()?;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let field = |name: &str| -> Option<u64> {
+    let field = |name: &str| -> Option<&str> {
         stdout
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix('='))
     };
-    Some((field("peak_kb")?, field("base_kb")?))
+    Some(ChildReport {
+        peak_kb: field("peak_kb")?.parse().ok()?,
+        base_kb: field("base_kb")?.parse().ok()?,
+        seconds: field("seconds")?.parse().ok()?,
+        outcome: field("outcome").unwrap_or_default().to_owned(),
+        stopped: false,
+    })
 }
 
-/// The child: generate, reset the high-water mark, do the work once, print VmHWM.
+/// The child: generate, reset the high-water mark, do the work once, print VmHWM and the time.
 fn child(args: &[String]) {
     let size = args
         .first()
         .and_then(|name| generate::size_by_name(name))
         .expect("--child SIZE MODE");
     let mode = args.get(1).map(String::as_str).unwrap_or("audit");
+    let policies = common::builtin_policies();
     let text: Arc<str> = generate::generate(&size).into();
     // Resets VmHWM to the current RSS (Linux ≥ 4.0), so the generator's peak is not counted.
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-    let base = status_kb("VmRSS").unwrap_or(0);
+    let base = own_status_kb("VmRSS").unwrap_or(0);
+    let started = Instant::now();
+    let mut outcome = String::new();
     match mode {
         "bare" => {
             let table = toml::from_str::<toml::Table>(&text).expect("bare parse");
-            std::hint::black_box(&table);
+            drop(std::hint::black_box(table));
         }
         _ => {
-            let policies = common::builtin_policies();
             let loaded = regcheck::account::load_str(size.name, Arc::clone(&text)).expect("load");
             let outcomes = evaluate(&loaded, &policies, &Settings::new(common::as_of()));
-            std::hint::black_box(&outcomes);
+            outcome = summarize(&outcomes);
+            drop(std::hint::black_box(outcomes));
+            drop(loaded);
         }
     }
-    let peak = status_kb("VmHWM").unwrap_or(0);
-    println!("peak_kb={peak} base_kb={base} reset={reset}");
+    let seconds = started.elapsed().as_secs_f64();
+    let peak = own_status_kb("VmHWM").unwrap_or(0);
+    println!("peak_kb={peak}\nbase_kb={base}\nseconds={seconds}\nreset={reset}\noutcome={outcome}");
 }
 
-fn status_kb(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+fn own_status_kb(field: &str) -> Option<u64> {
+    status_field_kb(&std::fs::read_to_string("/proc/self/status").ok()?, field)
+}
+
+fn status_field_kb(status: &str, field: &str) -> Option<u64> {
     status.lines().find_map(|line| {
         let rest = line.strip_prefix(field)?.strip_prefix(':')?;
         rest.split_whitespace().next()?.parse().ok()
     })
+}
+
+/// Time of each rule alone: `evaluate` with that one policy, less `evaluate` with none (which
+/// converts the account to CEL values and drops it). Medians of 5 runs on small; on medium the
+/// baseline is a median of 3 and each rule runs once.
+fn rule_times(size: &Size, policies: &[Arc<Policy>], settings: &Settings) -> Vec<(String, Duration)> {
+    eprintln!("[{}] per-rule times", size.name);
+    let text: Arc<str> = generate::generate(size).into();
+    let loaded = regcheck::account::load_str(size.name, text).expect("load");
+    let time = |policies: &[Arc<Policy>], runs: usize| {
+        let samples = (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                drop(std::hint::black_box(evaluate(&loaded, policies, settings)));
+                t.elapsed()
+            })
+            .collect();
+        median(samples)
+    };
+    let small = size.name == "small";
+    let baseline = time(&[], if small { 5 } else { 3 });
+    let mut times = vec![("(convert the account to CEL, drop it)".to_owned(), baseline)];
+    for policy in policies {
+        let alone = time(std::slice::from_ref(policy), if small { 5 } else { 1 });
+        eprintln!("[{}]   {} {:.0?}", size.name, policy.id, alone);
+        times.push((policy.id.clone(), alone.saturating_sub(baseline)));
+    }
+    times
+}
+
+fn print_rule_times(columns: &[(Size, Vec<(String, Duration)>)]) {
+    let Some((first_size, first)) = columns.first() else {
+        return;
+    };
+    let (last_size, last) = &columns[columns.len() - 1];
+    let growth = columns.len() > 1;
+    println!("\n### Time per rule\n");
+    println!(
+        "`evaluate` with the one policy less `evaluate` with none, sorted by the last column; below about \
+         a millisecond on small and ten on medium the figure is noise."
+    );
+    if growth {
+        println!(
+            "From {} to {} the images grow ×{}, namespaces, IAM policies and automation ×{}: a rule whose \
+             growth is far above that does not scale.",
+            first_size.name,
+            last_size.name,
+            last_size.images / first_size.images,
+            last_size.namespaces / first_size.namespaces,
+        );
+    }
+    let names: Vec<&str> = columns.iter().map(|(size, _)| size.name).collect();
+    println!(
+        "\n| rule | {} |{}",
+        names.join(" | "),
+        if growth { " growth |" } else { "" }
+    );
+    println!(
+        "|---|{}{}",
+        "---:|".repeat(columns.len()),
+        if growth { "---:|" } else { "" }
+    );
+    let mut order: Vec<usize> = (0..first.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(last[i].1));
+    for i in order {
+        let cells: Vec<String> = columns.iter().map(|(_, times)| ms(times[i].1)).collect();
+        let growth_cell = if !growth {
+            String::new()
+        } else if first[i].1 >= Duration::from_micros(200) && last[i].1 >= Duration::from_millis(5) {
+            format!(" ×{:.0} |", last[i].1.as_secs_f64() / first[i].1.as_secs_f64())
+        } else {
+            " – |".to_owned()
+        };
+        println!("| {} | {} |{growth_cell}", first[i].0, cells.join(" | "));
+    }
 }
 
 fn ms(d: Duration) -> String {
@@ -272,21 +498,30 @@ fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
 }
 
-fn mem(peak: Option<(u64, u64)>) -> String {
-    match peak {
-        Some((peak, _)) => format!("{:.0} MB", peak as f64 / 1024.0),
+fn mem(child: &Option<ChildReport>) -> String {
+    match child {
+        Some(c) if c.stopped => format!("≥ {:.0} MB (stopped)", c.peak_kb as f64 / 1024.0),
+        Some(c) => format!("{:.0} MB", c.peak_kb as f64 / 1024.0),
         None => "n/a".to_owned(),
     }
 }
 
-fn print_report(rows: &[Row], policies: &[Arc<Policy>]) {
-    let ids: Vec<&str> = policies.iter().map(|p| p.id.as_str()).collect();
+fn print_report(
+    rows: &[Row],
+    policies: &[Arc<Policy>],
+    budget: Duration,
+    load_before: &str,
+    load_after: &str,
+) {
     println!("## regcheck bench report\n");
     println!(
-        "Built-in policies: {} ({}). Cores: {}. Medians over 11 / 5 / 3 runs (small / medium / large); each run includes dropping its result.\n",
+        "Built-in policies: {}. Cores: {}; 1-minute load average {load_before} before, {load_after} after \
+         (the report itself adds about 1; more means other processes competed and times are inflated). \
+         Medians over 11 / 5 / 3 runs (small / medium / large); each run includes dropping its result. \
+         Audit budget: {} s per run.\n",
         policies.len(),
-        ids.join(", "),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
+        budget.as_secs(),
     );
     println!(
         "| size | namespaces | images | IAM policies | file | bare parse | load | audit | (evaluate) | load/bare | audit/bare | peak RSS bare parse | peak RSS load+audit |"
@@ -294,7 +529,7 @@ fn print_report(rows: &[Row], policies: &[Arc<Policy>]) {
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         println!(
-            "| {} | {} | {} | {} | {:.2} MB | {} | {} | {} | {} | {:.2}× | {:.2}× | {} | {} |",
+            "| {} | {} | {} | {} | {:.2} MB | {} | {} | {} | {} | {:.2}× | {} | {} | {} |",
             row.size.name,
             row.size.namespaces,
             row.size.images,
@@ -302,25 +537,29 @@ fn print_report(rows: &[Row], policies: &[Arc<Policy>]) {
             mb(row.bytes),
             ms(row.bare),
             ms(row.load),
-            ms(row.audit),
-            ms(row.evaluate),
+            row.audit.cell(),
+            row.evaluate.map_or("–".to_owned(), ms),
             ratio(row.load, row.bare),
-            ratio(row.audit, row.bare),
-            mem(row.peak_bare_kb),
-            mem(row.peak_audit_kb),
+            row.audit.ratio_cell(row.bare),
+            mem(&row.peak_bare),
+            mem(&row.peak_audit),
         );
     }
     println!("\nTargets: load ≤ 1.3× bare parse, audit ≤ 1.6× bare parse.");
     for row in rows {
         let load = ratio(row.load, row.bare);
-        let audit = ratio(row.audit, row.bare);
+        let audit = ratio(row.audit.duration(), row.bare);
         println!(
-            "- {}: load {:.2}× ({}), audit {:.2}× ({})",
+            "- {}: load {:.2}× ({}), audit {} ({})",
             row.size.name,
             load,
             if load <= 1.3 { "met" } else { "NOT met" },
-            audit,
-            if audit <= 1.6 { "met" } else { "NOT met" },
+            row.audit.ratio_cell(row.bare),
+            if audit <= 1.6 && !matches!(row.audit, AuditTime::Stopped(_)) {
+                "met"
+            } else {
+                "NOT met"
+            },
         );
     }
 
@@ -332,46 +571,65 @@ fn print_report(rows: &[Row], policies: &[Arc<Policy>]) {
     for row in rows {
         let per_image = |d: Duration| d.as_secs_f64() * 1e6 / row.size.images as f64;
         let per_mb = |d: Duration| d.as_secs_f64() * 1e3 / mb(row.bytes);
-        let rss_ratio = row.peak_audit_kb.map_or("n/a".to_owned(), |(peak, _)| {
-            format!("{:.1}×", peak as f64 * 1024.0 / row.bytes as f64)
-        });
+        let at_least = if matches!(row.audit, AuditTime::Stopped(_)) {
+            "> "
+        } else {
+            ""
+        };
+        let rss_ratio = match &row.peak_audit {
+            Some(c) if !c.stopped => format!("{:.1}×", c.peak_kb as f64 * 1024.0 / row.bytes as f64),
+            _ => "n/a".to_owned(),
+        };
         println!(
-            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {} |",
+            "| {} | {} | {:.2} | {:.2} | {at_least}{:.2} | {:.1} | {:.1} | {at_least}{:.1} | {} |",
             row.size.name,
             row.size.images,
             per_image(row.bare),
             per_image(row.load),
-            per_image(row.audit),
+            per_image(row.audit.duration()),
             per_mb(row.bare),
             per_mb(row.load),
-            per_mb(row.audit),
+            per_mb(row.audit.duration()),
             rss_ratio,
         );
     }
-    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
-        if rows.len() > 1 {
-            let per_image = |row: &Row, d: Duration| d.as_secs_f64() / row.size.images as f64;
-            println!(
-                "\n{} → {} ({}× the images): time per image changes ×{:.2} (bare), ×{:.2} (load), ×{:.2} (audit).",
-                first.size.name,
-                last.size.name,
-                last.size.images / first.size.images,
-                per_image(last, last.bare) / per_image(first, first.bare),
-                per_image(last, last.load) / per_image(first, first.load),
-                per_image(last, last.audit) / per_image(first, first.audit),
-            );
-        }
+    // Per-image time from one size to the next: 1.00 everywhere is perfectly linear growth.
+    let per_image = |row: &Row, d: Duration| d.as_secs_f64() / row.size.images as f64;
+    println!();
+    for pair in rows.windows(2) {
+        let (from, to) = (&pair[0], &pair[1]);
+        println!(
+            "- {} → {} ({}× the images, {:.1}× the bytes): time per image ×{:.2} (bare), ×{:.2} (load), {}×{:.2} (audit).",
+            from.size.name,
+            to.size.name,
+            to.size.images / from.size.images,
+            to.bytes as f64 / from.bytes as f64,
+            per_image(to, to.bare) / per_image(from, from.bare),
+            per_image(to, to.load) / per_image(from, from.load),
+            if matches!(to.audit, AuditTime::Stopped(_)) {
+                "> "
+            } else {
+                ""
+            },
+            per_image(to, to.audit.duration()) / per_image(from, from.audit.duration()),
+        );
     }
 
     println!("\n### Notes\n");
     for row in rows {
-        let base = row.peak_audit_kb.map_or(0, |(_, base)| base);
+        let base = match &row.peak_audit {
+            Some(c) if !c.stopped => format!("{:.0} MB", c.base_kb as f64 / 1024.0),
+            _ => "n/a".to_owned(),
+        };
+        let outcome = if row.outcome.is_empty() {
+            "(not finished)"
+        } else {
+            &row.outcome
+        };
         println!(
-            "- {}: generated in {}; audit outcome: {}; RSS before load (text held): {:.0} MB.",
+            "- {}: generated in {}; audit outcome: {outcome}; RSS before load (text held): {base}.",
             row.size.name,
             ms(row.generate),
-            row.outcomes,
-            base as f64 / 1024.0
         );
     }
 }
@@ -380,9 +638,16 @@ fn print_report(rows: &[Row], policies: &[Arc<Policy>]) {
 mod tests {
     /// The generator's own tests (`support/generate.rs`) run with this example's: `cargo test`.
     #[test]
-    fn check_mode_sizes_are_known() {
+    fn sizes_are_known_by_name() {
         for name in ["small", "medium", "large"] {
             assert!(super::generate::size_by_name(name).is_some());
         }
+    }
+
+    #[test]
+    fn status_fields_parse() {
+        let status = "Name:\tx\nVmHWM:\t  123456 kB\nVmRSS:\t 1000 kB\n";
+        assert_eq!(super::status_field_kb(status, "VmHWM"), Some(123_456));
+        assert_eq!(super::status_field_kb(status, "VmRSS"), Some(1000));
     }
 }

@@ -498,12 +498,13 @@ pub fn generate(size: &Size) -> String {
             _ => rng.pick(&users).as_str(),
         };
         let service = if rng.chance(92) { "container-registry" } else { "" };
+        let roles: &[&str] = ROLE_SETS[rng.below(ROLE_SETS.len())];
         let _ = writeln!(
             out,
             "[[iam.policies]]\nid = {}\nsubject = {}\nroles = {}\nservice = {}",
             q(&format!("pol-{index:05}-{}", rng.hex(8))),
             q(subject),
-            string_array(rng.pick(&ROLE_SETS[..]).as_ref()),
+            string_array(roles),
             q(service),
         );
         if rng.chance(70) {
@@ -536,10 +537,9 @@ pub fn generate(size: &Size) -> String {
         );
     }
     for index in 0..(service_id_count * 3 / 2) {
-        let owner: &str = if index < service_id_count {
-            &service_ids[index]
-        } else {
-            rng.pick(&users).as_str()
+        let owner: &str = match service_ids.get(index) {
+            Some(id) => id,
+            None => rng.pick(&users).as_str(),
         };
         let created = rng.range(0, LAST_DAY - 30);
         let _ = writeln!(

@@ -261,7 +261,8 @@ pub fn check_selectable(path: &crate::engine::jsonpath::JsonPath) -> Result<(), 
     use crate::engine::jsonpath::Step;
     use serde_json::Value;
     static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    let schema = SCHEMA.get_or_init(|| serde_json::to_value(schemars::schema_for!(Account)).unwrap_or_default());
+    let schema =
+        SCHEMA.get_or_init(|| serde_json::to_value(schemars::schema_for!(Account)).unwrap_or_default());
     // Follows `$ref` and the nullable `anyOf` that optional fields produce.
     let resolve = |mut node: &'static Value| -> &'static Value {
         for _ in 0..8 {
@@ -269,7 +270,10 @@ pub fn check_selectable(path: &crate::engine::jsonpath::JsonPath) -> Result<(), 
                 let name = reference.trim_start_matches("#/$defs/");
                 node = &schema["$defs"][name];
             } else if let Some(options) = node.get("anyOf").and_then(Value::as_array) {
-                match options.iter().find(|option| option.get("type") != Some(&Value::from("null"))) {
+                match options
+                    .iter()
+                    .find(|option| option.get("type") != Some(&Value::from("null")))
+                {
                     Some(option) => node = option,
                     None => break,
                 }
@@ -301,10 +305,23 @@ pub fn check_selectable(path: &crate::engine::jsonpath::JsonPath) -> Result<(), 
             // A wildcard over a record's fields has no single shape: nothing more to check.
             (Step::Wildcard, Some(_), _, _) => return Ok(()),
             (Step::Member(name), None, None, _) => {
-                return Err((offset, format!("`{name}` cannot be selected here: the value is not a table")));
+                return Err((
+                    offset,
+                    format!("`{name}` cannot be selected here: the value is not a table"),
+                ));
             }
-            (Step::Element, _, _, None) => return Err((offset, "an index selects from an array, and this is not one".to_owned())),
-            (Step::Wildcard, None, None, None) => return Err((offset, "`*` selects from an array or table, and this is neither".to_owned())),
+            (Step::Element, _, _, None) => {
+                return Err((
+                    offset,
+                    "an index selects from an array, and this is not one".to_owned(),
+                ));
+            }
+            (Step::Wildcard, None, None, None) => {
+                return Err((
+                    offset,
+                    "`*` selects from an array or table, and this is neither".to_owned(),
+                ));
+            }
         };
     }
     Ok(())

@@ -93,7 +93,7 @@ impl<'a> Node<'a> {
     }
 
     /// The elements of a list, in order.
-    pub fn elements(&self) -> Option<impl Iterator<Item = Node<'a>> + 'a> {
+    pub fn elements(self) -> Option<impl Iterator<Item = Node<'a>> + use<'a>> {
         Some(self.list()?.inner().iter().map(|value| Node(value.as_ref())))
     }
 
@@ -112,6 +112,11 @@ impl<'a> Node<'a> {
         Some(entries)
     }
 
+    /// Identity of the value in its document, for the index's shared copies.
+    pub fn address(&self) -> usize {
+        node_address(self.0)
+    }
+
     pub fn as_str(&self) -> Option<&'a str> {
         self.0.downcast_ref::<CelString>().map(|s| s.inner())
     }
@@ -121,6 +126,27 @@ impl<'a> Node<'a> {
         Value::try_from(self.0)
             .map(|value| value_to_data(&value))
             .unwrap_or(Data::Null)
+    }
+}
+
+fn node_address(val: &dyn Val) -> usize {
+    (val as *const dyn Val).cast::<()>() as usize
+}
+
+/// A helper's argument: converted for this call, or a copy shared for the whole evaluation.
+#[derive(Debug)]
+pub enum Arg {
+    Owned(Data),
+    Shared(std::sync::Arc<Data>),
+}
+
+impl std::ops::Deref for Arg {
+    type Target = Data;
+    fn deref(&self) -> &Data {
+        match self {
+            Arg::Owned(data) => data,
+            Arg::Shared(data) => data,
+        }
     }
 }
 
@@ -280,9 +306,18 @@ fn register(env: &mut Env, index: usize) -> Result<(), cel::DeclarationError> {
 /// slot gets its own monomorphised trampoline.
 fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
     let helper = &helpers::HELPERS[I];
-    let args: Vec<Data> = args
+    let args: Vec<Arg> = args
         .iter()
-        .map(|arg| Value::try_from(arg.as_ref()).map(|value| value_to_data(&value)))
+        .map(|arg| {
+            // A large section of the account (`account.iam`) passed as it is: use the copy the
+            // index made once, instead of converting 10k policies on every call.
+            if let CowVal::Borrowed(val) = arg
+                && let Some(shared) = super::index::with_current(|index| index.shared(node_address(*val)))
+            {
+                return Ok(Arg::Shared(shared));
+            }
+            Value::try_from(arg.as_ref()).map(|value| Arg::Owned(value_to_data(&value)))
+        })
         .collect::<Result<_, _>>()?;
     let result =
         (helper.run)(&args).map_err(|message| ExecutionError::function_error(helper.name, message))?;

@@ -8,8 +8,10 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
+use super::cel::Arg;
 use super::data::Data;
 use super::iam;
+use super::index;
 use crate::account::imageref::ImageRef;
 use crate::regions;
 
@@ -18,7 +20,7 @@ pub struct Helper {
     pub arity: usize,
     pub signature: &'static str,
     pub doc: &'static str,
-    pub run: fn(&[Data]) -> Result<Data, String>,
+    pub run: fn(&[Arg]) -> Result<Data, String>,
 }
 
 pub const HELPERS: &[Helper] = &[
@@ -120,6 +122,26 @@ pub const HELPERS: &[Helper] = &[
         run: |args| image_ref(text(args, 0)?),
     },
     Helper {
+        name: "image_namespace",
+        arity: 1,
+        signature: "image_namespace(ref: string) -> map",
+        doc: "The declared `[[namespaces]]` entry that holds an image, found from its ref's domain (region) and namespace; looked up in an index built once per account. An image in an undeclared namespace cannot load, so this never misses for an image of the account.",
+        run: |args| {
+            let reference = text(args, 0)?;
+            let parsed =
+                ImageRef::parse(reference).ok_or_else(|| format!("invalid image reference `{reference}`"))?;
+            let region = parsed
+                .region()
+                .ok_or_else(|| format!("`{}` is not a registry domain", parsed.domain))?;
+            index::with_current(|index| {
+                index
+                    .namespace(&region.name, parsed.namespace)
+                    .cloned()
+                    .ok_or_else(|| format!("namespace {}/{} is not declared", region.name, parsed.namespace))
+            })
+        },
+    },
+    Helper {
         name: "region_domain",
         arity: 1,
         signature: "region_domain(region: string) -> string",
@@ -166,12 +188,13 @@ fn image_ref(reference: &str) -> Result<Data, String> {
     ))
 }
 
-fn arg(args: &[Data], index: usize) -> Result<&Data, String> {
+fn arg(args: &[Arg], index: usize) -> Result<&Data, String> {
     args.get(index)
+        .map(|arg| &**arg)
         .ok_or_else(|| format!("missing argument {}", index + 1))
 }
 
-fn text(args: &[Data], index: usize) -> Result<&str, String> {
+fn text(args: &[Arg], index: usize) -> Result<&str, String> {
     let value = arg(args, index)?;
     value.as_str().ok_or_else(|| {
         format!(
@@ -182,7 +205,7 @@ fn text(args: &[Data], index: usize) -> Result<&str, String> {
     })
 }
 
-fn time(args: &[Data], index: usize) -> Result<DateTime<Utc>, String> {
+fn time(args: &[Arg], index: usize) -> Result<DateTime<Utc>, String> {
     match arg(args, index)? {
         Data::Time(time) => Ok(*time),
         other => Err(format!(

@@ -121,14 +121,17 @@ impl JsonPath {
 
     /// The steps with their byte offsets in the path text.
     pub fn steps(&self) -> impl Iterator<Item = (Step<'_>, usize)> {
-        self.selectors.iter().zip(self.offsets.iter().copied()).map(|(selector, offset)| {
-            let step = match selector {
-                Selector::Name(name) => Step::Member(name),
-                Selector::Index(_) => Step::Element,
-                Selector::Wildcard => Step::Wildcard,
-            };
-            (step, offset)
-        })
+        self.selectors
+            .iter()
+            .zip(self.offsets.iter().copied())
+            .map(|(selector, offset)| {
+                let step = match selector {
+                    Selector::Name(name) => Step::Member(name),
+                    Selector::Index(_) => Step::Element,
+                    Selector::Wildcard => Step::Wildcard,
+                };
+                (step, offset)
+            })
     }
 
     pub fn as_str(&self) -> &str {

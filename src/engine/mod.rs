@@ -5,6 +5,7 @@ pub mod cel;
 pub mod data;
 pub mod helpers;
 pub mod iam;
+pub mod index;
 pub mod jsonpath;
 pub mod template;
 
@@ -43,17 +44,21 @@ impl Settings {
     }
 }
 
-/// The account converted to CEL values once, shared by every rule.
+/// The account converted to CEL values once, and its look-up index, shared by every rule.
 pub struct PreparedAccount<'a> {
     account: &'a LoadedAccount,
     document: Document,
+    index: Arc<index::AccountIndex>,
 }
 
 impl<'a> PreparedAccount<'a> {
     pub fn new(account: &'a LoadedAccount) -> Result<Self, String> {
+        let document = Document::from_serialize(&account.model)?;
+        let index = Arc::new(index::AccountIndex::build(document.root()));
         Ok(Self {
             account,
-            document: Document::from_serialize(&account.model)?,
+            document,
+            index,
         })
     }
 }
@@ -79,24 +84,54 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
         }
     };
     let as_of = Document::from_data(&Data::Time(settings.as_of));
-    policies
-        .iter()
-        .map(|policy| {
-            let overrides = settings.params.get(&policy.id);
-            let severity = settings
-                .severities
-                .get(&policy.id)
-                .copied()
-                .unwrap_or(policy.severity);
-            evaluate_rule(
-                &prepared,
-                policy,
-                severity,
-                &params_document(policy, overrides),
-                as_of.root(),
-            )
-        })
-        .collect()
+    let evaluate_one = |policy: &Arc<Policy>| {
+        let overrides = settings.params.get(&policy.id);
+        let severity = settings
+            .severities
+            .get(&policy.id)
+            .copied()
+            .unwrap_or(policy.severity);
+        evaluate_rule(
+            &prepared,
+            policy,
+            severity,
+            &params_document(policy, overrides),
+            as_of.root(),
+        )
+    };
+    // Rules are independent: evaluate them on every core, each worker taking the next rule.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(policies.len());
+    if workers <= 1 {
+        return policies.iter().map(evaluate_one).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut outcomes: Vec<(usize, RuleOutcome)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(policy) = policies.get(index) else { break };
+                        done.push((index, evaluate_one(policy)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    outcomes.sort_by_key(|(index, _)| *index);
+    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
 }
 
 /// Defaults overlaid with the overrides for this rule.
@@ -114,6 +149,18 @@ fn params_document(policy: &Policy, overrides: Option<&BTreeMap<String, Data>>) 
 
 /// Evaluates one rule. The first evaluation error stops the rule: it is an error, not a pass.
 pub fn evaluate_rule(
+    prepared: &PreparedAccount<'_>,
+    policy: &Policy,
+    severity: crate::findings::Severity,
+    params: &Document,
+    as_of: Node<'_>,
+) -> RuleOutcome {
+    index::install(&prepared.index, || {
+        evaluate_checks(prepared, policy, severity, params, as_of)
+    })
+}
+
+fn evaluate_checks(
     prepared: &PreparedAccount<'_>,
     policy: &Policy,
     severity: crate::findings::Severity,

@@ -404,9 +404,12 @@ fn read_check(
             .ok()?;
         if let Err((offset, message)) = crate::account::check_selectable(&parsed) {
             out.push(
-                Problem::new(expression_span(text, v, &path, offset), format!("for_each selects nothing: {message}"))
-                    .label("not in the account file format")
-                    .help("`regcheck schema` describes the account file"),
+                Problem::new(
+                    expression_span(text, v, &path, offset),
+                    format!("for_each selects nothing: {message}"),
+                )
+                .label("not in the account file format")
+                .help("`regcheck schema` describes the account file"),
             );
             return None;
         }

@@ -172,11 +172,35 @@ const ACCOUNT: &str = "schema_version = 1\n[account]\nid = \"a\"\ncaptured_at = 
 
 #[test]
 fn for_each_paths_are_checked_against_the_account_format() {
-    let errors = load(&MINIMAL.replace("$.registries[*]", "$.registry[*]").replace("ASSERT", "true")).unwrap_err();
-    assert_eq!(errors, ["custom/rule.toml:6:14 for_each selects nothing: the account file has no `registry` here (did you mean `registries`?)"]);
-    for good in ["$", "$.images[*].labels.*", "$.activity_tracker.routes[*].rules[0]", "$['iam'].policies[*]", "$.namespaces[*].replicas[*]"] {
-        assert!(load(&MINIMAL.replace("$.registries[*]", good).replace("ASSERT", "true")).is_ok(), "{good}");
+    let errors = load(
+        &MINIMAL
+            .replace("$.registries[*]", "$.registry[*]")
+            .replace("ASSERT", "true"),
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            "custom/rule.toml:6:14 for_each selects nothing: the account file has no `registry` here (did you mean `registries`?)"
+        ]
+    );
+    for good in [
+        "$",
+        "$.images[*].labels.*",
+        "$.activity_tracker.routes[*].rules[0]",
+        "$['iam'].policies[*]",
+        "$.namespaces[*].replicas[*]",
+    ] {
+        assert!(
+            load(&MINIMAL.replace("$.registries[*]", good).replace("ASSERT", "true")).is_ok(),
+            "{good}"
+        );
     }
-    let errors = load(&MINIMAL.replace("$.registries[*]", "$.account.id[*]").replace("ASSERT", "true")).unwrap_err();
+    let errors = load(
+        &MINIMAL
+            .replace("$.registries[*]", "$.account.id[*]")
+            .replace("ASSERT", "true"),
+    )
+    .unwrap_err();
     assert!(errors[0].contains("neither"), "{errors:?}");
 }

@@ -159,7 +159,7 @@ fn write_summary(
             *row.failing.entry(finding.severity).or_default() += 1;
         }
     }
-    writeln!(out, "  {:<44} {:<23}   {}", "", "rules", "failing findings")?;
+    writeln!(out, "  {:<44} {:<23}   failing findings", "", "rules")?;
     writeln!(
         out,
         "  {:<44} {:>5} {:>5} {:>5} {:>5}   {:>8} {:>5} {:>6} {:>4}",

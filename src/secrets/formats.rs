@@ -3,35 +3,26 @@
 //! and the formats that are only a secret in a key context (IBM Cloud API keys, COS HMAC keys,
 //! AWS secret access keys).
 //!
-//! Every detector is guarded by a cheap literal test, and one combined regex ([`TRIGGER`]) rejects
-//! most text before any detector runs: ordinary environment variables, labels and history lines
-//! never reach the expensive patterns.
+//! Cost: [`cannot_match`] rejects the most common text (paths, versions, plain URLs) in one cheap
+//! pass. Other text gets one pass that builds a Bloom filter of its byte pairs ([`Shape`]); every
+//! detector names literals that occur in all its matches (a token prefix, a command name, a
+//! context word) and runs only when the filter says one may occur. Patterns compile once
+//! ([`LazyLock`]).
 
 use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
 
-use super::keyword::{is_non_secret_value, is_secret_name};
+use super::keyword::{is_non_secret_value, is_placeholder, is_secret_name};
 use super::text::{
-    b64_decode, contains_any_ci, is_b64_char, is_bounded, is_key_char, looks_random, offset_in,
+    b64_decode, char_mix, contains_any_ci, is_b64_char, is_bounded, is_key_char, looks_random, offset_in,
 };
 use super::{Detection, SecretKind};
 
 fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("built-in secret pattern compiles")
 }
-
-/// Any text without one of these literals holds no prefixed token, key block, URL password or
-/// command-line password. Case-sensitive literals are the token prefixes; the case-insensitive
-/// group covers the command-line and header detectors.
-static TRIGGER: LazyLock<Regex> = LazyLock::new(|| {
-    re(concat!(
-        r"PRIVATE KEY|PuTTY-User-Key|LS0tLS1CRUdJTi|A(?:KIA|SIA|BIA|CCA|KCp|Iza)|gh[pousr]_",
-        r"|github_pat_|glpat-|xox[a-z]-|xapp-|hooks\.slack\.com|npm_|pypi-|cmVmdGtu|dckr_pat_",
-        r"|[sr]k_live_|eyJ|://|(?i:pass|token|api-?key|secret|auth|curl|wget|login|mysql|mariadb|redis-cli)",
-    ))
-});
 
 struct Found {
     kind: SecretKind,
@@ -43,17 +34,161 @@ struct Found {
 /// candidate give its context. Overlapping detections are resolved (lower
 /// [`SecretKind::overlap_rank`] wins, then the longer span); spans are offsets into `text`, and
 /// `name` is left `None` for the caller to fill in.
+///
+/// One pass over the bytes ([`Shape`]) tells which literals may occur; every detector has
+/// literals that occur in all its matches (a token prefix, a command name, a context word), and
+/// runs only when one of them may occur. Most text reaches no regex at all.
 pub(crate) fn scan(text: &str, context: &str) -> Vec<Detection> {
-    let mut found = Vec::new();
-    if TRIGGER.is_match(text) {
-        prefixed_tokens(text, &mut found);
-        private_keys(text, &mut found);
-        jwts(text, &mut found);
-        url_passwords(text, &mut found);
-        command_lines(text, &mut found);
+    if cannot_match(text.as_bytes()) {
+        return Vec::new();
     }
-    contextual(text, context, &mut found);
+    let shape = Shape::of(text.as_bytes());
+    let mut found = Vec::new();
+    // The shortest prefixed token is 20 characters (`AKIA` + 16), the shortest JWT 24.
+    if text.len() >= 20 {
+        prefixed_tokens(text, &shape, &mut found);
+        jwts(text, &shape, &mut found);
+    }
+    private_keys(text, &shape, &mut found);
+    if shape.has_at {
+        url_passwords(text, &shape, &mut found);
+    }
+    command_lines(text, &shape, &mut found);
+    if text.len() >= 32 {
+        contextual(text, context, &shape, &mut found);
+    }
     resolve(found)
+}
+
+/// A quick test for the most common text (`PATH=…`, `LANG=C.UTF-8`, a version, a URL): no
+/// space, `@`, `=` or `"`, and no run of 11 or more `[A-Za-z0-9_-]`. No detector matches such text:
+/// every token, key block, JWT and key-context format has a long run of token characters, a URL
+/// password has `@`, and a command line has a space, an `=` or a `"`.
+fn cannot_match(bytes: &[u8]) -> bool {
+    let mut run = 0usize;
+    for &b in bytes {
+        match QUICK[usize::from(b)] {
+            QUICK_TOKEN => {
+                run += 1;
+                if run >= 11 {
+                    return false;
+                }
+            }
+            QUICK_OTHER => run = 0,
+            _ => return false,
+        }
+    }
+    true
+}
+
+const QUICK_OTHER: u8 = 0;
+const QUICK_TOKEN: u8 = 1;
+const QUICK_STOP: u8 = 2;
+
+/// [`cannot_match`]'s byte classes: token characters, the bytes that stop it, the rest.
+static QUICK: [u8; 256] = {
+    let mut t = [QUICK_OTHER; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            t[i] = QUICK_TOKEN;
+        } else if matches!(b, b' ' | b'\t' | b'\n' | b'@' | b'=' | b'"') {
+            t[i] = QUICK_STOP;
+        }
+        i += 1;
+    }
+    t
+};
+
+const AT: u16 = 1 << 8;
+const SPACE: u16 = 1 << 9;
+
+/// Per byte: its ASCII lowercase in the low 8 bits, and the [`AT`] and [`SPACE`] flags.
+static BYTES: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.to_ascii_lowercase() as u16;
+        if b == b'@' {
+            t[i] |= AT;
+        }
+        if b == b' ' || b == b'\t' {
+            t[i] |= SPACE;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// The Bloom filter bit of a byte pair (1024 bits).
+const fn pair_bit(a: u8, b: u8) -> usize {
+    (a as usize * 31 + b as usize) & 1023
+}
+
+/// A literal, as the Bloom filter bits of its lowercased byte pairs (computed at compile time).
+pub(crate) struct Lit {
+    len: u8,
+    bits: [u16; 20],
+}
+
+/// Builds a [`Lit`]: `const { lit("curl") }`. Panics (at compile time) on a literal shorter than
+/// two or longer than 21 bytes.
+const fn lit(s: &str) -> Lit {
+    let b = s.as_bytes();
+    assert!(b.len() >= 2 && b.len() <= 21);
+    let mut bits = [0u16; 20];
+    let mut i = 1;
+    while i < b.len() {
+        bits[i - 1] = pair_bit(b[i - 1].to_ascii_lowercase(), b[i].to_ascii_lowercase()) as u16;
+        i += 1;
+    }
+    Lit {
+        len: (b.len() - 1) as u8,
+        bits,
+    }
+}
+
+/// What one pass over the text tells about which detectors can match: a Bloom filter of its
+/// ASCII-lowercased byte pairs, and whether it has an `@`.
+struct Shape {
+    pairs: [u64; 16],
+    has_at: bool,
+    /// A space or tab: every command line has one.
+    has_space: bool,
+}
+
+impl Shape {
+    fn of(bytes: &[u8]) -> Shape {
+        let mut pairs = [0u64; 16];
+        let mut prev = 0u16;
+        let mut flags = 0u16;
+        for &b in bytes {
+            let entry = BYTES[usize::from(b)];
+            flags |= entry;
+            let lower = entry & 0xff;
+            let bit = usize::from(prev * 31 + lower) & 1023;
+            pairs[bit >> 6] |= 1 << (bit & 63);
+            prev = lower;
+        }
+        Shape {
+            pairs,
+            has_at: flags & AT != 0,
+            has_space: flags & SPACE != 0,
+        }
+    }
+
+    /// Whether `lit` may occur in the text, ignoring case.
+    fn may_contain(&self, lit: &Lit) -> bool {
+        lit.bits[..usize::from(lit.len)]
+            .iter()
+            .all(|&bit| self.pairs[usize::from(bit >> 6)] & (1 << (bit & 63)) != 0)
+    }
+
+    fn may_contain_any(&self, lits: &[Lit]) -> bool {
+        lits.iter().any(|l| self.may_contain(l))
+    }
 }
 
 /// Keeps one detection per stretch of text: the lowest overlap rank, then the longest span.
@@ -97,7 +232,8 @@ fn push(found: &mut Vec<Found>, kind: SecretKind, span: Range<usize>) {
 // Tokens with a fixed prefix
 
 struct Prefixed {
-    guard: &'static str,
+    /// Literals one of which occurs (ignoring case) in every match.
+    guards: &'static [Lit],
     pattern: Regex,
     kind: SecretKind,
     glued: fn(u8) -> bool,
@@ -108,31 +244,91 @@ fn is_alnum(b: u8) -> bool {
 }
 
 static PREFIXED: LazyLock<Vec<Prefixed>> = LazyLock::new(|| {
-    let p = |guard, pattern: &str, kind, glued| Prefixed {
-        guard,
+    let p = |guards, pattern: &str, kind, glued| Prefixed {
+        guards,
         pattern: re(pattern),
         kind,
         glued,
     };
     vec![
-        p("A", r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}", SecretKind::AwsAccessKeyId, is_alnum),
-        p("gh", r"gh[pousr]_[A-Za-z0-9]{36}", SecretKind::GithubToken, is_key_char),
-        p("github_pat_", r"github_pat_[A-Za-z0-9_]{82}", SecretKind::GithubToken, is_key_char),
-        p("glpat-", r"glpat-[A-Za-z0-9_-]{20,}", SecretKind::GitlabToken, is_key_char),
-        p("xox", r"xox[abeprs]-[0-9]{6,}-[0-9A-Za-z-]{8,}", SecretKind::SlackToken, is_key_char),
-        p("xapp-", r"xapp-[0-9]-[A-Z0-9]{8,}-[0-9]+-[a-z0-9]{16,}", SecretKind::SlackToken, is_key_char),
-        p("npm_", r"npm_[A-Za-z0-9]{36}", SecretKind::NpmToken, is_key_char),
         p(
-            "pypi-",
+            const { &[lit("akia"), lit("asia"), lit("abia"), lit("acca")] },
+            r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}",
+            SecretKind::AwsAccessKeyId,
+            is_alnum,
+        ),
+        p(
+            const { &[lit("ghp_"), lit("gho_"), lit("ghu_"), lit("ghs_"), lit("ghr_")] },
+            r"gh[pousr]_[A-Za-z0-9]{36}",
+            SecretKind::GithubToken,
+            is_key_char,
+        ),
+        p(
+            const { &[lit("github_pat_")] },
+            r"github_pat_[A-Za-z0-9_]{82}",
+            SecretKind::GithubToken,
+            is_key_char,
+        ),
+        p(
+            const { &[lit("glpat-")] },
+            r"glpat-[A-Za-z0-9_-]{20,}",
+            SecretKind::GitlabToken,
+            is_key_char,
+        ),
+        p(
+            const { &[lit("xox")] },
+            r"xox[abeprs]-[0-9]{6,}-[0-9A-Za-z-]{8,}",
+            SecretKind::SlackToken,
+            is_key_char,
+        ),
+        p(
+            const { &[lit("xapp-")] },
+            r"xapp-[0-9]-[A-Z0-9]{8,}-[0-9]+-[a-z0-9]{16,}",
+            SecretKind::SlackToken,
+            is_key_char,
+        ),
+        p(
+            const { &[lit("npm_")] },
+            r"npm_[A-Za-z0-9]{36}",
+            SecretKind::NpmToken,
+            is_key_char,
+        ),
+        p(
+            const { &[lit("pypi-")] },
             r"pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}",
             SecretKind::PypiToken,
             is_key_char,
         ),
-        p("AKCp", r"AKCp[A-Za-z0-9]{69}", SecretKind::ArtifactoryToken, is_alnum),
-        p("cmVmdGtu", r"cmVmdGtu[A-Za-z0-9]{56}", SecretKind::ArtifactoryToken, is_alnum),
-        p("dckr_pat_", r"dckr_pat_[A-Za-z0-9_-]{27}", SecretKind::DockerHubToken, is_key_char),
-        p("AIza", r"AIza[0-9A-Za-z_-]{35}", SecretKind::GoogleApiKey, is_key_char),
-        p("k_live_", r"[sr]k_live_[0-9a-zA-Z]{24,99}", SecretKind::StripeKey, is_alnum),
+        p(
+            const { &[lit("akcp")] },
+            r"AKCp[A-Za-z0-9]{69}",
+            SecretKind::ArtifactoryToken,
+            is_alnum,
+        ),
+        p(
+            const { &[lit("cmvmdgtu")] },
+            r"cmVmdGtu[A-Za-z0-9]{56}",
+            SecretKind::ArtifactoryToken,
+            is_alnum,
+        ),
+        p(
+            const { &[lit("dckr_pat_")] },
+            r"dckr_pat_[A-Za-z0-9_-]{27}",
+            SecretKind::DockerHubToken,
+            is_key_char,
+        ),
+        p(
+            const { &[lit("aiza")] },
+            r"AIza[0-9A-Za-z_-]{35}",
+            SecretKind::GoogleApiKey,
+            is_key_char,
+        ),
+        p(
+            const { &[lit("k_live_")] },
+            r"[sr]k_live_[0-9a-zA-Z]{24,99}",
+            SecretKind::StripeKey,
+            is_alnum,
+        ),
     ]
 });
 
@@ -140,22 +336,23 @@ static SLACK_WEBHOOK: LazyLock<Regex> = LazyLock::new(|| {
     re(r"hooks\.slack\.com/(?:services|workflows|triggers)/(T[A-Z0-9]{6,}/[A-Z0-9]{6,}/[A-Za-z0-9/]{16,})")
 });
 
-fn prefixed_tokens(text: &str, found: &mut Vec<Found>) {
+fn prefixed_tokens(text: &str, shape: &Shape, found: &mut Vec<Found>) {
     for p in PREFIXED.iter() {
-        if !text.contains(p.guard) {
+        if !shape.may_contain_any(p.guards) {
             continue;
         }
         for m in p.pattern.find_iter(text) {
             let value = m.as_str();
             if is_bounded(text, m.start(), m.end(), p.glued)
                 && !value.contains("EXAMPLE")
-                && looks_random(value.as_bytes(), 8)
+                && char_mix(value.as_bytes()).distinct >= 10
+                && !is_placeholder(value)
             {
                 push(found, p.kind, m.range());
             }
         }
     }
-    if text.contains("hooks.slack.com") {
+    if shape.may_contain(&const { lit("hooks.slack.com") }) {
         for c in SLACK_WEBHOOK.captures_iter(text) {
             push(found, SecretKind::SlackWebhook, c.get(1).expect("group").range());
         }
@@ -170,8 +367,8 @@ static PEM_PRIVATE: LazyLock<Regex> =
 static PUTTY: LazyLock<Regex> = LazyLock::new(|| re(r"PuTTY-User-Key-File-[0-9]+:"));
 static B64_PEM: LazyLock<Regex> = LazyLock::new(|| re(r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,}={0,2}"));
 
-fn private_keys(text: &str, found: &mut Vec<Found>) {
-    if text.contains("PRIVATE KEY") {
+fn private_keys(text: &str, shape: &Shape, found: &mut Vec<Found>) {
+    if shape.has_space && shape.may_contain(&const { lit("private key") }) {
         for m in PEM_PRIVATE.find_iter(text) {
             // The key material runs to the END line, or to the end of the text.
             let body_end = text[m.end()..]
@@ -188,12 +385,12 @@ fn private_keys(text: &str, found: &mut Vec<Found>) {
             }
         }
     }
-    if text.contains("PuTTY-User-Key-File") {
+    if shape.may_contain(&const { lit("putty-user-key-file") }) {
         for m in PUTTY.find_iter(text) {
             push(found, SecretKind::PrivateKey, m.end()..text.len());
         }
     }
-    if text.contains("LS0tLS1CRUdJTi") {
+    if shape.may_contain(&const { lit("ls0tls1crudjti") }) {
         for m in B64_PEM.find_iter(text) {
             let head = &m.as_str().as_bytes()[..m.len().min(80) / 4 * 4];
             if let Some(decoded) = b64_decode(head)
@@ -214,8 +411,8 @@ static JWT: LazyLock<Regex> =
 /// Issuers of IBM Cloud IAM tokens (production, staging, and the legacy Bluemix host).
 const IAM_ISSUER_HOSTS: &[&str] = &["iam.cloud.ibm.com", "iam.test.cloud.ibm.com", "iam.bluemix.net"];
 
-fn jwts(text: &str, found: &mut Vec<Found>) {
-    if !text.contains("eyJ") {
+fn jwts(text: &str, shape: &Shape, found: &mut Vec<Found>) {
+    if !shape.may_contain(&const { lit("eyj") }) {
         return;
     }
     for m in JWT.find_iter(text) {
@@ -256,15 +453,14 @@ fn jwt_issuer(payload: &str) -> Option<String> {
 // Passwords in URLs
 
 /// `scheme://user:password@host`, the user possibly empty.
-static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
-    re(r#"[A-Za-z][A-Za-z0-9+.-]*://([^\s:/@'"`]*):([^\s@/'"`]+)@[^\s@/'"`]"#)
-});
+static URL_PASSWORD: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"[A-Za-z][A-Za-z0-9+.-]*://([^\s:/@'"`]*):([^\s@/'"`]+)@[^\s@/'"`]"#));
 
 /// The user name IBM Cloud Container Registry (and IAM) take an API key as the password of.
 const IAM_API_KEY_USER: &str = "iamapikey";
 
-fn url_passwords(text: &str, found: &mut Vec<Found>) {
-    if !text.contains("://") || !text.contains('@') {
+fn url_passwords(text: &str, shape: &Shape, found: &mut Vec<Found>) {
+    if !shape.may_contain(&const { lit("://") }) {
         return;
     }
     for c in URL_PASSWORD.captures_iter(text) {
@@ -306,113 +502,160 @@ enum Rule {
     JavaProperty,
 }
 
-/// A command-line detector: guards (any one must occur), a pattern, and the capture group holding
-/// the secret.
+/// A command-line detector: guards (literals one of which occurs, ignoring case, in every
+/// match), a pattern, and the capture group holding the secret.
 struct CommandPattern {
-    guards: &'static [&'static str],
+    /// Whether every match has whitespace (patterns that may match at the start of the text,
+    /// like `-Dx.password=y` or `_authToken=x`, do not).
+    spaced: bool,
+    guards: &'static [Lit],
+    /// A second set of literals, one of which must also occur (empty: no requirement).
+    also: &'static [Lit],
     pattern: Regex,
     group: usize,
     rule: Rule,
 }
 
 static COMMANDS: LazyLock<Vec<CommandPattern>> = LazyLock::new(|| {
-    let c = |guards, pattern: &str, group, rule| CommandPattern {
+    let c = |(guards, also), pattern: &str, group, rule| CommandPattern {
+        spaced: !pattern.starts_with("(?:^|"),
         guards,
+        also,
         pattern: re(pattern),
         group,
         rule,
     };
     vec![
-        // curl -u user:pass, curl --user=user:pass, wget --user user:pass
+        // curl -u user:pass, curl -fsu user:pass, curl --user=user:pass
         c(
-            &["curl", "wget"],
-            r#"\b(?:curl|wget)\b[^;&|\n]*?\s(?:-u\s*|--user(?:=|\s+))['"]?([^\s:'"]*):([^\s'"]+)"#,
+            const {
+                (
+                    &[lit("curl"), lit("wget")],
+                    &[lit("-u"), lit("u "), lit("--user")],
+                )
+            },
+            r#"\b(?:curl|wget)\b[^;&|\n]*?\s(?:-[A-Za-z]*u\s*|--user(?:=|\s+))['"]?([^\s:'"]*):([^\s'"]+)"#,
             2,
             Rule::UserGroup(1),
         ),
         // --password X, --password=X, --registry-password X, --token X, --api-key X … (not
         // --password-stdin, --password-file, --token-file: the keyword must end the flag)
         c(
-            &["--"],
+            const {
+                (
+                    &[lit("--")],
+                    &[lit("pass"), lit("token"), lit("key"), lit("secret")],
+                )
+            },
             r#"(?:^|[\s'"])--(?:[a-z0-9]+-)*(?:password|passwd|passphrase|pass|token|api-?key|apikey|secret|access-token|auth-token)(?:=|\s+)['"]?([^\s'"]+)"#,
             1,
             Rule::Plain,
         ),
         // Java system properties: -Dspring.datasource.password=X
         c(
-            &["-D"],
+            const {
+                (
+                    &[lit("-d")],
+                    &[
+                        lit("pass"),
+                        lit("pw"),
+                        lit("secret"),
+                        lit("token"),
+                        lit("key"),
+                        lit("cred"),
+                        lit("auth"),
+                    ],
+                )
+            },
             r#"(?:^|[\s'"])-D([A-Za-z0-9_.-]+)=['"]?([^\s'"]+)"#,
             2,
             Rule::JavaProperty,
         ),
         // docker/podman/buildah/skopeo/nerdctl/helm/oras login -p P / --password P
         c(
-            &["login"],
+            const { (&[lit("login")], &[lit("-p"), lit("--password")]) },
             r#"\b(?:docker|podman|buildah|skopeo|nerdctl|oras|helm)\s(?:[^;&|\n]*?\s)?login\b[^;&|\n]*?\s(?:-p\s*|--password(?:=|\s+))['"]?([^\s'"]+)"#,
+            1,
+            Rule::RegistryLogin,
+        ),
+        // echo SECRET | docker login -u U --password-stdin: the secret is still on the line
+        c(
+            const { (&[lit("login")], &[lit("echo")]) },
+            r#"\becho\s+['"]?([^\s'"|]+)['"]?\s*\|\s*(?:docker|podman|buildah|skopeo|nerdctl|oras|helm)\s(?:[^;&|\n]*?\s)?login\b"#,
             1,
             Rule::RegistryLogin,
         ),
         // mysql -pSECRET (the password glued to -p; `-p` alone prompts)
         c(
-            &["mysql", "mariadb"],
+            const { (&[lit("mysql"), lit("mariadb")], &[lit("-p")]) },
             r#"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mariadb|mariadb-dump|mariadb-admin)\b[^;&|\n]*?\s-p['"]?([^\s'"-][^\s'"]*)"#,
             1,
             Rule::Plain,
         ),
         // echo user:pass | chpasswd
         c(
-            &["chpasswd"],
+            const { (&[lit("chpasswd")], &[]) },
             r#"\b(?:echo|printf)\s+(?:-[a-zA-Z]+\s+)*['"]?([^\s:'"]+):([^\s'"|]+?)(?:\\n)?['"]?\s*\|\s*(?:sudo\s+)?chpasswd"#,
             2,
             Rule::Plain,
         ),
         // echo pass | passwd --stdin user
         c(
-            &["passwd"],
+            const { (&[lit("passwd")], &[]) },
             r#"\becho\s+['"]?([^\s'"|]+)['"]?\s*\|\s*(?:sudo\s+)?passwd\s+--stdin"#,
             1,
             Rule::Plain,
         ),
         // sshpass -p X
-        c(&["sshpass"], r#"\bsshpass\s+-p\s*['"]?([^\s'"]+)"#, 1, Rule::Plain),
+        c(
+            const { (&[lit("sshpass")], &[]) },
+            r#"\bsshpass\s+-p\s*['"]?([^\s'"]+)"#,
+            1,
+            Rule::Plain,
+        ),
         // redis-cli -a X
         c(
-            &["redis-cli"],
+            const { (&[lit("redis-cli")], &[]) },
             r#"\bredis-cli\b[^;&|\n]*?\s-a\s+['"]?([^\s'"]+)"#,
             1,
             Rule::Plain,
         ),
         // openssl … -passin pass:X
         c(
-            &["pass:"],
+            const { (&[lit("pass:")], &[]) },
             r#"(?:^|\s)-(?:passin|passout|pass|password)\s+['"]?pass:([^\s'"]+)"#,
             1,
             Rule::Plain,
         ),
         // keytool -storepass X -keypass X
         c(
-            &["pass"],
+            const { (&[lit("storepass"), lit("keypass")], &[]) },
             r#"(?:^|\s)-(?:storepass|keypass|srcstorepass|deststorepass|srckeypass|destkeypass)\s+['"]?([^\s'"]+)"#,
             1,
             Rule::Plain,
         ),
         // .npmrc lines: //registry/:_authToken=X, _auth=X, _password=X
         c(
-            &["_auth", "_password"],
+            const { (&[lit("_auth"), lit("_password")], &[]) },
             r#"(?:^|[\s"'/:])_(?:authToken|auth|password)\s*=\s*['"]?([^\s'"]+)"#,
             1,
             Rule::Plain,
         ),
         // Authorization: Basic|Bearer|Token X
         c(
-            &["uthorization", "UTHORIZATION"],
+            const { (&[lit("authorization")], &[]) },
             r#"(?i)\b(?:proxy-)?authorization\s*:\s*(?:basic|bearer|token|apikey|api-key)\s+([A-Za-z0-9._~+/=-]+)"#,
             1,
             Rule::Authorization,
         ),
         // -H 'X-API-Key: X', --header "PRIVATE-TOKEN: X"
         c(
-            &["-H", "--header"],
+            const {
+                (
+                    &[lit("-h"), lit("--header")],
+                    &[lit("token"), lit("key"), lit("api")],
+                )
+            },
             r#"(?i)(?:-H|--header)(?:=|\s*)['"]?\s*(?:x-auth-token|x-api-key|x-api-token|private-token|x-vault-token|x-jfrog-art-api|api-key|apikey)\s*:\s*([A-Za-z0-9._~+/=-]{8,})"#,
             1,
             Rule::Plain,
@@ -424,14 +667,21 @@ static COMMANDS: LazyLock<Vec<CommandPattern>> = LazyLock::new(|| {
 static LOGIN_USER: LazyLock<Regex> =
     LazyLock::new(|| re(r#"(?:^|\s)(?:-u\s*|--username(?:=|\s+))['"]?([^\s'"]+)"#));
 
-fn command_lines(text: &str, found: &mut Vec<Found>) {
+fn command_lines(text: &str, shape: &Shape, found: &mut Vec<Found>) {
     for cmd in COMMANDS.iter() {
-        if !cmd.guards.iter().any(|g| text.contains(g)) {
+        if (cmd.spaced && !shape.has_space)
+            || !shape.may_contain_any(cmd.guards)
+            || (!cmd.also.is_empty() && !shape.may_contain_any(cmd.also))
+        {
             continue;
         }
         for c in cmd.pattern.captures_iter(text) {
             let secret = c.get(cmd.group).expect("group");
-            if !is_command_secret(secret.as_str()) {
+            // `--password -x` is two flags, but `--password=-x` is a value.
+            let attached = text[..secret.start()]
+                .trim_end_matches(['"', '\''])
+                .ends_with('=');
+            if !is_command_secret(secret.as_str(), attached) {
                 continue;
             }
             let kind = match cmd.rule {
@@ -454,7 +704,7 @@ fn command_lines(text: &str, found: &mut Vec<Found>) {
             push(found, kind, secret.range());
         }
     }
-    if text.contains("\"auth\"") {
+    if shape.may_contain(&const { lit("\"auth\"") }) {
         docker_config_auths(text, found);
     }
 }
@@ -471,17 +721,16 @@ fn authorization_kind(c: &Captures<'_>, secret: &str) -> SecretKind {
     SecretKind::CommandLinePassword
 }
 
-fn is_command_secret(value: &str) -> bool {
+fn is_command_secret(value: &str, attached: bool) -> bool {
     let v = value.trim_end_matches([';', ',', ')']);
     v.len() >= 4
-        && !v.starts_with('-')
+        && (attached || !v.starts_with('-'))
         && !v.contains("id=")
         && !v.contains("src=")
         && !is_non_secret_value(v)
 }
 
-static DOCKER_AUTH: LazyLock<Regex> =
-    LazyLock::new(|| re(r#""auth"\s*:\s*"([A-Za-z0-9+/]{8,}={0,2})""#));
+static DOCKER_AUTH: LazyLock<Regex> = LazyLock::new(|| re(r#""auth"\s*:\s*"([A-Za-z0-9+/]{8,}={0,2})""#));
 
 /// `{"auths":{"us.icr.io":{"auth":"base64(user:password)"}}}` in a docker config.
 fn docker_config_auths(text: &str, found: &mut Vec<Found>) {
@@ -527,29 +776,51 @@ const AWS_SECRET_CONTEXT: &[&str] = &[
     "secretaccesskey",
     "secret-access-key",
 ];
-/// Any of the contexts above contains one of these.
-const ANY_CONTEXT: &[&str] = &["key", "ibm", "bluemix", "hmac", "aws", "secret"];
 /// Prefixes of other formats: a 44-character token with one of them is not an IBM API key.
 const OTHER_PREFIXES: &[&str] = &[
-    "xox", "xapp-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "npm_", "glpat-", "AKIA", "ASIA",
-    "AIza", "dckr_pat_", "sk_live_", "rk_live_", "pypi-", "AKCp", "eyJ",
+    "xox",
+    "xapp-",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "npm_",
+    "glpat-",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "dckr_pat_",
+    "sk_live_",
+    "rk_live_",
+    "pypi-",
+    "AKCp",
+    "eyJ",
+];
+/// Every context word above contains one of these.
+const ANY_CONTEXT: &[&str] = &["key", "ibm", "bluemix", "hmac", "aws", "secret"];
+const ANY_CONTEXT_LITS: &[Lit] = &[
+    lit("key"),
+    lit("ibm"),
+    lit("bluemix"),
+    lit("hmac"),
+    lit("aws"),
+    lit("secret"),
 ];
 /// How far before a candidate the words that give it context may be.
 const CONTEXT_WINDOW: usize = 48;
 
-fn contextual(text: &str, context: &str, found: &mut Vec<Found>) {
+fn contextual(text: &str, context: &str, shape: &Shape, found: &mut Vec<Found>) {
     let (ctx, bytes) = (context.as_bytes(), text.as_bytes());
-    if !contains_any_ci(ctx, ANY_CONTEXT) && !contains_any_ci(bytes, ANY_CONTEXT) {
+    if bytes.len() < 32 || (!contains_any_ci(ctx, ANY_CONTEXT) && !shape.may_contain_any(ANY_CONTEXT_LITS)) {
         return;
     }
     let in_context = |start: usize, words: &[&str]| {
-        contains_any_ci(ctx, words) || contains_any_ci(&bytes[start.saturating_sub(CONTEXT_WINDOW)..start], words)
+        contains_any_ci(ctx, words)
+            || contains_any_ci(&bytes[start.saturating_sub(CONTEXT_WINDOW)..start], words)
     };
     for run in runs(bytes, is_key_char) {
         let value = &bytes[run.clone()];
-        let hex = value.iter().all(u8::is_ascii_hexdigit)
-            && value.iter().any(u8::is_ascii_digit)
-            && value.iter().any(u8::is_ascii_alphabetic);
         let kind = match run.len() {
             44 if looks_random(value, 12)
                 && !OTHER_PREFIXES.iter().any(|p| value.starts_with(p.as_bytes()))
@@ -557,18 +828,21 @@ fn contextual(text: &str, context: &str, found: &mut Vec<Found>) {
             {
                 SecretKind::IbmCloudApiKey
             }
-            32 if hex && in_context(run.start, HMAC_ID_CONTEXT) => SecretKind::IbmCosHmacKey,
-            48 if hex && in_context(run.start, HMAC_SECRET_CONTEXT) => SecretKind::IbmCosHmacKey,
+            32 if is_random_hex(value) && in_context(run.start, HMAC_ID_CONTEXT) => SecretKind::IbmCosHmacKey,
+            48 if is_random_hex(value) && in_context(run.start, HMAC_SECRET_CONTEXT) => {
+                SecretKind::IbmCosHmacKey
+            }
             _ => continue,
         };
         push(found, kind, run);
     }
     for run in runs(bytes, is_b64_char) {
+        if run.len() != 40 || bytes.get(run.end) == Some(&b'=') {
+            continue;
+        }
         let value = &bytes[run.clone()];
-        let mix = super::text::char_mix(value);
-        if run.len() == 40
-            && bytes.get(run.end) != Some(&b'=')
-            && mix.upper
+        let mix = char_mix(value);
+        if mix.upper
             && mix.lower
             && mix.distinct >= 15
             && !OTHER_PREFIXES.iter().any(|p| value.starts_with(p.as_bytes()))
@@ -577,6 +851,13 @@ fn contextual(text: &str, context: &str, found: &mut Vec<Found>) {
             push(found, SecretKind::AwsSecretAccessKey, run);
         }
     }
+}
+
+/// Hex digits with both digits and letters (rules out `0000…` and `deadbeef…` words).
+fn is_random_hex(value: &[u8]) -> bool {
+    value.iter().all(u8::is_ascii_hexdigit)
+        && value.iter().any(u8::is_ascii_digit)
+        && value.iter().any(u8::is_ascii_alphabetic)
 }
 
 /// Maximal runs of bytes for which `class` holds.

@@ -13,6 +13,7 @@
 
 use std::ops::Range;
 
+use super::keyword::is_secret_name;
 use super::text::unquote;
 
 /// One `NAME=value` in a history line. Ranges are byte offsets into the line.
@@ -21,6 +22,40 @@ pub(crate) struct Assignment {
     pub name: Range<usize>,
     /// The value without surrounding quotes.
     pub value: Range<usize>,
+}
+
+/// A cheap necessary condition for an assignment with a secret name: some `=` follows a word that
+/// is a secret name, or the line has a legacy `ENV NAME value`.
+pub(crate) fn may_assign_secret(line: &str) -> bool {
+    let b = line.as_bytes();
+    let mut from = 0;
+    while let Some(i) = b[from..].iter().position(|&c| c == b'=') {
+        let eq = from + i;
+        let start = b[..eq]
+            .iter()
+            .rposition(|&c| c.is_ascii_whitespace() || b"|;&(".contains(&c))
+            .map_or(0, |p| p + 1);
+        let word = line[start..eq].trim_matches(|c| c == '"' || c == '\'');
+        if is_secret_name(word) {
+            return true;
+        }
+        from = eq + 1;
+    }
+    // `ENV NAME value` (no `=`): the name is the word after ENV.
+    let mut from = 0;
+    while let Some(i) = line[from..].find('E') {
+        let at = from + i;
+        if line[at..].starts_with("ENV ")
+            && line[at + 4..]
+                .split_whitespace()
+                .next()
+                .is_some_and(is_secret_name)
+        {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 pub(crate) fn assignments(line: &str) -> Vec<Assignment> {
@@ -35,7 +70,10 @@ pub(crate) fn assignments(line: &str) -> Vec<Assignment> {
     let mut pos = skip_ws(line, 0);
     if line[pos..].starts_with("RUN ") {
         pos = skip_ws(line, pos + 4);
-    } else if ["ENV ", "LABEL ", "ARG "].iter().any(|k| line[pos..].starts_with(k)) {
+    } else if ["ENV ", "LABEL ", "ARG "]
+        .iter()
+        .any(|k| line[pos..].starts_with(k))
+    {
         instruction(line, pos, &mut out);
         return out;
     }
@@ -72,10 +110,7 @@ pub(crate) fn assignments(line: &str) -> Vec<Assignment> {
 /// Parses `ENV …`, `LABEL …` or `ARG …` starting at or after `pos`.
 fn instruction(line: &str, pos: usize, out: &mut Vec<Assignment>) {
     let pos = skip_ws(line, pos);
-    let keyword_len = line[pos..]
-        .bytes()
-        .take_while(u8::is_ascii_alphabetic)
-        .count();
+    let keyword_len = line[pos..].bytes().take_while(u8::is_ascii_alphabetic).count();
     let keyword = &line[pos..pos + keyword_len];
     let label = match keyword {
         "ENV" | "ARG" => false,
@@ -204,10 +239,11 @@ fn is_name(name: &str, label: bool) -> bool {
         return false;
     }
     if label {
-        return b.iter().all(|&c| !c.is_ascii_whitespace() && c != b'"' && c != b'\'');
+        return b
+            .iter()
+            .all(|&c| !c.is_ascii_whitespace() && c != b'"' && c != b'\'');
     }
-    (b[0].is_ascii_alphabetic() || b[0] == b'_')
-        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+    (b[0].is_ascii_alphabetic() || b[0] == b'_') && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 fn skip_ws(line: &str, mut pos: usize) -> usize {
@@ -311,7 +347,10 @@ mod tests {
 
     #[test]
     fn buildkit_instructions() {
-        assert_eq!(pairs("ENV PATH=/usr/bin LANG=C.UTF-8"), [("PATH", "/usr/bin"), ("LANG", "C.UTF-8")]);
+        assert_eq!(
+            pairs("ENV PATH=/usr/bin LANG=C.UTF-8"),
+            [("PATH", "/usr/bin"), ("LANG", "C.UTF-8")]
+        );
         assert_eq!(pairs("ARG NPM_TOKEN=abc"), [("NPM_TOKEN", "abc")]);
         assert_eq!(pairs("LABEL a.b=c"), [("a.b", "c")]);
         assert_eq!(pairs("COPY a=b /x # buildkit"), []);
@@ -331,7 +370,10 @@ mod tests {
             pairs("/bin/bash -o pipefail -c apt-get update && export API_KEY=k1 X=2 && make P=q"),
             [("API_KEY", "k1"), ("X", "2")]
         );
-        assert_eq!(pairs("/bin/sh -c env PGPASSWORD=pw psql -h db"), [("PGPASSWORD", "pw")]);
+        assert_eq!(
+            pairs("/bin/sh -c env PGPASSWORD=pw psql -h db"),
+            [("PGPASSWORD", "pw")]
+        );
         assert_eq!(pairs("/bin/sh -c curl -d password=x https://h"), []);
         assert_eq!(pairs("/bin/sh -c echo 'A=b' > f; B=c cmd"), [("B", "c")]);
         assert_eq!(pairs("/bin/sh -c make # A=b"), []);

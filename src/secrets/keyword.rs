@@ -14,7 +14,7 @@
 //! a boolean, a short number or duration, a version, or an identifier that is public by design
 //! (a digest, a UUID, a CRN, `ServiceId-…`, `ApiKey-…`, an SSH public key, a certificate).
 
-use super::text::{b64_decode, contains_ci, unquote};
+use super::text::{b64_decode, unquote};
 
 /// Secret words matched anywhere inside a segment (`pgpassword`, `clientsecret`, `npmapikey`).
 const INNER_WORDS: &[&str] = &[
@@ -62,53 +62,196 @@ const WORD_PAIRS: &[(&str, &str)] = &[
 
 /// Segments after the secret word that make the name about something other than the secret.
 const EXEMPT_AFTER: &[&str] = &[
-    "file", "files", "path", "paths", "dir", "dirs", "directory", "url", "urls", "uri", "endpoint",
-    "host", "hostname", "port", "server", "sock", "socket", "id", "ids", "name", "names", "user",
-    "users", "username", "type", "types", "kind", "mode", "method", "methods", "enabled", "enable",
-    "disabled", "disable", "required", "length", "len", "min", "max", "size", "count", "limit",
-    "header", "headers", "prefix", "suffix", "format", "version", "provider", "policy", "scope",
-    "scopes", "realm", "issuer", "audience", "expiry", "expires", "expiration", "ttl", "timeout",
-    "lifetime", "duration", "days", "hours", "minutes", "seconds", "interval", "age", "retries",
-    "location", "backend", "helper", "command", "cmd", "field", "ref", "reference", "arn",
-    "algorithm", "alg", "encoding", "label", "source", "mount", "volume", "strategy", "rotation",
-    "validity", "check", "verify", "validation", "hint", "regex", "pattern", "template", "schema",
-    "description", "desc", "help", "level", "class", "module", "plugin", "service", "callback",
-    "redirect", "domain", "tenant", "db", "database", "store", "manager", "vault", "env", "var",
+    "file",
+    "files",
+    "path",
+    "paths",
+    "dir",
+    "dirs",
+    "directory",
+    "url",
+    "urls",
+    "uri",
+    "endpoint",
+    "host",
+    "hostname",
+    "port",
+    "server",
+    "sock",
+    "socket",
+    "id",
+    "ids",
+    "name",
+    "names",
+    "user",
+    "users",
+    "username",
+    "type",
+    "types",
+    "kind",
+    "mode",
+    "method",
+    "methods",
+    "enabled",
+    "enable",
+    "disabled",
+    "disable",
+    "required",
+    "length",
+    "len",
+    "min",
+    "max",
+    "size",
+    "count",
+    "limit",
+    "header",
+    "headers",
+    "prefix",
+    "suffix",
+    "format",
+    "version",
+    "provider",
+    "policy",
+    "scope",
+    "scopes",
+    "realm",
+    "issuer",
+    "audience",
+    "expiry",
+    "expires",
+    "expiration",
+    "ttl",
+    "timeout",
+    "lifetime",
+    "duration",
+    "days",
+    "hours",
+    "minutes",
+    "seconds",
+    "interval",
+    "age",
+    "retries",
+    "location",
+    "backend",
+    "helper",
+    "command",
+    "cmd",
+    "field",
+    "ref",
+    "reference",
+    "arn",
+    "algorithm",
+    "alg",
+    "encoding",
+    "label",
+    "source",
+    "mount",
+    "volume",
+    "strategy",
+    "rotation",
+    "validity",
+    "check",
+    "verify",
+    "validation",
+    "hint",
+    "regex",
+    "pattern",
+    "template",
+    "schema",
+    "description",
+    "desc",
+    "help",
+    "level",
+    "class",
+    "module",
+    "plugin",
+    "service",
+    "callback",
+    "redirect",
+    "domain",
+    "tenant",
+    "db",
+    "database",
+    "store",
+    "manager",
+    "vault",
+    "env",
+    "var",
+    "scan",
+    "scanner",
+    "status",
+    "result",
+    "rotated",
+    "updated",
+    "created",
 ];
 
 /// Whether a variable, label or build-arg name says that its value is a secret.
 pub(crate) fn is_secret_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    // Cheap rejection: every secret word contains one of these.
-    if !["pas", "pw", "secret", "token", "key", "cred", "auth", "pat"]
-        .iter()
-        .any(|n| contains_ci(bytes, n.as_bytes()))
-    {
+    if !may_be_secret_name(name.as_bytes()) {
         return false;
     }
     // The shell's working directory, not a password.
     if name.eq_ignore_ascii_case("pwd") || name.eq_ignore_ascii_case("oldpwd") {
         return false;
     }
-    let segs = segments(name);
+    // Segments as slices of a lowercased copy, on the stack for ordinary names.
+    let mut buf = [0u8; 64];
+    let owned;
+    let lower: &str = if name.len() <= buf.len() {
+        let b = &mut buf[..name.len()];
+        b.copy_from_slice(name.as_bytes());
+        b.make_ascii_lowercase();
+        // Lowercasing ASCII keeps UTF-8 valid.
+        std::str::from_utf8(b).unwrap_or_default()
+    } else {
+        owned = name.to_ascii_lowercase();
+        &owned
+    };
+    let mut segs = [""; 24];
+    let mut count = 0;
+    segment_ranges(name, |r| {
+        if count < segs.len() {
+            segs[count] = &lower[r];
+            count += 1;
+        }
+    });
+    let segs = &segs[..count];
     let mut last_hit = None;
-    for (i, seg) in segs.iter().enumerate() {
-        let seg = seg.as_str();
+    for (i, &seg) in segs.iter().enumerate() {
         let single = WHOLE_WORDS.contains(&seg)
             || is_token_word(seg)
             || (INNER_WORDS.iter().any(|w| seg.contains(w)) && !seg.contains("secretar"));
-        let pair = i > 0
-            && WORD_PAIRS
-                .iter()
-                .any(|(a, b)| segs[i - 1] == *a && seg == *b);
+        let pair = i > 0 && WORD_PAIRS.iter().any(|(a, b)| segs[i - 1] == *a && seg == *b);
         if single || pair {
             last_hit = Some(i);
         }
     }
     match last_hit {
-        Some(i) => !segs[i + 1..].iter().any(|s| EXEMPT_AFTER.contains(&s.as_str())),
+        Some(i) => !segs[i + 1..].iter().any(|s| EXEMPT_AFTER.contains(s)),
         None => false,
     }
+}
+
+/// A cheap necessary condition for [`is_secret_name`]: every secret word contains one of `pas`,
+/// `pw`, `secret`, `token`, `key`, `cred`, `auth` or `pat` (ignoring case).
+fn may_be_secret_name(name: &[u8]) -> bool {
+    let at = |i: usize, word: &[u8]| {
+        name.len() >= i + word.len()
+            && name[i + 1..i + word.len()]
+                .iter()
+                .zip(&word[1..])
+                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    };
+    (0..name.len()).any(|i| match name[i].to_ascii_lowercase() {
+        b'p' => at(i, b"pas") || at(i, b"pw") || at(i, b"pat"),
+        b's' => at(i, b"secret"),
+        b't' => at(i, b"token"),
+        b'k' => at(i, b"key"),
+        b'c' => at(i, b"cred"),
+        b'a' => at(i, b"auth"),
+        _ => false,
+    })
 }
 
 /// `token`, `tokens`, `authtoken`, `npmtoken` — but not `tokenizer` or `tokenizers`.
@@ -118,26 +261,38 @@ fn is_token_word(seg: &str) -> bool {
 
 /// Lowercase segments of a name: split on non-alphanumerics and on camelCase boundaries
 /// (`dbPassword` → `db`, `password`; `APIKey` → `api`, `key`).
+#[cfg(test)]
 pub(crate) fn segments(name: &str) -> Vec<String> {
     let mut segs = Vec::new();
-    for part in name.split(|c: char| !c.is_ascii_alphanumeric()) {
-        let b = part.as_bytes();
-        let mut start = 0;
-        for i in 1..b.len() {
+    segment_ranges(name, |r| segs.push(name[r].to_ascii_lowercase()));
+    segs
+}
+
+/// Calls `f` with the byte range of each segment of `name`: split on non-alphanumerics and on
+/// camelCase boundaries (`dbPassword` → `db`, `Password`; `APIKey` → `API`, `Key`).
+fn segment_ranges(name: &str, mut f: impl FnMut(std::ops::Range<usize>)) {
+    let b = name.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let mut start = i;
+        i += 1;
+        while i < b.len() && b[i].is_ascii_alphanumeric() {
             let lower_to_upper = b[i - 1].is_ascii_lowercase() && b[i].is_ascii_uppercase();
             let acronym_end = b[i - 1].is_ascii_uppercase()
                 && b[i].is_ascii_uppercase()
                 && b.get(i + 1).is_some_and(u8::is_ascii_lowercase);
             if lower_to_upper || acronym_end {
-                segs.push(part[start..i].to_ascii_lowercase());
+                f(start..i);
                 start = i;
             }
+            i += 1;
         }
-        if start < b.len() {
-            segs.push(part[start..].to_ascii_lowercase());
-        }
+        f(start..i);
     }
-    segs
 }
 
 /// Whether `value` (a secret-named variable's value) is a literal that should be reported.
@@ -231,7 +386,7 @@ const PLACEHOLDER_PARTS: &[&str] = &[
     "yourapikey",
 ];
 
-fn is_placeholder(v: &str) -> bool {
+pub(crate) fn is_placeholder(v: &str) -> bool {
     let b = v.as_bytes();
     let lower = v.to_ascii_lowercase();
     PLACEHOLDER_WORDS.contains(&lower.as_str())
@@ -331,8 +486,7 @@ fn is_url_without_password(v: &str) -> bool {
 /// Booleans, short numbers, durations and versions.
 fn is_scalar(v: &str) -> bool {
     const BOOLEANS: &[&str] = &[
-        "true", "false", "yes", "no", "on", "off", "y", "n", "enabled", "disabled", "enable",
-        "disable",
+        "true", "false", "yes", "no", "on", "off", "y", "n", "enabled", "disabled", "enable", "disable",
     ];
     let lower = v.to_ascii_lowercase();
     if BOOLEANS.contains(&lower.as_str()) {
@@ -351,7 +505,9 @@ fn is_scalar(v: &str) -> bool {
     let ver = v.strip_prefix('v').unwrap_or(v);
     !ver.is_empty()
         && ver.contains('.')
-        && ver.split('.').all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+        && ver
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// Identifiers that are public by design: digests, UUIDs, CRNs, IAM ids, public keys,
@@ -424,7 +580,10 @@ mod tests {
         assert_eq!(segments("DB_PASSWORD"), ["db", "password"]);
         assert_eq!(segments("dbPassword"), ["db", "password"]);
         assert_eq!(segments("APIKey"), ["api", "key"]);
-        assert_eq!(segments("com.example.api-token"), ["com", "example", "api", "token"]);
+        assert_eq!(
+            segments("com.example.api-token"),
+            ["com", "example", "api", "token"]
+        );
         assert_eq!(segments("S3_BUCKET"), ["s3", "bucket"]);
     }
 
@@ -493,7 +652,14 @@ mod tests {
 
     #[test]
     fn literal_values() {
-        for v in ["hunter2-Xq", "s3cr3t!pw", "'quoted-pw'", "postgres", "12345678", "test"] {
+        for v in [
+            "hunter2-Xq",
+            "s3cr3t!pw",
+            "'quoted-pw'",
+            "postgres",
+            "12345678",
+            "test",
+        ] {
             assert!(is_literal_secret(v), "{v} should be a literal secret");
         }
     }

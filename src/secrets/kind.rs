@@ -78,7 +78,7 @@ secret_kinds! {
     ArtifactoryToken => "artifactory-token", Other, "JFrog Artifactory token";
     DockerHubToken => "docker-hub-token", Other, "Docker Hub personal access token";
     GoogleApiKey => "google-api-key", Other, "Google API key";
-    StripeKey => "stripe-key", Other, "Stripe live secret key";
+    StripeKey => "stripe-key", Other, "Stripe secret key";
     Jwt => "jwt", Other, "JSON web token";
     PrivateKey => "private-key", Other, "private key block";
     RegistryAuth => "registry-auth", Other, "container registry login in a docker config";

@@ -15,6 +15,7 @@
 //! package trees (`node_modules/*/test/…`, `site-packages/*/tests/…`), and overlay whiteouts
 //! (`.wh.NAME`: the file itself is listed, and reported, in the lower layer).
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use super::SecretKind;
@@ -34,7 +35,15 @@ const PUBLIC_DIRS: &[&str] = &[
 
 /// Third-party package trees, and the test directories inside them that ship throwaway keys.
 const PACKAGE_TREES: &[&str] = &["node_modules", "site-packages", "dist-packages", "vendor", "gems"];
-const TEST_DIRS: &[&str] = &["test", "tests", "testdata", "fixtures", "__tests__", "spec", "testing"];
+const TEST_DIRS: &[&str] = &[
+    "test",
+    "tests",
+    "testdata",
+    "fixtures",
+    "__tests__",
+    "spec",
+    "testing",
+];
 
 /// SSH private key file names, wherever they are.
 const SSH_KEY_NAMES: &[&str] = &[
@@ -52,8 +61,23 @@ const KEY_EXTENSIONS: &[&str] = &["pem", "key", "p12", "pfx", "jks", "keystore",
 
 /// Words in a `.pem`/`.key`/keystore file name that say it holds certificates or a public key…
 const PUBLIC_WORDS: &[&str] = &[
-    "ca", "cacert", "cacerts", "cert", "certs", "certificate", "certificates", "chain", "fullchain",
-    "bundle", "public", "pub", "pubkey", "trust", "truststore", "root", "intermediate",
+    "ca",
+    "cacert",
+    "cacerts",
+    "cert",
+    "certs",
+    "certificate",
+    "certificates",
+    "chain",
+    "fullchain",
+    "bundle",
+    "public",
+    "pub",
+    "pubkey",
+    "trust",
+    "truststore",
+    "root",
+    "intermediate",
 ];
 /// … unless it also says private key.
 const PRIVATE_WORDS: &[&str] = &["key", "privkey", "private", "priv", "secret"];
@@ -111,62 +135,74 @@ const CREDENTIAL_PATHS: &[(&str, SecretKind)] = &[
 
 /// `.env.SUFFIX` files that are templates, not secrets.
 const ENV_TEMPLATE_WORDS: &[&str] = &[
-    "example", "examples", "sample", "template", "tpl", "tmpl", "dist", "default", "defaults",
-    "schema", "spec", "docs",
+    "example", "examples", "sample", "template", "tpl", "tmpl", "dist", "default", "defaults", "schema",
+    "spec", "docs",
 ];
 
 /// Classifies one layer path. The range is the part of the path that names the file.
 pub(crate) fn classify(path: &str) -> Option<(SecretKind, Range<usize>)> {
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() || trimmed.len() != path.len() {
+    if path.is_empty() || path.ends_with('/') {
         // Empty, or a directory.
         return None;
     }
-    let file_start = trimmed.rfind('/').map_or(0, |i| i + 1);
-    let file = &trimmed[file_start..];
-    let file_span = file_start..trimmed.len();
-    if file.starts_with(".wh.") {
-        return None;
-    }
-    let with_slash = if trimmed.starts_with('/') {
-        trimmed.to_owned()
+    let file_start = path.rfind('/').map_or(0, |i| i + 1);
+    let file = &path[file_start..];
+    let dir = &path[..file_start];
+    let lower: Cow<'_, str> = if file.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(file.to_ascii_lowercase())
     } else {
-        format!("/{trimmed}")
+        Cow::Borrowed(file)
     };
-    if PUBLIC_DIRS.iter().any(|d| with_slash.starts_with(d)) {
+    let (kind, span) = by_name(path, dir, &lower, file_start..path.len())?;
+    // Exemptions: public trust stores, test fixtures inside third-party packages.
+    let relative = path.trim_start_matches('/');
+    if PUBLIC_DIRS.iter().any(|d| relative.starts_with(&d[1..])) {
         return None;
     }
-    let dirs: Vec<&str> = trimmed[..file_start].split('/').filter(|s| !s.is_empty()).collect();
-    if dirs.iter().any(|d| PACKAGE_TREES.contains(d)) && dirs.iter().any(|d| TEST_DIRS.contains(d)) {
+    let dirs = || dir.split('/').filter(|s| !s.is_empty());
+    if dirs().any(|d| PACKAGE_TREES.contains(&d)) && dirs().any(|d| TEST_DIRS.contains(&d)) {
         return None;
     }
-    let parent = dirs.last().copied().unwrap_or("");
-    let lower = file.to_ascii_lowercase();
+    Some((kind, span))
+}
+
+/// The rules that look at the file name (and, for a few, its directory).
+fn by_name(
+    path: &str,
+    dir: &str,
+    lower: &str,
+    file_span: Range<usize>,
+) -> Option<(SecretKind, Range<usize>)> {
+    if lower.starts_with(".wh.") {
+        // An overlay whiteout: the file itself is listed in the lower layer.
+        return None;
+    }
+    let parent = dir.trim_end_matches('/').rsplit('/').next().unwrap_or("");
     let (stem, ext) = match lower.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() => (stem, ext),
-        _ => (lower.as_str(), ""),
+        _ => (lower, ""),
     };
-
     // SSH keys.
     if ext != "pub"
-        && (SSH_KEY_NAMES.contains(&lower.as_str())
+        && (SSH_KEY_NAMES.contains(&lower)
             || (parent == ".ssh" && lower.starts_with("id_"))
             || (parent == "ssh" && lower.starts_with("ssh_host_") && lower.ends_with("_key")))
     {
         return Some((SecretKind::PrivateKeyFile, file_span));
     }
-    if dirs.contains(&"private-keys-v1.d") {
+    if parent == "private-keys-v1.d" {
         return Some((SecretKind::PrivateKeyFile, file_span));
     }
-    // Path suffixes (`.docker/config.json`).
+    // Path suffixes (`.docker/config.json`), matched at a directory boundary.
     for (suffix, kind) in CREDENTIAL_PATHS {
-        if with_slash.ends_with(&format!("/{suffix}")) {
-            let start = trimmed.len() - suffix.len();
-            return Some((*kind, start..trimmed.len()));
+        if path.ends_with(suffix)
+            && (path.len() == suffix.len() || path.as_bytes()[path.len() - suffix.len() - 1] == b'/')
+        {
+            return Some((*kind, path.len() - suffix.len()..path.len()));
         }
     }
     // Exact names.
-    if CREDENTIAL_NAMES.contains(&lower.as_str()) {
+    if CREDENTIAL_NAMES.contains(&lower) {
         let kind = if lower == "secring.gpg" {
             SecretKind::PrivateKeyFile
         } else {
@@ -175,23 +211,21 @@ pub(crate) fn classify(path: &str) -> Option<(SecretKind, Range<usize>)> {
         return Some((kind, file_span));
     }
     // .env, .env.local, prod.env — not .env.example.
-    if is_env_file(&lower) {
-        return Some((SecretKind::CredentialFile, file_span));
-    }
-    if ext == "tfstate" || lower.ends_with(".tfstate.backup") {
-        return Some((SecretKind::CredentialFile, file_span));
-    }
-    if ext == "kdbx" {
+    if is_env_file(lower) || ext == "tfstate" || lower.ends_with(".tfstate.backup") || ext == "kdbx" {
         return Some((SecretKind::CredentialFile, file_span));
     }
     // Private keys and keystores by extension.
     if KEY_EXTENSIONS.contains(&ext) {
-        let words: Vec<&str> = stem.split(['-', '_', '.']).collect();
         // A `.key` file is a key whatever else its name says (`ssl-cert-snakeoil.key`); only
         // "public" clears it. Other extensions also hold certificates (`cert.pem`, `cacerts.jks`).
-        let public_words: &[&str] = if ext == "key" { &["public", "pub", "pubkey"] } else { PUBLIC_WORDS };
-        let public = words.iter().any(|w| public_words.contains(w));
-        let private = words.iter().any(|w| PRIVATE_WORDS.contains(w));
+        let public_words: &[&str] = if ext == "key" {
+            &["public", "pub", "pubkey"]
+        } else {
+            PUBLIC_WORDS
+        };
+        let words = || stem.split(['-', '_', '.']);
+        let public = words().any(|w| public_words.contains(&w));
+        let private = words().any(|w| PRIVATE_WORDS.contains(&w));
         if public && !private {
             return None;
         }
@@ -204,15 +238,13 @@ fn is_env_file(lower: &str) -> bool {
     if lower == ".env" {
         return true;
     }
-    let words: Vec<&str> = lower.split('.').filter(|w| !w.is_empty()).collect();
+    let is_template = || lower.split('.').any(|w| ENV_TEMPLATE_WORDS.contains(&w));
     if let Some(rest) = lower.strip_prefix(".env.") {
         // .env.local, .env.production.local — unless a template word appears.
-        return !rest.is_empty() && !words.iter().any(|w| ENV_TEMPLATE_WORDS.contains(w));
+        return !rest.is_empty() && !is_template();
     }
     // prod.env, app.env — but not example.env or foo.env.example.
-    lower.ends_with(".env")
-        && !lower.starts_with('.')
-        && !words.iter().any(|w| ENV_TEMPLATE_WORDS.contains(w))
+    lower.ends_with(".env") && !lower.starts_with('.') && !is_template()
 }
 
 #[cfg(test)]
