@@ -44,8 +44,11 @@ impl Problem {
 pub struct SourceText {
     pub name: String,
     pub text: Arc<str>,
-    /// The text as shown on a terminal: control characters replaced, offsets unchanged.
+    /// The text as shown on a terminal: control characters replaced, secrets masked, offsets
+    /// unchanged. Computed on first use: only a report that shows lines needs it.
     display: Arc<OnceLock<Arc<str>>>,
+    /// Finds the byte ranges to mask before lines of this file are shown (secrets).
+    redactor: Option<fn(&str) -> Vec<Range<usize>>>,
 }
 
 impl SourceText {
@@ -54,7 +57,14 @@ impl SourceText {
             name: name.into(),
             text: text.into(),
             display: Arc::default(),
+            redactor: None,
         }
+    }
+
+    /// Masks what `redactor` finds whenever lines of this file are shown.
+    pub fn with_redactor(mut self, redactor: fn(&str) -> Vec<Range<usize>>) -> Self {
+        self.redactor = Some(redactor);
+        self
     }
 
     /// The text safe to print: a file could otherwise send escape sequences to the terminal
@@ -62,7 +72,7 @@ impl SourceText {
     pub fn display_text(&self) -> Arc<str> {
         Arc::clone(self.display.get_or_init(|| {
             let unsafe_byte = |b: u8| (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')) || b == 0x7f;
-            if self.text.bytes().any(unsafe_byte) {
+            let mut text = if self.text.bytes().any(unsafe_byte) {
                 let cleaned: String = self
                     .text
                     .chars()
@@ -77,7 +87,14 @@ impl SourceText {
                 Arc::from(cleaned)
             } else {
                 Arc::clone(&self.text)
+            };
+            if let Some(redactor) = self.redactor {
+                let ranges = redactor(&text);
+                if !ranges.is_empty() {
+                    text = Arc::from(crate::secrets::redact_toml::mask(&text, &ranges));
+                }
             }
+            text
         }))
     }
 

@@ -14,6 +14,7 @@ use super::iam;
 use super::index;
 use crate::account::imageref::ImageRef;
 use crate::regions;
+use crate::secrets;
 
 pub struct Helper {
     pub name: &'static str,
@@ -142,6 +143,38 @@ pub const HELPERS: &[Helper] = &[
         },
     },
     Helper {
+        name: "secrets_in_env",
+        arity: 1,
+        signature: "secrets_in_env(entry: string) -> list<map>",
+        doc: "Secrets in a `NAME=value` environment entry: one map per secret with `kind` (an id such as `ibm-cloud-api-key`), `description`, `class` (`ibm`, `other` or `keyword`, for ICR-SEC-001, -002 and -003) and `name` (the variable). Never the value or any part of it.",
+        run: |args| Ok(detections(secrets::scan_env_entry(text(args, 0)?))),
+    },
+    Helper {
+        name: "secrets_in_label",
+        arity: 2,
+        signature: "secrets_in_label(name: string, value: string) -> list<map>",
+        doc: "Secrets in an image label, as `secrets_in_env` describes them.",
+        run: |args| Ok(detections(secrets::scan_label(text(args, 0)?, text(args, 1)?))),
+    },
+    Helper {
+        name: "secrets_in_history",
+        arity: 1,
+        signature: "secrets_in_history(line: string) -> list<map>",
+        doc: "Secrets in an image history line (`created_by`): build args (`|N NAME=value`), `ENV`/`LABEL`/`ARG` instructions, assignments in front of a command, and command lines that carry a password. `name` is the assignment that holds it, or \"\".",
+        run: |args| Ok(detections(secrets::scan_history_line(text(args, 0)?))),
+    },
+    Helper {
+        name: "credential_file",
+        arity: 1,
+        signature: "credential_file(path: string) -> list<map>",
+        doc: "Whether a layer path is a key or credential file (`.ssh/id_*`, `*.pem`, `.env`, `.npmrc`, `.docker/config.json`, …): a list with one map (`kind`, `description`, `class` = `file`) or an empty list.",
+        run: |args| {
+            Ok(detections(
+                secrets::scan_layer_path(text(args, 0)?).into_iter().collect(),
+            ))
+        },
+    },
+    Helper {
         name: "region_domain",
         arity: 1,
         signature: "region_domain(region: string) -> string",
@@ -166,6 +199,35 @@ pub fn reference_markdown() -> String {
         ));
     }
     text
+}
+
+/// Detections as policies see them: kinds, classes and names, never values or spans.
+fn detections(found: Vec<secrets::Detection>) -> Data {
+    Data::List(
+        found
+            .into_iter()
+            .map(|detection| {
+                let class = match detection.kind.class() {
+                    secrets::SecretClass::Ibm => "ibm",
+                    secrets::SecretClass::Other => "other",
+                    secrets::SecretClass::Keyword => "keyword",
+                    secrets::SecretClass::File => "file",
+                };
+                let fields = [
+                    ("kind", detection.kind.id().to_owned()),
+                    ("description", detection.kind.description().to_owned()),
+                    ("class", class.to_owned()),
+                    ("name", detection.name.unwrap_or_default()),
+                ];
+                Data::Map(
+                    fields
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), Data::Str(v)))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
 }
 
 fn image_ref(reference: &str) -> Result<Data, String> {

@@ -370,10 +370,18 @@ static B64_PEM: LazyLock<Regex> = LazyLock::new(|| re(r"LS0tLS1CRUdJTi[A-Za-z0-9
 fn private_keys(text: &str, shape: &Shape, found: &mut Vec<Found>) {
     if shape.has_space && shape.may_contain(&const { lit("private key") }) {
         for m in PEM_PRIVATE.find_iter(text) {
-            // The key material runs to the END line, or to the end of the text.
+            // The key material runs to the END line, or to the end of the base64 text (a quote or
+            // a shell operator after a header is not key material).
             let body_end = text[m.end()..]
                 .find("-----END")
                 .map_or(text.len(), |i| m.end() + i);
+            let body_end = text[m.end()..body_end]
+                .find(|c: char| {
+                    !(c.is_ascii_alphanumeric()
+                        || matches!(c, '+' | '/' | '=' | '\\' | ':' | '-')
+                        || c.is_whitespace())
+                })
+                .map_or(body_end, |i| m.end() + i);
             let body = &text[m.end()..body_end];
             let trimmed = body.trim_matches(|c: char| c.is_whitespace() || c == '\\' || c == 'n');
             if trimmed.len() >= 4 {

@@ -52,6 +52,7 @@ mod history;
 mod keyword;
 mod kind;
 mod paths;
+pub mod redact_toml;
 mod text;
 
 #[cfg(test)]
