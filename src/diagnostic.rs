@@ -39,6 +39,9 @@ impl Problem {
     }
 }
 
+/// Finds the byte ranges of a text to mask before it is shown.
+pub type Redactor = fn(&str) -> Vec<Range<usize>>;
+
 /// A file's name and text, shared by every diagnostic and finding that points into it.
 #[derive(Debug, Clone)]
 pub struct SourceText {
@@ -48,7 +51,7 @@ pub struct SourceText {
     /// unchanged. Computed on first use: only a report that shows lines needs it.
     display: Arc<OnceLock<Arc<str>>>,
     /// Finds the byte ranges to mask before lines of this file are shown (secrets).
-    redactor: Option<fn(&str) -> Vec<Range<usize>>>,
+    redactor: Option<Redactor>,
 }
 
 impl SourceText {
@@ -62,7 +65,7 @@ impl SourceText {
     }
 
     /// Masks what `redactor` finds whenever lines of this file are shown.
-    pub fn with_redactor(mut self, redactor: fn(&str) -> Vec<Range<usize>>) -> Self {
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
         self.redactor = Some(redactor);
         self
     }
