@@ -20,6 +20,10 @@
 //! estimated from small and medium. Criterion options with a value (`--save-baseline NAME`)
 //! are not told apart from filters by that check; it then probes more than needed, nothing worse.
 
+// The same allocator as the regcheck binary, so the figures are the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};

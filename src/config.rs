@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use globset::{Glob, GlobMatcher};
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::DeValue;
 
 use crate::diagnostic::{FileDiagnostic, Problem, SourceText};
 use crate::engine::data::Data;
 use crate::findings::Severity;
 use crate::policy::{Policy, toml_value};
 use crate::suggest::did_you_mean;
-use crate::toml_reader::{Collector, TableReader, array, boolean, choice, string, top_of_file};
+use crate::toml_reader::{Collector, TableReader, array, boolean, choice, parse_table, string, top_of_file};
 
 pub const FILE_NAME: &str = "regcheck.toml";
 
@@ -114,15 +114,7 @@ impl Config {
                 .map(|p| FileDiagnostic::error(source.clone(), p))
                 .collect(),
         };
-        let table = DeTable::parse(text).map_err(|error| {
-            fail(vec![
-                Problem::new(
-                    error.span().unwrap_or(0..0),
-                    format!("TOML syntax error: {}", error.message().trim_end()),
-                )
-                .label("here"),
-            ])
-        })?;
+        let table = parse_table(text).map_err(|problem| fail(vec![problem]))?;
         let mut out = Collector::default();
         let mut top = TableReader::new(table.get_ref(), top_of_file(text), "regcheck.toml");
         let fail_on = top.optional("fail_on", &mut out, fail_on_value);

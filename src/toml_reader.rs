@@ -33,6 +33,17 @@ pub trait Choice: Sized + Copy {
     fn from_spelling(text: &str) -> Option<Self>;
 }
 
+/// Parses a whole file into its spanned table; a syntax error becomes a [`Problem`] at its span.
+pub fn parse_table(text: &str) -> Result<Spanned<DeTable<'_>>, Problem> {
+    DeTable::parse(text).map_err(|error| {
+        Problem::new(
+            error.span().unwrap_or(0..0),
+            format!("TOML syntax error: {}", error.message().trim_end()),
+        )
+        .label("here")
+    })
+}
+
 /// Reads one TOML table: typed fields by name, then `finish` reports keys nobody asked for.
 pub struct TableReader<'a, 'i> {
     table: &'a DeTable<'i>,

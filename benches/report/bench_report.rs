@@ -33,6 +33,10 @@
 //! in-process audit runs are skipped. A rule that does not scale thus cannot hang the report.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+// The same allocator as the regcheck binary, so the figures are the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

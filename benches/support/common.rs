@@ -35,9 +35,23 @@ pub fn assert_loads(name: &str, text: &Arc<str>) {
 
 /// `policy::builtin()`. The rule files are embedded when the target is built, so a file that was
 /// mid-edit then cannot be fixed by retrying here: the panic says to rebuild.
+///
+/// `REGCHECK_BENCH_RULES` (comma-separated id prefixes, e.g. `ICR-AT-,ICR-BP-001`) keeps only
+/// the matching rules, to measure a subset such as the foundation's R1 rules.
 pub fn builtin_policies() -> Vec<Arc<Policy>> {
+    let only: Option<Vec<String>> = std::env::var("REGCHECK_BENCH_RULES").ok().map(|list| {
+        list.split(',')
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect()
+    });
     match regcheck::policy::builtin() {
-        Ok(policies) => policies,
+        Ok(mut policies) => {
+            if let Some(only) = only {
+                policies.retain(|policy| only.iter().any(|prefix| policy.id.starts_with(prefix.as_str())));
+            }
+            policies
+        }
         Err(error) => {
             let shown: Vec<String> = error
                 .diagnostics

@@ -46,6 +46,17 @@ impl Document {
         Self::from_value(value)
     }
 
+    /// A table of documents (the account's sections, each converted on its own).
+    pub fn from_sections(sections: Vec<(&str, Document)>) -> Self {
+        let map: std::collections::HashMap<CelMapKey<'static>, Box<dyn Val>> = sections
+            .into_iter()
+            .map(|(name, document)| (CelMapKey::from(name.to_owned()), document.root))
+            .collect();
+        Self {
+            root: Box::new(CelMap::from(map)),
+        }
+    }
+
     pub fn from_data(data: &Data) -> Self {
         Self::from_value(data_to_value(data)).expect("plain data always converts")
     }

@@ -52,8 +52,10 @@ pub struct PreparedAccount<'a> {
 }
 
 impl<'a> PreparedAccount<'a> {
-    pub fn new(account: &'a LoadedAccount) -> Result<Self, String> {
-        let document = Document::from_serialize(&account.model)?;
+    /// Converts the sections of the account that `policies` can read. Most of an account is
+    /// its images; rules that never name them (the Activity Tracker rules) do not pay for them.
+    pub fn new(account: &'a LoadedAccount, policies: &[Arc<Policy>]) -> Result<Self, String> {
+        let document = account_document(&account.model, policies)?;
         let index = Arc::new(index::AccountIndex::build(document.root()));
         Ok(Self {
             account,
@@ -63,9 +65,52 @@ impl<'a> PreparedAccount<'a> {
     }
 }
 
+/// The account as CEL sees it, with the sections that no policy mentions left out. A section is
+/// mentioned when its name is a word of a policy's paths, expressions or templates; the small
+/// `schema_version` and `account` are always there, and `image_namespace` needs `namespaces`.
+fn account_document(model: &crate::account::Account, policies: &[Arc<Policy>]) -> Result<Document, String> {
+    let mentions = |section: &str| {
+        policies.iter().any(|policy| {
+            policy.check_sources().any(|text| {
+                text.match_indices(section).any(|(at, _)| {
+                    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+                    let before = text[..at].chars().next_back().is_none_or(|c| !word(c));
+                    let after = text[at + section.len()..].chars().next().is_none_or(|c| !word(c));
+                    before && after
+                })
+            })
+        })
+    };
+    let needs_namespaces = mentions("namespaces") || mentions("image_namespace");
+    let mut sections = vec![
+        ("schema_version", Document::from_serialize(&model.schema_version)?),
+        ("account", Document::from_serialize(&model.account)?),
+    ];
+    macro_rules! section {
+        ($name:literal, $field:expr, $needed:expr) => {
+            if $needed {
+                sections.push(($name, Document::from_serialize(&$field)?));
+            }
+        };
+    }
+    section!("registries", model.registries, mentions("registries"));
+    section!("namespaces", model.namespaces, needs_namespaces);
+    section!("images", model.images, mentions("images"));
+    section!("exemptions", model.exemptions, mentions("exemptions"));
+    section!("automation", model.automation, mentions("automation"));
+    // Optional sections stay absent when the file has none: `has(account.iam)` must see that.
+    if let Some(iam) = &model.iam {
+        section!("iam", iam, mentions("iam"));
+    }
+    if let Some(activity_tracker) = &model.activity_tracker {
+        section!("activity_tracker", activity_tracker, mentions("activity_tracker"));
+    }
+    Ok(Document::from_sections(sections))
+}
+
 /// Evaluates every policy against one account; outcomes come back in the policies' order.
 pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Settings) -> Vec<RuleOutcome> {
-    let prepared = match PreparedAccount::new(account) {
+    let prepared = match PreparedAccount::new(account, policies) {
         Ok(prepared) => prepared,
         Err(message) => {
             return policies
@@ -155,6 +200,7 @@ pub fn evaluate_rule(
     params: &Document,
     as_of: Node<'_>,
 ) -> RuleOutcome {
+    // Helpers that need the whole account (image_namespace) read its index.
     index::install(&prepared.index, || {
         evaluate_checks(prepared, policy, severity, params, as_of)
     })

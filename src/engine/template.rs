@@ -13,6 +13,7 @@ enum Part {
 #[derive(Debug)]
 pub struct Template {
     parts: Vec<Part>,
+    source: String,
 }
 
 impl Template {
@@ -68,7 +69,14 @@ impl Template {
         if !literal.is_empty() {
             parts.push(Part::Text(literal));
         }
-        Ok(Self { parts })
+        Ok(Self {
+            parts,
+            source: text.to_owned(),
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     pub fn render(&self, bindings: &Bindings<'_>) -> Result<String, (String, usize)> {

@@ -17,7 +17,9 @@ use crate::engine::data::Data;
 use crate::engine::jsonpath::JsonPath;
 use crate::engine::template::Template;
 use crate::findings::Severity;
-use crate::toml_reader::{Choice, Collector, TableReader, array, choice, string, timestamp, top_of_file};
+use crate::toml_reader::{
+    Choice, Collector, TableReader, array, choice, parse_table, string, timestamp, top_of_file,
+};
 
 pub mod testing;
 
@@ -111,6 +113,22 @@ impl Choice for Severity {
 }
 
 impl Policy {
+    /// The text of every path, expression and template of the rule's checks.
+    pub fn check_sources(&self) -> impl Iterator<Item = &str> {
+        self.checks.iter().flat_map(|check| {
+            [
+                Some(check.for_each.as_str()),
+                check.when.as_ref().map(|when| when.value.source()),
+                Some(check.assert.value.source()),
+                Some(check.subject.value.source()),
+                Some(check.message.value.source()),
+                check.locate.as_ref().map(|locate| locate.value.source()),
+            ]
+            .into_iter()
+            .flatten()
+        })
+    }
+
     pub fn param(&self, name: &str) -> Option<&ParamSpec> {
         self.params.iter().find(|param| param.name == name)
     }
@@ -275,15 +293,7 @@ type Value<'i> = Spanned<DeValue<'i>>;
 
 fn load_one(source: &SourceText, builtin: bool) -> Result<Policy, Vec<Problem>> {
     let text = &source.text;
-    let table = DeTable::parse(text).map_err(|error| {
-        vec![
-            Problem::new(
-                error.span().unwrap_or(0..0),
-                format!("TOML syntax error: {}", error.message().trim_end()),
-            )
-            .label("here"),
-        ]
-    })?;
+    let table = parse_table(text).map_err(|problem| vec![problem])?;
     let mut out = Collector::default();
     let mut top = TableReader::new(table.get_ref(), top_of_file(text), "the policy file");
     let id = top.required("id", &mut out, rule_id);

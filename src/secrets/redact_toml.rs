@@ -139,8 +139,10 @@ fn unescape(raw: &str) -> String {
 fn key_before(prefix: &str) -> Option<&str> {
     let before = prefix.trim_end().strip_suffix('=')?.trim_end();
     let start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"')))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"')))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let key = before[start..].trim_matches('"');
     (!key.is_empty()).then_some(key)
 }
@@ -164,6 +166,13 @@ mod tests {
                 && masked.contains("us.icr.io/ns/app:1")
         );
         assert_eq!(masked.len(), text.len(), "offsets are kept");
+    }
+
+    #[test]
+    fn keys_after_non_ascii_text_do_not_split_characters() {
+        // Bare TOML keys are ASCII: the key is what follows the last non-key character.
+        assert_eq!(key_before("größe = "), Some("e"));
+        assert_eq!(secret_ranges("x = { é= \"ghp_\" }\n"), Vec::<Range<usize>>::new());
     }
 
     #[test]
