@@ -175,6 +175,13 @@ pub const HELPERS: &[Helper] = &[
         },
     },
     Helper {
+        name: "matches_pattern",
+        arity: 2,
+        signature: "matches_pattern(text: string, pattern: string) -> bool",
+        doc: "Like CEL's `text.matches(pattern)` (RE2 syntax, unanchored), but the pattern is compiled once per thread and reused: CEL's `matches` compiles it on every call, which dominates a rule that runs for every image. An invalid pattern is an error.",
+        run: |args| Ok(Data::Bool(matches_pattern(text(args, 0)?, text(args, 1)?)?)),
+    },
+    Helper {
         name: "region_domain",
         arity: 1,
         signature: "region_domain(region: string) -> string",
@@ -199,6 +206,21 @@ pub fn reference_markdown() -> String {
         ));
     }
     text
+}
+
+fn matches_pattern(text: &str, pattern: &str) -> Result<bool, String> {
+    thread_local! {
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    COMPILED.with(|compiled| {
+        let mut compiled = compiled.borrow_mut();
+        if !compiled.contains_key(pattern) {
+            let regex = regex::Regex::new(pattern).map_err(|error| format!("invalid pattern: {error}"))?;
+            compiled.insert(pattern.to_owned(), regex);
+        }
+        Ok(compiled[pattern].is_match(text))
+    })
 }
 
 /// Detections as policies see them: kinds, classes and names, never values or spans.

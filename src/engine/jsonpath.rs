@@ -196,7 +196,9 @@ impl JsonPath {
                                 next.push(Match {
                                     path: found.path.clone().key(key),
                                     node,
-                                    parent,
+                                    // The entries of a table keep the record above the table
+                                    // (`$.images[*].labels.*`: the image), as a list step does.
+                                    parent: found.parent,
                                     key: Some(key),
                                     index: None,
                                 });
@@ -248,6 +250,10 @@ mod tests {
         let found = JsonPath::parse("$['labels'].*").unwrap().select(doc.root());
         let keys: Vec<_> = found.iter().map(|m| m.key.unwrap()).collect();
         assert_eq!(keys, ["alpha", "zeta"]);
+        assert!(
+            found[0].parent.unwrap().get("labels").is_some(),
+            "the record above the table"
+        );
     }
 
     #[test]
