@@ -79,7 +79,9 @@ impl RuleStatus {
 }
 
 /// Where a finding points in the account file (1-based lines and columns, end exclusive).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Passing findings leave it at its default (line 0): [`crate::account::AccountFile::location`]
+/// of the finding's path gives it when a report shows passes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Location {
     pub line: usize,
     pub column: usize,
@@ -97,6 +99,7 @@ pub struct Finding {
     pub severity: Severity,
     pub status: FindingStatus,
     pub subject: String,
+    /// Empty for a pass: a report says the rule's title instead.
     pub message: String,
     pub path: DocPath,
     pub location: Location,

@@ -220,7 +220,11 @@ fn waived_results_carry_suppressions_with_the_reason() {
 fn one_run_across_several_files_with_an_invalid_one() {
     let (code, log, _) = sarif(
         "multi-file",
-        &["examples", "tests/fixtures/invalid/bad-region.toml"],
+        &[
+            "examples",
+            "tests/fixtures/valid/aliases.toml",
+            "tests/fixtures/invalid/bad-region.toml",
+        ],
         None,
     );
     assert_eq!(code, 2);
@@ -241,7 +245,7 @@ fn one_run_across_several_files_with_an_invalid_one() {
         })
         .collect();
     assert!(
-        uris.contains("examples/account.toml") && uris.contains("examples/small.toml"),
+        uris.contains("examples/account.toml") && uris.contains("tests/fixtures/valid/aliases.toml"),
         "{uris:?}"
     );
     let invocation = &log.runs[0].invocations.as_ref().unwrap()[0];

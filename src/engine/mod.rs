@@ -299,12 +299,24 @@ fn run_check(
                 .map_err(|(message, hole)| error(message, template.offset + hole))
         };
         let subject = render(&check.subject)?;
-        let (status, message) = if passed {
-            // A pass says what was checked: the rule's title.
-            (FindingStatus::Pass, policy.title.clone())
-        } else {
-            (FindingStatus::Fail, render(&check.message)?)
-        };
+        if passed {
+            // A pass points at its subject, with no key to blame, and says what was checked
+            // (the rule's title): reporters fill in both, only when they show passes, because
+            // passes are most of a large account's findings.
+            findings.push(Finding {
+                rule_id: policy.id.clone(),
+                severity,
+                status: FindingStatus::Pass,
+                fingerprint: fingerprint(&policy.id, &subject),
+                subject,
+                message: String::new(),
+                path: found.path.clone(),
+                location: crate::findings::Location::default(),
+                waiver: None,
+            });
+            continue;
+        }
+        let (status, message) = (FindingStatus::Fail, render(&check.message)?);
         let path = match &check.locate {
             Some(locate) => {
                 let relative = render(locate)?;

@@ -201,18 +201,25 @@ pub fn write(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
                     FindingStatus::Baselined => totals.findings.baselined += 1,
                     FindingStatus::Pass => totals.findings.pass += 1,
                 }
+                // Passes carry no location or message of their own (see `findings::Finding`).
+                let (location, message) = if finding.status == FindingStatus::Pass {
+                    let title = report.policy(&finding.rule_id).map_or("", |p| p.title.as_str());
+                    (audit.account.file.location(&finding.path), title)
+                } else {
+                    (finding.location.clone(), finding.message.as_str())
+                };
                 findings.push(Finding {
                     rule_id: &finding.rule_id,
                     severity: finding.severity,
                     status: finding.status,
                     subject: &finding.subject,
-                    message: &finding.message,
+                    message,
                     path: finding.path.to_string(),
                     file,
-                    line: finding.location.line,
-                    column: finding.location.column,
-                    end_line: finding.location.end_line,
-                    end_column: finding.location.end_column,
+                    line: location.line,
+                    column: location.column,
+                    end_line: location.end_line,
+                    end_column: location.end_column,
                     fingerprint: &finding.fingerprint,
                 });
             }
