@@ -28,7 +28,6 @@ use std::hint::black_box;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use regcheck::engine::{Settings, evaluate};
 use regcheck::findings::RuleOutcome;
@@ -61,10 +60,6 @@ fn fixture(size: &Size) -> &'static Fixture {
 fn policies() -> &'static [Arc<Policy>] {
     static POLICIES: OnceLock<Vec<Arc<Policy>>> = OnceLock::new();
     POLICIES.get_or_init(common::builtin_policies)
-}
-
-fn as_of() -> DateTime<Utc> {
-    common::as_of()
 }
 
 fn bench_size(c: &mut Criterion, size: &Size) {
@@ -107,7 +102,7 @@ fn bench_size(c: &mut Criterion, size: &Size) {
     group.bench_function(BenchmarkId::from_parameter("audit"), |b| {
         let text = &fixture(size).text;
         let policies = policies();
-        let settings = Settings::new(as_of());
+        let settings = common::settings();
         b.iter(|| audit_once(size, text, policies, &settings));
     });
     group.finish();
@@ -141,7 +136,7 @@ fn probe(size: &Size) -> Duration {
         .position(|s| s.name == size.name)
         .expect("a known size");
     *PROBES[index].get_or_init(|| {
-        let settings = Settings::new(as_of());
+        let settings = common::settings();
         let started = Instant::now();
         drop(audit_once(size, &fixture(size).text, policies(), &settings));
         started.elapsed()

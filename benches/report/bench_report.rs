@@ -171,7 +171,7 @@ fn main() {
     }
 
     let policies = common::builtin_policies();
-    let settings = Settings::new(common::as_of());
+    let settings = common::settings();
     let load_before = load_average();
     // Per-rule times only on the sizes where every rule finishes in reasonable time.
     let rule_sizes: Vec<Size> = sizes
@@ -390,7 +390,7 @@ fn child(args: &[String]) {
         }
         _ => {
             let loaded = regcheck::account::load_str(size.name, Arc::clone(&text)).expect("load");
-            let outcomes = evaluate(&loaded, &policies, &Settings::new(common::as_of()));
+            let outcomes = evaluate(&loaded, &policies, &common::settings());
             outcome = summarize(&outcomes);
             drop(std::hint::black_box(outcomes));
             drop(loaded);

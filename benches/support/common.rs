@@ -68,3 +68,11 @@ pub fn builtin_policies() -> Vec<Arc<Policy>> {
         }
     }
 }
+
+/// The engine settings of a benchmark audit. Passing subjects are recorded only when
+/// `REGCHECK_BENCH_PASSES=1`, as the CLI does only for a JSON report.
+pub fn settings() -> regcheck::engine::Settings {
+    let mut settings = regcheck::engine::Settings::new(as_of());
+    settings.record_passes = std::env::var("REGCHECK_BENCH_PASSES").is_ok_and(|value| value == "1");
+    settings
+}

@@ -100,7 +100,7 @@ fn globs(patterns: &[String], flag: &str) -> Result<Vec<(String, GlobMatcher)>, 
 
 /// Config, policies, accounts, evaluation, waivers and baseline: the report every view renders.
 /// Problems are printed to standard error; `Err` carries the exit code.
-pub fn prepare(args: &RunArgs, error_style: Style) -> Result<audit::AuditReport, u8> {
+pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<audit::AuditReport, u8> {
     let config = match Config::discover(args.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
@@ -176,6 +176,7 @@ pub fn prepare(args: &RunArgs, error_style: Style) -> Result<audit::AuditReport,
     }
 
     let mut settings = Settings::new(args.as_of.unwrap_or_else(Utc::now));
+    settings.record_passes = record_passes;
     settings.params = config.params();
     settings.severities = config
         .rules
@@ -217,7 +218,10 @@ pub fn prepare(args: &RunArgs, error_style: Style) -> Result<audit::AuditReport,
 }
 
 pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>) -> u8 {
-    let report = match prepare(&args.run, error_style) {
+    // Only the JSON report lists passing subjects; the other formats need not collect them.
+    let record_passes =
+        args.format == Format::Json || args.reports.iter().any(|(format, _)| *format == Format::Json);
+    let report = match prepare(&args.run, record_passes, error_style) {
         Ok(report) => report,
         Err(code) => return code,
     };

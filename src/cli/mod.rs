@@ -385,7 +385,7 @@ fn test_policies(args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
 }
 
 fn responsibilities(run: &audit::RunArgs, format: MatrixFormat, style: Style, out: &mut Vec<u8>) -> u8 {
-    let report = match audit::prepare(run, style) {
+    let report = match audit::prepare(run, false, style) {
         Ok(report) => report,
         Err(code) => return code,
     };

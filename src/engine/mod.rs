@@ -32,6 +32,10 @@ pub struct Settings {
     pub params: BTreeMap<String, BTreeMap<String, Data>>,
     /// Severity overrides per rule id (`regcheck.toml`).
     pub severities: BTreeMap<String, crate::findings::Severity>,
+    /// Whether passing subjects become findings. Only the JSON report lists them, and on a large
+    /// account they are most of the work (a subject name and fingerprint each), so the CLI asks
+    /// for them only when it writes JSON. Rule statuses are the same either way.
+    pub record_passes: bool,
 }
 
 impl Settings {
@@ -40,6 +44,7 @@ impl Settings {
             as_of,
             params: BTreeMap::new(),
             severities: BTreeMap::new(),
+            record_passes: true,
         }
     }
 }
@@ -136,13 +141,15 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
             .get(&policy.id)
             .copied()
             .unwrap_or(policy.severity);
-        evaluate_rule(
-            &prepared,
+        let params = params_document(policy, overrides);
+        evaluate_rule(&RuleRun {
+            prepared: &prepared,
             policy,
             severity,
-            &params_document(policy, overrides),
-            as_of.root(),
-        )
+            params: params.root(),
+            as_of: as_of.root(),
+            record_passes: settings.record_passes,
+        })
     };
     // Rules are independent: evaluate them on every core, each worker taking the next rule.
     let workers = std::thread::available_parallelism()
@@ -192,39 +199,29 @@ fn params_document(policy: &Policy, overrides: Option<&BTreeMap<String, Data>>) 
     Document::from_data(&Data::Map(values))
 }
 
-/// Evaluates one rule. The first evaluation error stops the rule: it is an error, not a pass.
-pub fn evaluate_rule(
-    prepared: &PreparedAccount<'_>,
-    policy: &Policy,
-    severity: crate::findings::Severity,
-    params: &Document,
-    as_of: Node<'_>,
-) -> RuleOutcome {
-    // Helpers that need the whole account (image_namespace) read its index.
-    index::install(&prepared.index, || {
-        evaluate_checks(prepared, policy, severity, params, as_of)
-    })
+/// One rule's evaluation on one account: what every check of the rule shares.
+pub struct RuleRun<'a> {
+    pub prepared: &'a PreparedAccount<'a>,
+    pub policy: &'a Policy,
+    /// The rule's severity after `regcheck.toml` overrides.
+    pub severity: crate::findings::Severity,
+    pub params: Node<'a>,
+    pub as_of: Node<'a>,
+    pub record_passes: bool,
 }
 
-fn evaluate_checks(
-    prepared: &PreparedAccount<'_>,
-    policy: &Policy,
-    severity: crate::findings::Severity,
-    params: &Document,
-    as_of: Node<'_>,
-) -> RuleOutcome {
+/// Evaluates one rule. The first evaluation error stops the rule: it is an error, not a pass.
+pub fn evaluate_rule(run: &RuleRun<'_>) -> RuleOutcome {
+    // Helpers that need the whole account (image_namespace) read its index.
+    index::install(&run.prepared.index, || evaluate_checks(run))
+}
+
+fn evaluate_checks(run: &RuleRun<'_>) -> RuleOutcome {
+    let policy = run.policy;
     let mut findings = Vec::new();
     let mut applicable = false;
     for check in &policy.checks {
-        match run_check(
-            prepared,
-            policy,
-            severity,
-            check,
-            params.root(),
-            as_of,
-            &mut findings,
-        ) {
+        match run_check(run, check, &mut findings) {
             Ok(evaluated) => applicable |= evaluated,
             Err(error) => {
                 return RuleOutcome {
@@ -252,15 +249,9 @@ fn evaluate_checks(
 }
 
 /// Runs one check over its subjects; returns whether any subject was evaluated.
-fn run_check(
-    prepared: &PreparedAccount<'_>,
-    policy: &Policy,
-    severity: crate::findings::Severity,
-    check: &Check,
-    params: Node<'_>,
-    as_of: Node<'_>,
-    findings: &mut Vec<Finding>,
-) -> Result<bool, RuleError> {
+fn run_check(run: &RuleRun<'_>, check: &Check, findings: &mut Vec<Finding>) -> Result<bool, RuleError> {
+    let (prepared, policy, severity) = (run.prepared, run.policy, run.severity);
+    let (params, as_of, record_passes) = (run.params, run.as_of, run.record_passes);
     let root = prepared.document.root();
     let mut evaluated = false;
     for found in check.for_each.select(root) {
@@ -298,6 +289,9 @@ fn run_check(
                 .render(&bindings)
                 .map_err(|(message, hole)| error(message, template.offset + hole))
         };
+        if passed && !record_passes {
+            continue;
+        }
         let subject = render(&check.subject)?;
         if passed {
             // A pass points at its subject, with no key to blame, and says what was checked
