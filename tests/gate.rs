@@ -37,12 +37,17 @@ impl Fixture {
     }
 
     fn run_at(&self, as_of: &str, args: &[&str]) -> (i32, String, String) {
+        self.audit(&["account.toml"], as_of, args)
+    }
+
+    /// `regcheck audit PATHS --as-of AS_OF` with the test policies only, in the fixture folder.
+    fn audit(&self, paths: &[&str], as_of: &str, args: &[&str]) -> (i32, String, String) {
         let output = Command::new(env!("CARGO_BIN_EXE_regcheck"))
             .current_dir(&self.root)
             .env("NO_COLOR", "1")
+            .arg("audit")
+            .args(paths)
             .args([
-                "audit",
-                "account.toml",
                 "--as-of",
                 as_of,
                 "--no-default-policies",
@@ -187,26 +192,12 @@ fn an_invalid_file_beats_findings_and_waivers() {
         "schema_version = 1\n[account]\nid = 3\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_regcheck"))
-        .current_dir(&fixture.root)
-        .args([
-            "audit",
-            "account.toml",
-            "broken.toml",
-            "--as-of",
-            "2026-11-26",
-            "--no-default-policies",
-            "--policies",
-            "policies",
-            "--fail-on",
-            "none",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (code, stdout, _) = fixture.audit(
+        &["account.toml", "broken.toml"],
+        "2026-11-26",
+        &["--fail-on", "none", "--format", "json"],
+    );
+    assert_eq!(code, 2);
     assert!(
         stdout.contains("\"status\": \"invalid\""),
         "the report still covers both files: {stdout}"
@@ -224,28 +215,8 @@ fn a_directory_audit_reports_every_file_and_one_bad_file_gives_exit_2() {
     std::fs::write(accounts.join("dev.toml"), ACCOUNT.replace("acc-1", "acc-2")).unwrap();
     std::fs::write(accounts.join(".git/config.toml"), "not = [an account").unwrap();
     std::fs::write(accounts.join("regcheck.toml"), "fail_on = 'low'").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_regcheck"))
-        .current_dir(&fixture.root)
-        .args([
-            "audit",
-            "accounts",
-            "--as-of",
-            "2026-11-26",
-            "--no-default-policies",
-            "--policies",
-            "policies",
-            "--format",
-            "junit",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let junit = String::from_utf8_lossy(&output.stdout);
+    let (code, junit, stderr) = fixture.audit(&["accounts"], "2026-11-26", &["--format", "junit"]);
+    assert_eq!(code, 1, "{stderr}");
     assert_eq!(
         junit.matches("<testsuite ").count(),
         2,
@@ -256,23 +227,8 @@ fn a_directory_audit_reports_every_file_and_one_bad_file_gives_exit_2() {
     );
 
     std::fs::write(accounts.join("zz-broken.toml"), "schema_version = 2\n").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_regcheck"))
-        .current_dir(&fixture.root)
-        .args([
-            "audit",
-            "accounts",
-            "--as-of",
-            "2026-11-26",
-            "--no-default-policies",
-            "--policies",
-            "policies",
-            "--format",
-            "junit",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let junit = String::from_utf8_lossy(&output.stdout);
+    let (code, junit, _) = fixture.audit(&["accounts"], "2026-11-26", &["--format", "junit"]);
+    assert_eq!(code, 2);
     assert_eq!(
         junit.matches("<testsuite ").count(),
         3,
