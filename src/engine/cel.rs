@@ -25,9 +25,6 @@ use super::helpers;
 /// crate, which is why the version is pinned and a unit test below guards it.
 pub const TIMESTAMP_NEWTYPE: &str = "$__cel_private_Timestamp";
 
-/// The names every expression may use (`policy.md`, "Bound names").
-pub const BOUND_NAMES: &[&str] = &["account", "item", "key", "index", "parent", "params", "as_of"];
-
 /// A tree of CEL values, converted once.
 pub struct Document {
     root: Box<dyn Val + 'static>,
@@ -227,11 +224,6 @@ impl Expr {
             .collect();
         unknown.sort();
         unknown
-    }
-
-    /// Whether the expression mentions a variable of this name.
-    pub fn uses_variable(&self, name: &str) -> bool {
-        self.program.references().has_variable(name)
     }
 
     pub fn eval_bool(&self, bindings: &Bindings<'_>) -> Result<bool, String> {
