@@ -239,7 +239,7 @@ impl Expr {
     }
 
     fn eval(&self, bindings: &Bindings<'_>) -> Result<Value, String> {
-        let mut context = Context::with_env(Arc::clone(environment()));
+        let mut context = THREAD_ENVIRONMENT.with(|env| Context::with_env(Arc::clone(env)));
         context.set_variable_resolver(bindings);
         self.program
             .execute(&context)
@@ -274,21 +274,30 @@ fn offset_of(source: &str, line: usize, column: usize) -> usize {
     line_start + rest.char_indices().nth(column).map_or(rest.len(), |(i, _)| i)
 }
 
+thread_local! {
+    /// Each evaluating thread's own copy of the environment: every evaluation clones the `Arc`
+    /// it runs in, and a shared one made the rules on different cores fight over its count.
+    static THREAD_ENVIRONMENT: Arc<Env> = Arc::new(build_environment());
+}
+
 fn environment() -> &'static Arc<Env> {
     static ENV: OnceLock<Arc<Env>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Env::stdlib();
-        // cel-go's strings and lists extensions (`join`, `lowerAscii`, `split`, `distinct`, …):
-        // policy authors expect them from Kubernetes admission policies.
-        env.add_extension(cel::extensions::strings)
-            .expect("the strings extension registers once");
-        env.add_extension(cel::extensions::lists)
-            .expect("the lists extension registers once");
-        for index in 0..helpers::HELPERS.len() {
-            register(&mut env, index).expect("helper names are unique and not standard functions");
-        }
-        Arc::new(env)
-    })
+    ENV.get_or_init(|| Arc::new(build_environment()))
+}
+
+/// The standard library, cel-go's strings and lists extensions, and regcheck's helpers.
+fn build_environment() -> Env {
+    let mut env = Env::stdlib();
+    // cel-go's strings and lists extensions (`join`, `lowerAscii`, `split`, `distinct`, …):
+    // policy authors expect them from Kubernetes admission policies.
+    env.add_extension(cel::extensions::strings)
+        .expect("the strings extension registers once");
+    env.add_extension(cel::extensions::lists)
+        .expect("the lists extension registers once");
+    for index in 0..helpers::HELPERS.len() {
+        register(&mut env, index).expect("helper names are unique and not standard functions");
+    }
+    env
 }
 
 /// Registers one helper as a global function of its arity with dynamic argument types.
