@@ -10,8 +10,7 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, So
 
 use crate::audit::{AccountAudit, AuditReport};
 use crate::engine::cel::format_time;
-use crate::findings::{Finding, RuleStatus, Severity};
-use crate::responsibility;
+use crate::findings::{Finding, Severity};
 
 /// How to draw: colour or not, and the width to wrap at.
 #[derive(Debug, Clone, Copy)]
@@ -138,55 +137,19 @@ fn write_summary(
         "\n{} (account {}{name})",
         audit.account.file.source.name, account.id
     )?;
-    #[derive(Default)]
-    struct Row {
-        statuses: BTreeMap<RuleStatus, usize>,
-        failing: BTreeMap<Severity, usize>,
-    }
-    let mut rows: BTreeMap<(usize, String), Row> = BTreeMap::new();
-    for outcome in &audit.outcomes {
-        let Some(policy) = report.policy(&outcome.rule_id) else {
-            continue;
-        };
-        let (order, tag) = responsibility::order(&policy.responsibility);
-        let row = rows.entry((order, tag.to_owned())).or_default();
-        *row.statuses.entry(outcome.status).or_default() += 1;
-        for finding in outcome
-            .findings
-            .iter()
-            .filter(|f| f.status == crate::findings::FindingStatus::Fail)
-        {
-            *row.failing.entry(finding.severity).or_default() += 1;
-        }
-    }
     writeln!(out, "  {:<44} {:<23}   failing findings", "", "rules")?;
     writeln!(
         out,
         "  {:<44} {:>5} {:>5} {:>5} {:>5}   {:>8} {:>5} {:>6} {:>4}",
         "responsibility", "pass", "fail", "n/a", "error", "critical", "high", "medium", "low"
     )?;
-    for ((_, tag), row) in &rows {
-        let count = |status| row.statuses.get(&status).copied().unwrap_or(0);
-        let sev = |severity| row.failing.get(&severity).copied().unwrap_or(0);
-        let title = responsibility::title(tag);
-        let label = if title == tag {
-            tag.clone()
-        } else {
-            format!("{tag} {title}")
-        };
+    for row in super::summary_rows(report, audit) {
+        let ([pass, fail, not_applicable, error], [critical, high, medium, low]) = (row.rules, row.failing);
         let line = format!(
-            "  {:<44} {:>5} {:>5} {:>5} {:>5}   {:>8} {:>5} {:>6} {:>4}",
-            label,
-            count(RuleStatus::Pass),
-            count(RuleStatus::Fail),
-            count(RuleStatus::NotApplicable),
-            count(RuleStatus::Error),
-            sev(Severity::Critical),
-            sev(Severity::High),
-            sev(Severity::Medium),
-            sev(Severity::Low)
+            "  {:<44} {pass:>5} {fail:>5} {not_applicable:>5} {error:>5}   {critical:>8} {high:>5} {medium:>6} {low:>4}",
+            row.label
         );
-        let failed = count(RuleStatus::Fail) + count(RuleStatus::Error) > 0;
+        let failed = fail + error > 0;
         writeln!(
             out,
             "{}",

@@ -1,13 +1,11 @@
 //! Markdown for `$GITHUB_STEP_SUMMARY` and pull-request comments: the summary, then failing
 //! findings as a table.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::audit::AuditReport;
 use crate::engine::cel::format_time;
-use crate::findings::{FindingStatus, RuleStatus, Severity};
-use crate::responsibility;
+use crate::findings::FindingStatus;
 
 /// Table cells cannot hold pipes or line breaks.
 fn cell(text: &str) -> String {
@@ -35,52 +33,14 @@ pub fn write(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
     for audit in &report.audits {
-        let mut rows: BTreeMap<(usize, String), ([usize; 4], [usize; 4])> = BTreeMap::new();
-        for outcome in &audit.outcomes {
-            let Some(policy) = report.policy(&outcome.rule_id) else {
-                continue;
-            };
-            let (order, tag) = responsibility::order(&policy.responsibility);
-            let row = rows.entry((order, tag.to_owned())).or_default();
-            row.0[match outcome.status {
-                RuleStatus::Pass => 0,
-                RuleStatus::Fail => 1,
-                RuleStatus::NotApplicable => 2,
-                RuleStatus::Error => 3,
-            }] += 1;
-            for finding in outcome
-                .findings
-                .iter()
-                .filter(|f| f.status == FindingStatus::Fail)
-            {
-                row.1[match finding.severity {
-                    Severity::Critical => 0,
-                    Severity::High => 1,
-                    Severity::Medium => 2,
-                    Severity::Low => 3,
-                }] += 1;
-            }
-        }
-        for ((_, tag), (statuses, severities)) in &rows {
-            let title = responsibility::title(tag);
-            let label = if title == tag {
-                tag.clone()
-            } else {
-                format!("{tag} {title}")
-            };
+        for row in super::summary_rows(report, audit) {
+            let ([pass, fail, not_applicable, error], [critical, high, medium, low]) =
+                (row.rules, row.failing);
             writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| `{}` | {} | {pass} | {fail} | {not_applicable} | {error} | {critical} | {high} | {medium} | {low} |",
                 cell(&audit.account.file.source.name),
-                cell(&label),
-                statuses[0],
-                statuses[1],
-                statuses[2],
-                statuses[3],
-                severities[0],
-                severities[1],
-                severities[2],
-                severities[3]
+                cell(&row.label),
             )?;
         }
     }

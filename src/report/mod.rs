@@ -13,7 +13,11 @@ pub mod sarif;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use crate::audit::AuditReport;
+use std::collections::BTreeMap;
+
+use crate::audit::{AccountAudit, AuditReport};
+use crate::findings::{FindingStatus, RuleStatus, Severity};
+use crate::responsibility;
 
 /// Output formats of `regcheck audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -54,4 +58,58 @@ pub fn render(
         Format::Markdown => markdown::write(report, out),
         Format::Github => github::write(report, out),
     }
+}
+
+/// One row of an account's summary: a responsibility, its rules by status and its failing
+/// findings by severity.
+#[derive(Debug, Default)]
+pub struct SummaryRow {
+    /// `R1 Track events`, or a custom tag as it is.
+    pub label: String,
+    /// Rules that passed, failed, did not apply, errored.
+    pub rules: [usize; 4],
+    /// Failing findings: critical, high, medium, low.
+    pub failing: [usize; 4],
+}
+
+/// The summary rows of one audited account, in responsibility order (the human and Markdown
+/// reports show them).
+pub fn summary_rows(report: &AuditReport, audit: &AccountAudit) -> Vec<SummaryRow> {
+    let mut rows: BTreeMap<(usize, String), SummaryRow> = BTreeMap::new();
+    for outcome in &audit.outcomes {
+        let Some(policy) = report.policy(&outcome.rule_id) else {
+            continue;
+        };
+        let (order, tag) = responsibility::order(&policy.responsibility);
+        let row = rows.entry((order, tag.to_owned())).or_insert_with(|| {
+            let title = responsibility::title(tag);
+            SummaryRow {
+                label: if title == tag {
+                    tag.to_owned()
+                } else {
+                    format!("{tag} {title}")
+                },
+                ..SummaryRow::default()
+            }
+        });
+        row.rules[match outcome.status {
+            RuleStatus::Pass => 0,
+            RuleStatus::Fail => 1,
+            RuleStatus::NotApplicable => 2,
+            RuleStatus::Error => 3,
+        }] += 1;
+        for finding in outcome
+            .findings
+            .iter()
+            .filter(|f| f.status == FindingStatus::Fail)
+        {
+            row.failing[match finding.severity {
+                Severity::Critical => 0,
+                Severity::High => 1,
+                Severity::Medium => 2,
+                Severity::Low => 3,
+            }] += 1;
+        }
+    }
+    rows.into_values().collect()
 }
