@@ -252,6 +252,12 @@ pub fn integer(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<i64>
 
 /// A TOML offset datetime, a local date (midnight UTC) or an RFC 3339 string.
 pub fn timestamp(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<Timestamp> {
+    // The common case, read from the parsed fields: an account has several times per image.
+    if let DeValue::Datetime(datetime) = value.get_ref()
+        && let Some(time) = utc_of(datetime)
+    {
+        return Some(Timestamp(time));
+    }
     let (text, from_string) = match value.get_ref() {
         DeValue::Datetime(datetime) => (datetime.to_string(), false),
         DeValue::String(text) => (text.to_string(), true),
@@ -280,6 +286,31 @@ pub fn timestamp(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<Ti
             .help("write 2026-11-20T06:00:00Z or 2026-11-20")
     });
     None
+}
+
+/// A TOML offset datetime or local date as UTC; `None` for the forms regcheck rejects (a local
+/// datetime or time) or an impossible date, which the text path reports.
+fn utc_of(datetime: &toml::value::Datetime) -> Option<DateTime<Utc>> {
+    use toml::value::Offset;
+    let date = datetime.date?;
+    let day = NaiveDate::from_ymd_opt(date.year.into(), date.month.into(), date.day.into())?;
+    match (datetime.time, datetime.offset) {
+        (None, None) => Some(day.and_hms_opt(0, 0, 0)?.and_utc()),
+        (Some(time), Some(offset)) => {
+            let local = day.and_hms_nano_opt(
+                time.hour.into(),
+                time.minute.into(),
+                time.second.unwrap_or(0).into(),
+                time.nanosecond.unwrap_or(0),
+            )?;
+            let minutes = match offset {
+                Offset::Z => 0,
+                Offset::Custom { minutes } => i64::from(minutes),
+            };
+            Some((local - chrono::Duration::minutes(minutes)).and_utc())
+        }
+        _ => None,
+    }
 }
 
 /// An enum value: canonical spellings and the CLI/API aliases, case-insensitively.
@@ -331,5 +362,36 @@ pub fn string_map(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<B
             out.push(wrong_type(value.span(), "a table of strings", other));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Option<Timestamp> {
+        let table = DeTable::parse(text).unwrap();
+        let value = table.get_ref().get("t").unwrap();
+        timestamp(value, &mut Collector::default())
+    }
+
+    #[test]
+    fn datetimes_read_from_fields_match_their_rfc_3339_text() {
+        for (toml, text) in [
+            ("t = 2026-11-20T06:00:00+02:00", "2026-11-20T04:00:00Z"),
+            ("t = 2026-11-20T06:00:00.250Z", "2026-11-20T06:00:00.250Z"),
+            ("t = 2026-11-20T06:00:00-05:30", "2026-11-20T11:30:00Z"),
+            ("t = 2026-11-20", "2026-11-20T00:00:00Z"),
+            ("t = \"2026-11-20T06:00:00+02:00\"", "2026-11-20T04:00:00Z"),
+        ] {
+            let expected: DateTime<Utc> = text.parse().unwrap();
+            assert_eq!(read(toml), Some(Timestamp(expected)), "{toml}");
+        }
+        assert_eq!(
+            read("t = 2026-11-20T06:00:00"),
+            None,
+            "a local datetime has no offset"
+        );
+        assert_eq!(read("t = 06:00:00"), None);
     }
 }
