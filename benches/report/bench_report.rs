@@ -5,6 +5,7 @@
 //!     cargo run --release --example bench-report -- --budget 600  # seconds one audit may take (default 300)
 //!     cargo run --release --example bench-report -- --rules small medium  # only the per-rule times
 //!     cargo run --release --example bench-report -- --check       # only check the generated files load
+//!     cargo run --release --example bench-report -- --write large /tmp/large.toml  # save one account
 //!
 //! (The target is `[[example]] name = "bench-report"`, path `benches/report/bench_report.rs`: a
 //! file directly in `benches/` would also be auto-discovered as a libtest bench target. Build it
@@ -122,6 +123,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child") {
         child(&args[1..]);
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--write") {
+        write_account(&args[1..]);
         return;
     }
     let check_only = args.iter().any(|a| a == "--check");
@@ -367,6 +372,22 @@ fn run_child(size: &Size, mode: &str, budget: Option<Duration>) -> Option<ChildR
         outcome: field("outcome").unwrap_or_default().to_owned(),
         stopped: false,
     })
+}
+
+/// `--write SIZE PATH`: saves a generated account, to profile or time the CLI on it
+/// (`regcheck audit PATH --as-of 2026-11-25T06:00:00Z`).
+fn write_account(args: &[String]) {
+    let (Some(size), Some(path)) = (
+        args.first().and_then(|name| generate::size_by_name(name)),
+        args.get(1),
+    ) else {
+        eprintln!("usage: bench-report --write SIZE PATH");
+        std::process::exit(2);
+    };
+    if let Err(error) = std::fs::write(path, generate::generate(&size)) {
+        eprintln!("cannot write {path}: {error}");
+        std::process::exit(2);
+    }
 }
 
 /// The child: generate, reset the high-water mark, do the work once, print VmHWM and the time.

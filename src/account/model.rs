@@ -380,9 +380,16 @@ impl Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // The engine's converter recognises this newtype name and makes a CEL timestamp;
-        // every other serializer sees a plain RFC 3339 string.
-        serializer.serialize_newtype_struct(crate::engine::TIMESTAMP_NEWTYPE, &self.to_rfc3339())
+        // The engine's converter recognises this newtype name and makes a CEL timestamp from
+        // the nanoseconds that a non-human-readable serializer (it) is given; every other
+        // serializer sees a plain RFC 3339 string.
+        if serializer.is_human_readable() {
+            serializer.serialize_newtype_struct(crate::engine::TIMESTAMP_NEWTYPE, &self.to_rfc3339())
+        } else {
+            let nanos =
+                i128::from(self.0.timestamp()) * 1_000_000_000 + i128::from(self.0.timestamp_subsec_nanos());
+            serializer.serialize_newtype_struct(crate::engine::TIMESTAMP_NEWTYPE, &nanos)
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! `[*]` and `.*`. Filters are left to CEL (`when`), which is where conditions belong.
 
 use super::cel::Node;
-use crate::path::DocPath;
+use crate::path::{DocPath, Segment};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Selector {
@@ -37,17 +37,28 @@ pub struct PathError {
     pub offset: usize,
 }
 
-/// One node selected by a path, with what the rule binds next to it.
-#[derive(Debug, Clone)]
-pub struct Match<'a> {
-    pub path: DocPath,
+/// A selected node and what a rule sees of its place: `item`, `parent`, `key`, `index`.
+pub struct Match<'s, 'a> {
+    steps: &'s [PathStep<'s>],
     pub node: Node<'a>,
-    /// The nearest map above the node (the table holding the array or key it sits in).
     pub parent: Option<Node<'a>>,
-    /// The key, when the node was selected as a map entry.
     pub key: Option<&'a str>,
-    /// The position, when the node was selected as a list element.
     pub index: Option<usize>,
+}
+
+impl Match<'_, '_> {
+    /// The node's path from the root (`images[3].env[0]`).
+    pub fn doc_path(&self) -> DocPath {
+        DocPath(
+            self.steps
+                .iter()
+                .map(|step| match step {
+                    PathStep::Key(name) => Segment::Key((*name).to_owned()),
+                    PathStep::Index(at) => Segment::Index(*at),
+                })
+                .collect(),
+        )
+    }
 }
 
 impl JsonPath {
@@ -138,79 +149,104 @@ impl JsonPath {
         &self.text
     }
 
-    /// Every node the path selects, in document order (map entries sorted by key).
-    pub fn select<'a>(&self, root: Node<'a>) -> Vec<Match<'a>> {
-        let mut current = vec![Match {
-            path: DocPath::root(),
-            node: root,
-            parent: None,
-            key: None,
-            index: None,
-        }];
-        for selector in &self.selectors {
-            let mut next = Vec::with_capacity(current.len());
-            for found in current {
-                // The map this step descends from is the parent of what it selects; a list
-                // step keeps the map above the list.
-                let parent = if found.node.entries().is_some() {
-                    Some(found.node)
-                } else {
-                    found.parent
-                };
-                match selector {
-                    Selector::Name(name) => {
-                        if let Some(node) = found.node.get(name) {
-                            next.push(Match {
-                                path: found.path.clone().key(name),
-                                node,
-                                parent,
-                                key: None,
-                                index: None,
-                            });
-                        }
+    /// Calls `visit` with every node the path selects, in document order (map entries sorted
+    /// by key), and stops at the first error. Nothing is collected and no path is built: the
+    /// match lends its steps, and [`Match::doc_path`] makes a [`DocPath`] only when one is needed
+    /// (a failure or a recorded pass), because a large account has a million subjects.
+    pub fn visit<'a, E>(
+        &self,
+        root: Node<'a>,
+        visit: &mut dyn FnMut(&Match<'_, 'a>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut steps = Vec::with_capacity(self.selectors.len());
+        self.walk(0, root, None, None, None, &mut steps, visit)
+    }
+
+    #[allow(clippy::too_many_arguments)] // one recursion step: the match being built, in parts
+    fn walk<'s, 'a: 's, E>(
+        &'s self,
+        depth: usize,
+        node: Node<'a>,
+        parent: Option<Node<'a>>,
+        key: Option<&'a str>,
+        index: Option<usize>,
+        steps: &mut Vec<PathStep<'s>>,
+        visit: &mut dyn FnMut(&Match<'_, 'a>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let Some(selector) = self.selectors.get(depth) else {
+            return visit(&Match {
+                steps,
+                node,
+                parent,
+                key,
+                index,
+            });
+        };
+        // The map this step descends from is the parent of what it selects; a list step keeps
+        // the map above the list.
+        let below = if node.is_map() { Some(node) } else { parent };
+        match selector {
+            Selector::Name(name) => {
+                if let Some(child) = node.get(name) {
+                    steps.push(PathStep::Key(name));
+                    self.walk(depth + 1, child, below, None, None, steps, visit)?;
+                    steps.pop();
+                }
+            }
+            Selector::Index(at) => {
+                if let Some(child) = node.index(*at) {
+                    steps.push(PathStep::Index(*at));
+                    self.walk(depth + 1, child, below, None, Some(*at), steps, visit)?;
+                    steps.pop();
+                }
+            }
+            Selector::Wildcard => {
+                if let Some(elements) = node.elements() {
+                    for (at, child) in elements.enumerate() {
+                        steps.push(PathStep::Index(at));
+                        self.walk(depth + 1, child, below, None, Some(at), steps, visit)?;
+                        steps.pop();
                     }
-                    Selector::Index(index) => {
-                        if let Some(node) = found.node.index(*index) {
-                            next.push(Match {
-                                path: found.path.clone().index(*index),
-                                node,
-                                parent,
-                                key: None,
-                                index: Some(*index),
-                            });
-                        }
-                    }
-                    Selector::Wildcard => {
-                        if let Some(elements) = found.node.elements() {
-                            for (index, node) in elements.enumerate() {
-                                next.push(Match {
-                                    path: found.path.clone().index(index),
-                                    node,
-                                    parent,
-                                    key: None,
-                                    index: Some(index),
-                                });
-                            }
-                        } else if let Some(entries) = found.node.entries() {
-                            for (key, node) in entries {
-                                next.push(Match {
-                                    path: found.path.clone().key(key),
-                                    node,
-                                    // The entries of a table keep the record above the table
-                                    // (`$.images[*].labels.*`: the image), as a list step does.
-                                    parent: found.parent,
-                                    key: Some(key),
-                                    index: None,
-                                });
-                            }
-                        }
+                } else if let Some(entries) = node.entries() {
+                    for (name, child) in entries {
+                        steps.push(PathStep::Key(name));
+                        // The entries of a table keep the record above the table
+                        // (`$.images[*].labels.*`: the image), as a list step does.
+                        self.walk(depth + 1, child, parent, Some(name), None, steps, visit)?;
+                        steps.pop();
                     }
                 }
             }
-            current = next;
         }
-        current
+        Ok(())
     }
+
+    /// Every node the path selects, collected (for tests).
+    #[cfg(test)]
+    fn select<'a>(
+        &self,
+        root: Node<'a>,
+    ) -> Vec<(
+        DocPath,
+        Node<'a>,
+        Option<Node<'a>>,
+        Option<&'a str>,
+        Option<usize>,
+    )> {
+        let mut found = Vec::new();
+        let _ = self.visit::<()>(root, &mut |m| {
+            found.push((m.doc_path(), m.node, m.parent, m.key, m.index));
+            Ok(())
+        });
+        found
+    }
+}
+
+/// One step from the root to a match.
+#[derive(Debug, Clone, Copy)]
+pub enum PathStep<'s> {
+    Key(&'s str),
+    Index(usize),
 }
 
 #[cfg(test)]
@@ -235,23 +271,23 @@ mod tests {
         "#);
         let path = JsonPath::parse("$.routes[*].rules[*]").unwrap();
         let found = path.select(doc.root());
-        let paths: Vec<String> = found.iter().map(|m| m.path.to_string()).collect();
+        let paths: Vec<String> = found.iter().map(|m| m.0.to_string()).collect();
         assert_eq!(
             paths,
             ["routes[0].rules[0]", "routes[0].rules[1]", "routes[1].rules[0]"]
         );
-        assert_eq!(found[2].index, Some(0));
-        assert_eq!(found[2].parent.unwrap().get("id").unwrap().as_str(), Some("b"));
+        assert_eq!(found[2].4, Some(0));
+        assert_eq!(found[2].2.unwrap().get("id").unwrap().as_str(), Some("b"));
     }
 
     #[test]
     fn map_wildcard_is_sorted_and_binds_keys() {
         let doc = doc("labels = { zeta = 'z', alpha = 'a' }");
         let found = JsonPath::parse("$['labels'].*").unwrap().select(doc.root());
-        let keys: Vec<_> = found.iter().map(|m| m.key.unwrap()).collect();
+        let keys: Vec<_> = found.iter().map(|m| m.3.unwrap()).collect();
         assert_eq!(keys, ["alpha", "zeta"]);
         assert!(
-            found[0].parent.unwrap().get("labels").is_some(),
+            found[0].2.unwrap().get("labels").is_some(),
             "the record above the table"
         );
     }

@@ -100,7 +100,9 @@ fn account_document(model: &crate::account::Account, policies: &[Arc<Policy>]) -
     }
     section!("registries", model.registries, mentions("registries"));
     section!("namespaces", model.namespaces, needs_namespaces);
-    section!("images", model.images, mentions("images"));
+    if mentions("images") {
+        sections.push(("images", Document::from_list(&model.images)?));
+    }
     section!("exemptions", model.exemptions, mentions("exemptions"));
     section!("automation", model.automation, mentions("automation"));
     // Optional sections stay absent when the file has none: `has(account.iam)` must see that.
@@ -254,7 +256,7 @@ fn run_check(run: &RuleRun<'_>, check: &Check, findings: &mut Vec<Finding>) -> R
     let (params, as_of, record_passes) = (run.params, run.as_of, run.record_passes);
     let root = prepared.document.root();
     let mut evaluated = false;
-    for found in check.for_each.select(root) {
+    check.for_each.visit(root, &mut |found| {
         let bindings = Bindings {
             account: root,
             params,
@@ -267,7 +269,7 @@ fn run_check(run: &RuleRun<'_>, check: &Check, findings: &mut Vec<Finding>) -> R
         let error = |message: String, offset: usize| RuleError {
             message,
             policy_position: policy.position(offset),
-            path: Some(found.path.clone()),
+            path: Some(found.doc_path()),
         };
         if let Some(when) = &check.when
             && !when
@@ -275,7 +277,7 @@ fn run_check(run: &RuleRun<'_>, check: &Check, findings: &mut Vec<Finding>) -> R
                 .eval_bool(&bindings)
                 .map_err(|e| error(e, when.offset))?
         {
-            continue;
+            return Ok(());
         }
         evaluated = true;
         let passed = check
@@ -290,7 +292,7 @@ fn run_check(run: &RuleRun<'_>, check: &Check, findings: &mut Vec<Finding>) -> R
                 .map_err(|(message, hole)| error(message, template.offset + hole))
         };
         if passed && !record_passes {
-            continue;
+            return Ok(());
         }
         let subject = render(&check.subject)?;
         if passed {
@@ -304,11 +306,11 @@ fn run_check(run: &RuleRun<'_>, check: &Check, findings: &mut Vec<Finding>) -> R
                 fingerprint: fingerprint(&policy.id, &subject),
                 subject,
                 message: String::new(),
-                path: found.path.clone(),
+                path: found.doc_path(),
                 location: crate::findings::Location::default(),
                 waiver: None,
             });
-            continue;
+            return Ok(());
         }
         let (status, message) = (FindingStatus::Fail, render(&check.message)?);
         let path = match &check.locate {
@@ -320,9 +322,11 @@ fn run_check(run: &RuleRun<'_>, check: &Check, findings: &mut Vec<Finding>) -> R
                         locate.offset,
                     )
                 })?;
-                DocPath(found.path.0.iter().cloned().chain(relative.0).collect())
+                let mut path = found.doc_path();
+                path.0.extend(relative.0);
+                path
             }
-            None => found.path.clone(),
+            None => found.doc_path(),
         };
         let location = prepared.account.file.location(&path);
         findings.push(Finding {
@@ -336,7 +340,8 @@ fn run_check(run: &RuleRun<'_>, check: &Check, findings: &mut Vec<Finding>) -> R
             location,
             waiver: None,
         });
-    }
+        Ok(())
+    })?;
     Ok(evaluated)
 }
 

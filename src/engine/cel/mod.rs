@@ -21,6 +21,8 @@ use serde::Serialize;
 use super::data::Data;
 use super::helpers;
 
+mod convert;
+
 /// The newtype name that `cel::to_value` turns into a CEL timestamp. Private to the `cel`
 /// crate, which is why the version is pinned and a unit test below guards it.
 pub const TIMESTAMP_NEWTYPE: &str = "$__cel_private_Timestamp";
@@ -38,9 +40,15 @@ impl std::fmt::Debug for Document {
 
 impl Document {
     /// Converts any serializable value; [`TIMESTAMP_NEWTYPE`] newtypes become timestamps.
-    pub fn from_serialize<T: Serialize>(value: &T) -> Result<Self, String> {
-        let value = cel::to_value(value).map_err(|error| error.to_string())?;
-        Self::from_value(value)
+    pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Self, String> {
+        let root = convert::to_val(value).map_err(|error| error.to_string())?;
+        Ok(Self { root })
+    }
+
+    /// Converts a list, its elements on every core: the account's images are most of it.
+    pub fn from_list<T: Serialize + Sync>(items: &[T]) -> Result<Self, String> {
+        let root = convert::list_to_val(items).map_err(|error| error.to_string())?;
+        Ok(Self { root })
     }
 
     /// A table of documents (the account's sections, each converted on its own).
@@ -83,6 +91,10 @@ impl std::fmt::Debug for Node<'_> {
 impl<'a> Node<'a> {
     fn map(&self) -> Option<&'a CelMap<'static>> {
         self.0.downcast_ref::<CelMap<'static>>()
+    }
+
+    pub fn is_map(&self) -> bool {
+        self.map().is_some()
     }
 
     fn list(&self) -> Option<&'a CelList<'static>> {
@@ -496,6 +508,28 @@ mod tests {
         let empty = Document::from_data(&Data::Map(BTreeMap::new()));
         let expr = compile("item.when == timestamp('2026-11-20T06:00:00Z') && index == 2").unwrap();
         assert_eq!(expr.eval_bool(&bindings(doc.root(), empty.root())), Ok(true));
+    }
+
+    /// The converter must build what `cel::to_value` builds, on accounts that use every section.
+    #[test]
+    fn conversion_matches_the_cel_crate() {
+        for name in ["account.toml", "compliant.toml", "small.toml"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples")
+                .join(name);
+            let loaded = crate::account::load_path(&path, name).unwrap_or_else(|_| panic!("{name} loads"));
+            let ours = Document::from_serialize(&loaded.model).unwrap();
+            let ours = Value::try_from(ours.root.as_ref()).unwrap();
+            let theirs = cel::to_value(&loaded.model).unwrap();
+            assert_eq!(ours, theirs, "{name}");
+            let images = Document::from_list(&loaded.model.images).unwrap();
+            let images = Value::try_from(images.root.as_ref()).unwrap();
+            assert_eq!(
+                images,
+                cel::to_value(&loaded.model.images).unwrap(),
+                "{name} images"
+            );
+        }
     }
 
     #[test]
