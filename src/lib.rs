@@ -6,6 +6,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod account;
+pub mod allocator;
 pub mod audit;
 pub mod baseline;
 pub mod config;

@@ -6,5 +6,6 @@ mod cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    regcheck::allocator::keep_freed_memory();
     std::process::ExitCode::from(cli::main())
 }

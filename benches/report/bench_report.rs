@@ -120,6 +120,7 @@ struct Row {
 }
 
 fn main() {
+    regcheck::allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child") {
         child(&args[1..]);

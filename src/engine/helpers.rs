@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
-use super::cel::Arg;
+use super::cel::{Arg, Node};
 use super::data::Data;
 use super::iam;
 use super::index;
@@ -21,7 +21,16 @@ pub struct Helper {
     pub arity: usize,
     pub signature: &'static str,
     pub doc: &'static str,
-    pub run: fn(&[Arg]) -> Result<Data, String>,
+    pub run: Run,
+}
+
+/// How a helper computes its result.
+pub enum Run {
+    /// A value made for the call.
+    Value(fn(&[Arg]) -> Result<Data, String>),
+    /// A place in the account as CEL sees it, handed back without a copy (a namespace that a
+    /// rule reads for each of 100k images).
+    Account(fn(&[Arg]) -> Result<Node<'static>, String>),
 }
 
 pub const HELPERS: &[Helper] = &[
@@ -30,104 +39,109 @@ pub const HELPERS: &[Helper] = &[
         arity: 1,
         signature: "event_location(region: string) -> string",
         doc: "Where Activity Tracker locates a registry region's events: the region itself, or `us-east` for the global registry.",
-        run: |args| Ok(Data::Str(event_location(text(args, 0)?)?.to_owned())),
+        run: Run::Value(|args| Ok(Data::Str(event_location(text(args, 0)?)?.to_owned()))),
     },
     Helper {
         name: "location_covers",
         arity: 2,
         signature: "location_covers(route_location: string, event_location: string) -> bool",
         doc: "Whether a route rule location covers an event location: `*`, the same location, or a prefix ending at a hyphen (`jp` covers `jp-tok`, `eu-de` covers `eu-de-1`). A zone does not cover its region.",
-        run: |args| Ok(Data::Bool(location_covers(text(args, 0)?, text(args, 1)?))),
+        run: Run::Value(|args| Ok(Data::Bool(location_covers(text(args, 0)?, text(args, 1)?)))),
     },
     Helper {
         name: "receiving_targets",
         arity: 2,
         signature: "receiving_targets(activity_tracker: map, region: string) -> list<string>",
         doc: "Ids of the declared targets that receive a registry region's events: those named by every route rule covering its event location, plus the declared default targets. Sorted, without duplicates; undeclared ids are left out (ICR-AT-002 reports them).",
-        run: |args| {
+        run: Run::Value(|args| {
             let targets = receiving_targets(arg(args, 0)?, text(args, 1)?)?;
             Ok(Data::List(targets.into_iter().map(Data::Str).collect()))
-        },
+        }),
     },
     Helper {
         name: "age_days",
         arity: 2,
         signature: "age_days(time: timestamp, as_of: timestamp) -> int",
         doc: "Whole days from `time` to `as_of` (negative when `time` is later).",
-        run: |args| Ok(Data::Int(age_days(time(args, 0)?, time(args, 1)?))),
+        run: Run::Value(|args| Ok(Data::Int(age_days(time(args, 0)?, time(args, 1)?)))),
     },
     Helper {
         name: "subject_kind",
         arity: 1,
         signature: "subject_kind(subject: string) -> string",
         doc: "The kind of an IAM subject id: `access_group` (AccessGroupId-…), `service_id` (ServiceId-…), `trusted_profile` (Profile-…), `user` (IBMid-… or an e-mail address) or `unknown`.",
-        run: |args| Ok(Data::Str(iam::subject_kind(text(args, 0)?).to_owned())),
+        run: Run::Value(|args| Ok(Data::Str(iam::subject_kind(text(args, 0)?).to_owned()))),
     },
     Helper {
         name: "has_role",
         arity: 2,
         signature: "has_role(roles: list<string>, role: string) -> bool",
         doc: "Whether a policy's roles grant `role`; roles may be names (`Manager`) or CRNs (`crn:v1:bluemix:public:iam::::serviceRole:Manager`), compared case-insensitively.",
-        run: |args| Ok(Data::Bool(iam::has_role(arg(args, 0)?, text(args, 1)?)?)),
+        run: Run::Value(|args| Ok(Data::Bool(iam::has_role(arg(args, 0)?, text(args, 1)?)?))),
     },
     Helper {
         name: "is_registry_policy",
         arity: 1,
         signature: "is_registry_policy(policy: map) -> bool",
         doc: "Whether an access policy applies to Container Registry: service `container-registry` or `\"\"` (all IAM-enabled services). A policy without `service` is an error (unknown scope).",
-        run: |args| Ok(Data::Bool(iam::is_registry_policy(arg(args, 0)?)?)),
+        run: Run::Value(|args| Ok(Data::Bool(iam::is_registry_policy(arg(args, 0)?)?))),
     },
     Helper {
         name: "is_account_wide",
         arity: 1,
         signature: "is_account_wide(policy: map) -> bool",
         doc: "Whether a registry policy is account-wide: no resource_type, resource or resource_group (a region may be set).",
-        run: |args| Ok(Data::Bool(iam::is_account_wide(arg(args, 0)?)?)),
+        run: Run::Value(|args| Ok(Data::Bool(iam::is_account_wide(arg(args, 0)?)?))),
     },
     Helper {
         name: "identity_policies",
         arity: 2,
         signature: "identity_policies(iam: map, identity: string) -> list<map>",
         doc: "An identity's policies: those whose subject is the identity, plus those of every access group that lists it as a member.",
-        run: |args| Ok(Data::List(iam::identity_policies(arg(args, 0)?, text(args, 1)?))),
+        run: Run::Value(|args| {
+            let (iam, identity) = (arg(args, 0)?, text(args, 1)?);
+            Ok(Data::List(index::with_current(|index| {
+                index.identity_policies(iam, identity)
+            })))
+        }),
     },
     Helper {
         name: "account_wide_managers",
         arity: 1,
         signature: "account_wide_managers(iam: map) -> list<string>",
         doc: "Distinct subjects holding Manager on the registry through an account-wide policy; access groups are expanded to their members, and a group with no members counts as itself. Sorted.",
-        run: |args| {
+        run: Run::Value(|args| {
             let managers = iam::account_wide_managers(arg(args, 0)?)?;
             Ok(Data::List(managers.into_iter().map(Data::Str).collect()))
-        },
+        }),
     },
     Helper {
         name: "covers_namespace",
         arity: 4,
         signature: "covers_namespace(policy: map, region: string, namespace: string, resource_group: string) -> bool",
         doc: "Whether a registry policy grants access to a namespace: scoped to that namespace, to its resource group, or account-wide; a policy with a region covers only that region.",
-        run: |args| {
+        run: Run::Value(|args| {
             Ok(Data::Bool(iam::covers_namespace(
                 arg(args, 0)?,
                 text(args, 1)?,
                 text(args, 2)?,
                 text(args, 3)?,
             )?))
-        },
+        }),
     },
     Helper {
         name: "image_ref",
         arity: 1,
         signature: "image_ref(ref: string) -> map",
         doc: "The parts of an image reference: `domain`, `namespace`, `repository`, `tag` and `digest` (\"\" when absent) and `region` (the registry region of the domain). A ref with neither tag nor digest means `:latest`; `tag` stays \"\" so rules can tell.",
-        run: |args| image_ref(text(args, 0)?),
+        run: Run::Value(|args| image_ref(text(args, 0)?)),
     },
     Helper {
         name: "image_namespace",
         arity: 1,
         signature: "image_namespace(ref: string) -> map",
         doc: "The declared `[[namespaces]]` entry that holds an image, found from its ref's domain (region) and namespace; looked up in an index built once per account. An image in an undeclared namespace cannot load, so this never misses for an image of the account.",
-        run: |args| {
+        run: Run::Account(|args| {
             let reference = text(args, 0)?;
             let parsed =
                 ImageRef::parse(reference).ok_or_else(|| format!("invalid image reference `{reference}`"))?;
@@ -136,62 +150,75 @@ pub const HELPERS: &[Helper] = &[
                 .ok_or_else(|| format!("`{}` is not a registry domain", parsed.domain))?;
             index::with_current(|index| {
                 index
-                    .namespace(&region.name, parsed.namespace)
-                    .cloned()
+                    .namespace_node(&region.name, parsed.namespace)
                     .ok_or_else(|| format!("namespace {}/{} is not declared", region.name, parsed.namespace))
             })
-        },
+        }),
+    },
+    Helper {
+        name: "namespaces_denoted",
+        arity: 1,
+        signature: "namespaces_denoted(entry: string) -> list<map>",
+        doc: "The declared `[[namespaces]]` that an `[[automation]]` `namespaces` entry stands for, in file order: `region/name` is that one namespace, a bare `name` is that name in every region holding it; empty when none is declared. Looked up in the account's index.",
+        run: Run::Value(|args| {
+            let entry = text(args, 0)?;
+            let found: Vec<Data> = index::with_current(|index| match entry.split_once('/') {
+                Some((region, name)) => index.namespace(region, name).cloned().into_iter().collect(),
+                None => index.namespaces_named(entry).cloned().collect(),
+            });
+            Ok(Data::List(found))
+        }),
     },
     Helper {
         name: "secrets_in_env",
         arity: 1,
         signature: "secrets_in_env(entry: string) -> list<map>",
         doc: "Secrets in a `NAME=value` environment entry: one map per secret with `kind` (an id such as `ibm-cloud-api-key`), `description`, `class` (`ibm`, `other` or `keyword`, for ICR-SEC-001, -002 and -003) and `name` (the variable). Never the value or any part of it.",
-        run: |args| Ok(detections(secrets::scan_env_entry(text(args, 0)?))),
+        run: Run::Value(|args| Ok(detections(secrets::scan_env_entry(text(args, 0)?)))),
     },
     Helper {
         name: "secrets_in_label",
         arity: 2,
         signature: "secrets_in_label(name: string, value: string) -> list<map>",
         doc: "Secrets in an image label, as `secrets_in_env` describes them.",
-        run: |args| Ok(detections(secrets::scan_label(text(args, 0)?, text(args, 1)?))),
+        run: Run::Value(|args| Ok(detections(secrets::scan_label(text(args, 0)?, text(args, 1)?)))),
     },
     Helper {
         name: "secrets_in_history",
         arity: 1,
         signature: "secrets_in_history(line: string) -> list<map>",
         doc: "Secrets in an image history line (`created_by`): build args (`|N NAME=value`), `ENV`/`LABEL`/`ARG` instructions, assignments in front of a command, and command lines that carry a password. `name` is the assignment that holds it, or \"\".",
-        run: |args| Ok(detections(secrets::scan_history_line(text(args, 0)?))),
+        run: Run::Value(|args| Ok(detections(secrets::scan_history_line(text(args, 0)?)))),
     },
     Helper {
         name: "credential_file",
         arity: 1,
         signature: "credential_file(path: string) -> list<map>",
         doc: "Whether a layer path is a key or credential file (`.ssh/id_*`, `*.pem`, `.env`, `.npmrc`, `.docker/config.json`, …): a list with one map (`kind`, `description`, `class` = `file`) or an empty list.",
-        run: |args| {
+        run: Run::Value(|args| {
             Ok(detections(
                 secrets::scan_layer_path(text(args, 0)?).into_iter().collect(),
             ))
-        },
+        }),
     },
     Helper {
         name: "matches_pattern",
         arity: 2,
         signature: "matches_pattern(text: string, pattern: string) -> bool",
         doc: "Like CEL's `text.matches(pattern)` (RE2 syntax, unanchored), but the pattern is compiled once per thread and reused: CEL's `matches` compiles it on every call, which dominates a rule that runs for every image. An invalid pattern is an error.",
-        run: |args| Ok(Data::Bool(matches_pattern(text(args, 0)?, text(args, 1)?)?)),
+        run: Run::Value(|args| Ok(Data::Bool(matches_pattern(text(args, 0)?, text(args, 1)?)?))),
     },
     Helper {
         name: "region_domain",
         arity: 1,
         signature: "region_domain(region: string) -> string",
         doc: "The public registry domain of a region (`us-south` → `us.icr.io`, `global` → `icr.io`).",
-        run: |args| {
+        run: Run::Value(|args| {
             let region = text(args, 0)?;
             regions::by_name(region)
                 .map(|info| Data::Str(info.domain.clone()))
                 .ok_or_else(|| format!("unknown registry region `{region}`"))
-        },
+        }),
     },
 ];
 

@@ -1,5 +1,6 @@
 //! Look-ups built once per account, for helpers that would otherwise scan the account for every
-//! subject (the image's namespace, for every one of 100k images).
+//! subject (the image's namespace, for every one of 100k images; an identity's policies among
+//! 10k, for every automation entry).
 //!
 //! The engine installs the index of the account being evaluated for the current thread; helpers
 //! read it through [`with_current`]. Evaluation is pure and single-threaded per rule, so a
@@ -12,36 +13,133 @@ use std::sync::Arc;
 
 use super::cel::Node;
 use super::data::Data;
+use super::iam;
 
 #[derive(Debug, Default)]
 pub struct AccountIndex {
-    /// Declared namespaces by (region, name), as policies see them.
-    namespaces: HashMap<(String, String), Data>,
+    /// Declared namespaces as policies see them, in file order: plain copies, and their nodes
+    /// in the document (see [`AccountIndex::build`] for why those may be `'static`).
+    namespaces: Vec<Data>,
+    namespace_nodes: Vec<Node<'static>>,
+    /// Positions in `namespaces` by region then name, and by name alone.
+    by_region_and_name: HashMap<String, HashMap<String, usize>>,
+    by_name: HashMap<String, Vec<usize>>,
     /// Plain copies of the account's sections that policies pass whole to helpers
     /// (`account.iam`, `account.activity_tracker`), by the address of their document node.
     /// The document outlives every evaluation that uses this index, so addresses are stable.
     shared: Vec<(usize, Arc<Data>)>,
+    /// Who holds which policy, for the shared copy of `account.iam`.
+    iam: Option<IamIndex>,
+}
+
+/// `identity_policies` without reading every policy: positions of the policies by subject, and
+/// the access groups by member.
+#[derive(Debug)]
+struct IamIndex {
+    iam: Arc<Data>,
+    policies_by_subject: HashMap<String, Vec<usize>>,
+    groups_by_member: HashMap<String, Vec<String>>,
+}
+
+impl IamIndex {
+    fn build(iam: Arc<Data>) -> Self {
+        let list = |data: &Data, key: &str| -> Vec<Data> {
+            data.get(key).and_then(Data::as_list).unwrap_or_default().to_vec()
+        };
+        let mut policies_by_subject: HashMap<String, Vec<usize>> = HashMap::new();
+        for (position, policy) in list(&iam, "policies").iter().enumerate() {
+            if let Some(subject) = policy.get("subject").and_then(Data::as_str) {
+                policies_by_subject
+                    .entry(subject.to_owned())
+                    .or_default()
+                    .push(position);
+            }
+        }
+        let mut groups_by_member: HashMap<String, Vec<String>> = HashMap::new();
+        for group in list(&iam, "access_groups") {
+            let Some(id) = group.get("id").and_then(Data::as_str) else {
+                continue;
+            };
+            for member in list(&group, "members").iter().filter_map(Data::as_str) {
+                groups_by_member
+                    .entry(member.to_owned())
+                    .or_default()
+                    .push(id.to_owned());
+            }
+        }
+        Self {
+            iam,
+            policies_by_subject,
+            groups_by_member,
+        }
+    }
+
+    /// What [`iam::identity_policies`] returns, in the same (file) order.
+    fn identity_policies(&self, identity: &str) -> Vec<Data> {
+        let groups = self
+            .groups_by_member
+            .get(identity)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut positions: Vec<usize> = std::iter::once(identity)
+            .chain(groups.iter().map(String::as_str))
+            .filter_map(|subject| self.policies_by_subject.get(subject))
+            .flatten()
+            .copied()
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        let policies = self
+            .iam
+            .get("policies")
+            .and_then(Data::as_list)
+            .unwrap_or_default();
+        positions
+            .into_iter()
+            .filter_map(|at| policies.get(at).cloned())
+            .collect()
+    }
 }
 
 impl AccountIndex {
     /// Builds the index from the account as CEL sees it.
-    pub fn build(root: Node<'_>) -> Self {
-        let mut namespaces = HashMap::new();
+    ///
+    /// # Safety
+    ///
+    /// The index keeps nodes of `root`'s document with their lifetime extended to `'static`, and
+    /// hands them to helpers, so it must not be used once that document is dropped. The engine
+    /// keeps both in its `PreparedAccount`, drops them together, and makes the index reachable
+    /// by helpers only through [`install`] while evaluating against that document.
+    pub unsafe fn build(root: Node<'_>) -> Self {
+        let mut index = Self::default();
         if let Some(elements) = root.get("namespaces").and_then(|list| list.elements()) {
             for namespace in elements {
                 let name = namespace.get("name").and_then(|n| n.as_str());
                 let region = namespace.get("region").and_then(|r| r.as_str());
                 if let (Some(name), Some(region)) = (name, region) {
-                    namespaces.insert((region.to_owned(), name.to_owned()), namespace.to_data());
+                    let position = index.namespaces.len();
+                    index.namespaces.push(namespace.to_data());
+                    // SAFETY: the caller keeps the document alive while the index is used.
+                    index.namespace_nodes.push(unsafe { namespace.detach() });
+                    index
+                        .by_region_and_name
+                        .entry(region.to_owned())
+                        .or_default()
+                        .insert(name.to_owned(), position);
+                    index.by_name.entry(name.to_owned()).or_default().push(position);
                 }
             }
         }
-        let shared = ["iam", "activity_tracker"]
+        index.shared = ["iam", "activity_tracker"]
             .iter()
             .filter_map(|section| root.get(section))
             .map(|node| (node.address(), Arc::new(node.to_data())))
             .collect();
-        Self { namespaces, shared }
+        index.iam = root
+            .get("iam")
+            .and_then(|node| index.shared(node.address()))
+            .map(IamIndex::build);
+        index
     }
 
     /// The shared copy of the document node at `address`, if the index holds one.
@@ -53,7 +151,36 @@ impl AccountIndex {
     }
 
     pub fn namespace(&self, region: &str, name: &str) -> Option<&Data> {
-        self.namespaces.get(&(region.to_owned(), name.to_owned()))
+        self.namespaces.get(self.namespace_position(region, name)?)
+    }
+
+    /// The namespace's node in the document, to hand to CEL without copying it.
+    pub fn namespace_node(&self, region: &str, name: &str) -> Option<Node<'static>> {
+        self.namespace_nodes
+            .get(self.namespace_position(region, name)?)
+            .copied()
+    }
+
+    fn namespace_position(&self, region: &str, name: &str) -> Option<usize> {
+        self.by_region_and_name.get(region)?.get(name).copied()
+    }
+
+    /// The declared namespaces named `name`, in file order (one per region holding it).
+    pub fn namespaces_named(&self, name: &str) -> impl Iterator<Item = &Data> {
+        self.by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|&position| self.namespaces.get(position))
+    }
+
+    /// An identity's policies, from the index when `iam` is the account's shared copy (what
+    /// `account.iam` passes); otherwise by reading every policy.
+    pub fn identity_policies(&self, iam: &Data, identity: &str) -> Vec<Data> {
+        match &self.iam {
+            Some(index) if std::ptr::eq(iam, Arc::as_ptr(&index.iam)) => index.identity_policies(identity),
+            _ => iam::identity_policies(iam, identity),
+        }
     }
 }
 
@@ -62,18 +189,104 @@ thread_local! {
 }
 
 /// Runs `f` with `index` as the current thread's account index.
+/// The previous index comes back when `f` returns or unwinds, so no index outlives its
+/// evaluation in a thread-local (its nodes would outlive their document).
 pub fn install<R>(index: &Arc<AccountIndex>, f: impl FnOnce() -> R) -> R {
-    let previous = CURRENT.with(|current| current.replace(Some(Arc::clone(index))));
-    let result = f();
-    CURRENT.with(|current| *current.borrow_mut() = previous);
-    result
+    struct Restore(Option<Arc<AccountIndex>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            CURRENT.with(|current| *current.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(CURRENT.with(|current| current.replace(Some(Arc::clone(index)))));
+    f()
 }
 
 /// Calls `f` with the current account index; an empty one outside an evaluation.
 pub fn with_current<R>(f: impl FnOnce(&AccountIndex) -> R) -> R {
-    let index = CURRENT.with(|current| current.borrow().clone());
-    match index {
-        Some(index) => f(&index),
+    // Borrowed, not cloned: rules on other cores share this `Arc`, and bumping its count on
+    // every helper call made the cores contend for it.
+    CURRENT.with(|current| match current.borrow().as_deref() {
+        Some(index) => f(index),
         None => f(&AccountIndex::default()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::cel::Document;
+
+    fn account() -> Document {
+        let text = r#"
+            [[namespaces]]
+            name = "shop"
+            region = "us-south"
+            [[namespaces]]
+            name = "shop"
+            region = "eu-gb"
+            [[namespaces]]
+            name = "other"
+            region = "us-south"
+            [iam]
+            [[iam.access_groups]]
+            id = "AccessGroupId-a"
+            members = ["ServiceId-1", "ServiceId-2"]
+            [[iam.access_groups]]
+            id = "AccessGroupId-b"
+            members = ["ServiceId-1"]
+            [[iam.policies]]
+            id = "p0"
+            subject = "AccessGroupId-b"
+            [[iam.policies]]
+            id = "p1"
+            subject = "ServiceId-1"
+            [[iam.policies]]
+            id = "p2"
+            subject = "ServiceId-2"
+            [[iam.policies]]
+            id = "p3"
+            subject = "AccessGroupId-a"
+            [[iam.policies]]
+            id = "p4"
+        "#;
+        Document::from_data(&Data::from_toml(&toml::Value::Table(toml::from_str(text).unwrap())).unwrap())
+    }
+
+    #[test]
+    fn indexed_identity_policies_match_the_full_scan_in_order() {
+        let document = account();
+        // SAFETY: `document` outlives `index`.
+        let index = unsafe { AccountIndex::build(document.root()) };
+        let iam = index
+            .shared(document.root().get("iam").unwrap().address())
+            .unwrap();
+        for identity in ["ServiceId-1", "ServiceId-2", "AccessGroupId-a", "ServiceId-none"] {
+            let indexed = index.identity_policies(&iam, identity);
+            assert_eq!(indexed, iam::identity_policies(&iam, identity), "{identity}");
+        }
+        let ids: Vec<_> = index
+            .identity_policies(&iam, "ServiceId-1")
+            .iter()
+            .map(|p| p.get("id").unwrap().to_string())
+            .collect();
+        assert_eq!(ids, ["\"p0\"", "\"p1\"", "\"p3\""]);
+    }
+
+    #[test]
+    fn namespaces_by_name_keep_file_order() {
+        let document = account();
+        // SAFETY: `document` outlives `index`.
+        let index = unsafe { AccountIndex::build(document.root()) };
+        let regions: Vec<_> = index
+            .namespaces_named("shop")
+            .map(|ns| ns.get("region").unwrap().to_string())
+            .collect();
+        assert_eq!(regions, ["\"us-south\"", "\"eu-gb\""]);
+        assert!(index.namespace("eu-gb", "shop").is_some());
+        let node = index.namespace_node("eu-gb", "shop").unwrap();
+        assert_eq!(node.get("region").unwrap().as_str(), Some("eu-gb"));
+        assert_eq!(index.namespaces_named("absent").count(), 0);
     }
 }

@@ -1,12 +1,14 @@
 //! The JSONPath subset (RFC 9535) that `for_each` uses: `$`, `.name`, `['name']`, `[N]`,
 //! `[*]` and `.*`. Filters are left to CEL (`when`), which is where conditions belong.
 
-use super::cel::Node;
+use super::cel::{FieldKey, Node};
+use std::ops::Range;
+
 use crate::path::{DocPath, Segment};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Selector {
-    Name(String),
+    Name(String, FieldKey),
     Index(usize),
     Wildcard,
 }
@@ -93,7 +95,8 @@ impl JsonPath {
                     if start == at {
                         return Err(error("expected a member name or `*` after `.`", start));
                     }
-                    selectors.push(Selector::Name(text[start..at].to_owned()));
+                    let name = &text[start..at];
+                    selectors.push(Selector::Name(name.to_owned(), FieldKey::new(name)));
                 }
                 b'[' => {
                     let close = text[at..]
@@ -110,7 +113,7 @@ impl JsonPath {
                         .and_then(|s| s.strip_suffix('\''))
                         .or_else(|| inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
                     {
-                        Selector::Name(name.to_owned())
+                        Selector::Name(name.to_owned(), FieldKey::new(name))
                     } else {
                         return Err(error(
                             "unsupported selector: use ['name'], [N] or [*] (filter with `when` instead)",
@@ -137,7 +140,7 @@ impl JsonPath {
             .zip(self.offsets.iter().copied())
             .map(|(selector, offset)| {
                 let step = match selector {
-                    Selector::Name(name) => Step::Member(name),
+                    Selector::Name(name, _) => Step::Member(name),
                     Selector::Index(_) => Step::Element,
                     Selector::Wildcard => Step::Wildcard,
                 };
@@ -158,24 +161,66 @@ impl JsonPath {
         root: Node<'a>,
         visit: &mut dyn FnMut(&Match<'_, 'a>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut steps = Vec::with_capacity(self.selectors.len());
-        self.walk(0, root, None, None, None, &mut steps, visit)
+        self.visit_part(root, None, visit)
     }
 
-    #[allow(clippy::too_many_arguments)] // one recursion step: the match being built, in parts
-    fn walk<'s, 'a: 's, E>(
-        &'s self,
+    /// The length of the list that the path's first `[*]` walks (`images` for
+    /// `$.images[*].env[*]`), if there is one: the engine splits it into parts
+    /// ([`visit_part`](Self::visit_part)) to share one rule's subjects among cores.
+    pub fn fanout(&self, root: Node<'_>) -> Option<usize> {
+        let mut node = root;
+        for selector in &self.selectors {
+            node = match selector {
+                Selector::Name(_, key) => node.field(key)?,
+                Selector::Index(at) => node.index(*at)?,
+                Selector::Wildcard => return node.list_len(),
+            };
+        }
+        None
+    }
+
+    /// [`visit`](Self::visit) restricted to the elements `part` of the list that the first `[*]`
+    /// walks (see [`fanout`](Self::fanout)); the whole path when `part` is `None`.
+    pub fn visit_part<'a, E>(
+        &self,
+        root: Node<'a>,
+        part: Option<Range<usize>>,
+        visit: &mut dyn FnMut(&Match<'_, 'a>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let first_wildcard = self
+            .selectors
+            .iter()
+            .position(|s| matches!(s, Selector::Wildcard));
+        let mut walker = Walker {
+            steps: Vec::with_capacity(self.selectors.len()),
+            part: first_wildcard.zip(part),
+            visit,
+        };
+        walker.walk(self, 0, root, None, None, None)
+    }
+}
+
+/// The state of one [`JsonPath::visit_part`]: the steps from the root, the part of the first
+/// list to walk (its depth and range), and the callback.
+struct Walker<'s, 'v, 'a, E> {
+    steps: Vec<PathStep<'s>>,
+    part: Option<(usize, Range<usize>)>,
+    visit: &'v mut dyn FnMut(&Match<'_, 'a>) -> Result<(), E>,
+}
+
+impl<'s, 'a: 's, E> Walker<'s, '_, 'a, E> {
+    fn walk(
+        &mut self,
+        path: &'s JsonPath,
         depth: usize,
         node: Node<'a>,
         parent: Option<Node<'a>>,
         key: Option<&'a str>,
         index: Option<usize>,
-        steps: &mut Vec<PathStep<'s>>,
-        visit: &mut dyn FnMut(&Match<'_, 'a>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let Some(selector) = self.selectors.get(depth) else {
-            return visit(&Match {
-                steps,
+        let Some(selector) = path.selectors.get(depth) else {
+            return (self.visit)(&Match {
+                steps: &self.steps,
                 node,
                 parent,
                 key,
@@ -186,59 +231,44 @@ impl JsonPath {
         // the map above the list.
         let below = if node.is_map() { Some(node) } else { parent };
         match selector {
-            Selector::Name(name) => {
-                if let Some(child) = node.get(name) {
-                    steps.push(PathStep::Key(name));
-                    self.walk(depth + 1, child, below, None, None, steps, visit)?;
-                    steps.pop();
+            Selector::Name(name, field) => {
+                if let Some(child) = node.field(field) {
+                    self.steps.push(PathStep::Key(name));
+                    self.walk(path, depth + 1, child, below, None, None)?;
+                    self.steps.pop();
                 }
             }
             Selector::Index(at) => {
                 if let Some(child) = node.index(*at) {
-                    steps.push(PathStep::Index(*at));
-                    self.walk(depth + 1, child, below, None, Some(*at), steps, visit)?;
-                    steps.pop();
+                    self.steps.push(PathStep::Index(*at));
+                    self.walk(path, depth + 1, child, below, None, Some(*at))?;
+                    self.steps.pop();
                 }
             }
             Selector::Wildcard => {
-                if let Some(elements) = node.elements() {
-                    for (at, child) in elements.enumerate() {
-                        steps.push(PathStep::Index(at));
-                        self.walk(depth + 1, child, below, None, Some(at), steps, visit)?;
-                        steps.pop();
+                if let Some(len) = node.list_len() {
+                    let range = match &self.part {
+                        Some((part_depth, range)) if *part_depth == depth => range.start..range.end.min(len),
+                        _ => 0..len,
+                    };
+                    for at in range {
+                        let Some(child) = node.index(at) else { break };
+                        self.steps.push(PathStep::Index(at));
+                        self.walk(path, depth + 1, child, below, None, Some(at))?;
+                        self.steps.pop();
                     }
                 } else if let Some(entries) = node.entries() {
                     for (name, child) in entries {
-                        steps.push(PathStep::Key(name));
+                        self.steps.push(PathStep::Key(name));
                         // The entries of a table keep the record above the table
                         // (`$.images[*].labels.*`: the image), as a list step does.
-                        self.walk(depth + 1, child, parent, Some(name), None, steps, visit)?;
-                        steps.pop();
+                        self.walk(path, depth + 1, child, parent, Some(name), None)?;
+                        self.steps.pop();
                     }
                 }
             }
         }
         Ok(())
-    }
-
-    /// Every node the path selects, collected (for tests).
-    #[cfg(test)]
-    fn select<'a>(
-        &self,
-        root: Node<'a>,
-    ) -> Vec<(
-        DocPath,
-        Node<'a>,
-        Option<Node<'a>>,
-        Option<&'a str>,
-        Option<usize>,
-    )> {
-        let mut found = Vec::new();
-        let _ = self.visit::<()>(root, &mut |m| {
-            found.push((m.doc_path(), m.node, m.parent, m.key, m.index));
-            Ok(())
-        });
-        found
     }
 }
 
@@ -252,6 +282,28 @@ pub enum PathStep<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A match, collected.
+    struct Selected<'a> {
+        path: DocPath,
+        parent: Option<Node<'a>>,
+        key: Option<&'a str>,
+        index: Option<usize>,
+    }
+
+    fn select<'a>(path: &JsonPath, root: Node<'a>) -> Vec<Selected<'a>> {
+        let mut found = Vec::new();
+        let _ = path.visit::<()>(root, &mut |m| {
+            found.push(Selected {
+                path: m.doc_path(),
+                parent: m.parent,
+                key: m.key,
+                index: m.index,
+            });
+            Ok(())
+        });
+        found
+    }
     use crate::engine::cel::Document;
     use crate::engine::data::Data;
 
@@ -270,24 +322,53 @@ mod tests {
             rules = [{ n = 3 }]
         "#);
         let path = JsonPath::parse("$.routes[*].rules[*]").unwrap();
-        let found = path.select(doc.root());
-        let paths: Vec<String> = found.iter().map(|m| m.0.to_string()).collect();
+        let found = select(&path, doc.root());
+        let paths: Vec<String> = found.iter().map(|m| m.path.to_string()).collect();
         assert_eq!(
             paths,
             ["routes[0].rules[0]", "routes[0].rules[1]", "routes[1].rules[0]"]
         );
-        assert_eq!(found[2].4, Some(0));
-        assert_eq!(found[2].2.unwrap().get("id").unwrap().as_str(), Some("b"));
+        assert_eq!(found[2].index, Some(0));
+        assert_eq!(found[2].parent.unwrap().get("id").unwrap().as_str(), Some("b"));
+    }
+
+    #[test]
+    fn parts_of_the_first_list_together_select_what_the_whole_path_does() {
+        let doc = doc(r#"
+            [[images]]
+            env = ["A=1", "B=2"]
+            [[images]]
+            [[images]]
+            env = ["C=3"]
+            [[images]]
+            env = ["D=4", "E=5"]
+        "#);
+        let path = JsonPath::parse("$.images[*].env[*]").unwrap();
+        assert_eq!(path.fanout(doc.root()), Some(4));
+        assert_eq!(JsonPath::parse("$.absent[*]").unwrap().fanout(doc.root()), None);
+        let whole: Vec<String> = select(&path, doc.root())
+            .iter()
+            .map(|m| m.path.to_string())
+            .collect();
+        let mut parts = Vec::new();
+        for part in [0..1, 1..3, 3..9] {
+            let _ = path.visit_part::<()>(doc.root(), Some(part), &mut |m| {
+                parts.push(m.doc_path().to_string());
+                Ok(())
+            });
+        }
+        assert_eq!(parts, whole);
+        assert_eq!(whole.len(), 5);
     }
 
     #[test]
     fn map_wildcard_is_sorted_and_binds_keys() {
         let doc = doc("labels = { zeta = 'z', alpha = 'a' }");
-        let found = JsonPath::parse("$['labels'].*").unwrap().select(doc.root());
-        let keys: Vec<_> = found.iter().map(|m| m.3.unwrap()).collect();
+        let found = select(&JsonPath::parse("$['labels'].*").unwrap(), doc.root());
+        let keys: Vec<_> = found.iter().map(|m| m.key.unwrap()).collect();
         assert_eq!(keys, ["alpha", "zeta"]);
         assert!(
-            found[0].2.unwrap().get("labels").is_some(),
+            found[0].parent.unwrap().get("labels").is_some(),
             "the record above the table"
         );
     }
@@ -295,8 +376,8 @@ mod tests {
     #[test]
     fn root_selects_the_document_and_missing_names_select_nothing() {
         let doc = doc("a = 1");
-        assert_eq!(JsonPath::parse("$").unwrap().select(doc.root()).len(), 1);
-        assert!(JsonPath::parse("$.b[*]").unwrap().select(doc.root()).is_empty());
+        assert_eq!(select(&JsonPath::parse("$").unwrap(), doc.root()).len(), 1);
+        assert!(select(&JsonPath::parse("$.b[*]").unwrap(), doc.root()).is_empty());
     }
 
     #[test]

@@ -61,7 +61,9 @@ impl<'a> PreparedAccount<'a> {
     /// its images; rules that never name them (the Activity Tracker rules) do not pay for them.
     pub fn new(account: &'a LoadedAccount, policies: &[Arc<Policy>]) -> Result<Self, String> {
         let document = account_document(&account.model, policies)?;
-        let index = Arc::new(index::AccountIndex::build(document.root()));
+        // SAFETY: the index lives beside the document in `Self` and they are dropped together
+        // (`release`); helpers reach it only through `index::install` during an evaluation.
+        let index = Arc::new(unsafe { index::AccountIndex::build(document.root()) });
         Ok(Self {
             account,
             document,
@@ -70,9 +72,23 @@ impl<'a> PreparedAccount<'a> {
     }
 }
 
+impl PreparedAccount<'_> {
+    /// Frees the account's CEL values on a thread of their own: on a large account that is
+    /// millions of small allocations, and nothing needs to wait for it.
+    fn release(self) {
+        let Self { document, index, .. } = self;
+        let spawned = std::thread::Builder::new()
+            .name("regcheck-release".to_owned())
+            .spawn(move || drop((index, document)));
+        // Without a thread (a limit reached), the values were dropped here with the closure.
+        drop(spawned);
+    }
+}
+
 /// The account as CEL sees it, with the sections that no policy mentions left out. A section is
 /// mentioned when its name is a word of a policy's paths, expressions or templates; the small
-/// `schema_version` and `account` are always there, and `image_namespace` needs `namespaces`.
+/// `schema_version` and `account` are always there, and `image_namespace` and
+/// `namespaces_denoted` need `namespaces`.
 fn account_document(model: &crate::account::Account, policies: &[Arc<Policy>]) -> Result<Document, String> {
     let mentions = |section: &str| {
         policies.iter().any(|policy| {
@@ -86,7 +102,8 @@ fn account_document(model: &crate::account::Account, policies: &[Arc<Policy>]) -
             })
         })
     };
-    let needs_namespaces = mentions("namespaces") || mentions("image_namespace");
+    let needs_namespaces =
+        mentions("namespaces") || mentions("image_namespace") || mentions("namespaces_denoted");
     let mut sections = vec![
         ("schema_version", Document::from_serialize(&model.schema_version)?),
         ("account", Document::from_serialize(&model.account)?),
@@ -136,40 +153,135 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
         }
     };
     let as_of = Document::from_data(&Data::Time(settings.as_of));
-    let evaluate_one = |policy: &Arc<Policy>| {
-        let overrides = settings.params.get(&policy.id);
-        let severity = settings
-            .severities
-            .get(&policy.id)
-            .copied()
-            .unwrap_or(policy.severity);
-        let params = params_document(policy, overrides);
-        evaluate_rule(&RuleRun {
+    let params: Vec<Document> = policies
+        .iter()
+        .map(|policy| params_document(policy, settings.params.get(&policy.id)))
+        .collect();
+    let runs: Vec<RuleRun<'_>> = policies
+        .iter()
+        .zip(&params)
+        .map(|(policy, params)| RuleRun {
             prepared: &prepared,
             policy,
-            severity,
+            severity: settings
+                .severities
+                .get(&policy.id)
+                .copied()
+                .unwrap_or(policy.severity),
             params: params.root(),
             as_of: as_of.root(),
             record_passes: settings.record_passes,
         })
+        .collect();
+    let jobs = plan_jobs(&prepared, policies);
+    let results = run_jobs(&prepared, &runs, &jobs);
+    // Put each rule back together from its jobs, in order: the first error (in the order the
+    // subjects come) makes the rule an error, as if its checks had run one after the other.
+    let mut results = jobs.iter().zip(results).peekable();
+    let outcomes = runs
+        .iter()
+        .enumerate()
+        .map(|(rule, run)| {
+            let mut findings = Vec::new();
+            let mut applicable = false;
+            let mut error = None;
+            while let Some((_, result)) = results.next_if(|(job, _)| job.rule == rule) {
+                match result {
+                    Ok(part) if error.is_none() => {
+                        findings.extend(part.findings);
+                        applicable |= part.evaluated;
+                    }
+                    Ok(_) => {}
+                    Err(job_error) => {
+                        error.get_or_insert(job_error);
+                    }
+                }
+            }
+            rule_outcome(run.policy, findings, applicable, error)
+        })
+        .collect();
+    drop(runs);
+    prepared.release();
+    outcomes
+}
+
+/// One piece of work: a check of a rule over all of its subjects, or over a part of the list
+/// they fan out from (`images[4096..8192]`).
+struct Job {
+    rule: usize,
+    check: usize,
+    part: Option<std::ops::Range<usize>>,
+}
+
+/// What a job found, and whether it evaluated any subject.
+struct JobResult {
+    findings: Vec<Finding>,
+    evaluated: bool,
+}
+
+/// Splits every rule's checks into jobs of at most [`SUBJECTS_PER_JOB`] elements of the list
+/// their subjects fan out from, so that both cores stay busy to the end even when one rule
+/// (a secret scan over every image) is most of the work.
+fn plan_jobs(prepared: &PreparedAccount<'_>, policies: &[Arc<Policy>]) -> Vec<Job> {
+    // Unit tests split every list longer than two, so that the engine's own tests (and the
+    // built-in policies' tests run from them) show that splitting changes no outcome.
+    const SUBJECTS_PER_JOB: usize = if cfg!(test) { 2 } else { 2048 };
+    let root = prepared.document.root();
+    let mut jobs = Vec::new();
+    for (rule, policy) in policies.iter().enumerate() {
+        for (check, spec) in policy.checks.iter().enumerate() {
+            match spec.for_each.fanout(root) {
+                Some(len) if len > SUBJECTS_PER_JOB => {
+                    jobs.extend((0..len).step_by(SUBJECTS_PER_JOB).map(|start| Job {
+                        rule,
+                        check,
+                        part: Some(start..(start + SUBJECTS_PER_JOB).min(len)),
+                    }));
+                }
+                _ => jobs.push(Job {
+                    rule,
+                    check,
+                    part: None,
+                }),
+            }
+        }
+    }
+    jobs
+}
+
+/// Runs the jobs on every core, each worker taking the next job; results come back in the
+/// jobs' order.
+fn run_jobs(
+    prepared: &PreparedAccount<'_>,
+    runs: &[RuleRun<'_>],
+    jobs: &[Job],
+) -> Vec<Result<JobResult, RuleError>> {
+    let run_one = |job: &Job| {
+        let run = &runs[job.rule];
+        // Helpers that need the whole account (image_namespace) read its index.
+        index::install(&prepared.index, || {
+            let mut findings = Vec::new();
+            let check = &run.policy.checks[job.check];
+            run_check(run, check, job.part.clone(), &mut findings)
+                .map(|evaluated| JobResult { findings, evaluated })
+        })
     };
-    // Rules are independent: evaluate them on every core, each worker taking the next rule.
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .min(policies.len());
+        .min(jobs.len());
     if workers <= 1 {
-        return policies.iter().map(evaluate_one).collect();
+        return jobs.iter().map(run_one).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut outcomes: Vec<(usize, RuleOutcome)> = std::thread::scope(|scope| {
+    let mut done: Vec<(usize, Result<JobResult, RuleError>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
-                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(policy) = policies.get(index) else { break };
-                        done.push((index, evaluate_one(policy)));
+                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(at) else { break };
+                        done.push((at, run_one(job)));
                     }
                     done
                 })
@@ -184,8 +296,8 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
             })
             .collect()
     });
-    outcomes.sort_by_key(|(index, _)| *index);
-    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+    done.sort_by_key(|(at, _)| *at);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Defaults overlaid with the overrides for this rule.
@@ -212,28 +324,21 @@ pub struct RuleRun<'a> {
     pub record_passes: bool,
 }
 
-/// Evaluates one rule. The first evaluation error stops the rule: it is an error, not a pass.
-pub fn evaluate_rule(run: &RuleRun<'_>) -> RuleOutcome {
-    // Helpers that need the whole account (image_namespace) read its index.
-    index::install(&run.prepared.index, || evaluate_checks(run))
-}
-
-fn evaluate_checks(run: &RuleRun<'_>) -> RuleOutcome {
-    let policy = run.policy;
-    let mut findings = Vec::new();
-    let mut applicable = false;
-    for check in &policy.checks {
-        match run_check(run, check, &mut findings) {
-            Ok(evaluated) => applicable |= evaluated,
-            Err(error) => {
-                return RuleOutcome {
-                    rule_id: policy.id.clone(),
-                    status: RuleStatus::Error,
-                    findings: Vec::new(),
-                    error: Some(error),
-                };
-            }
-        }
+/// A rule's outcome from its findings, whether any subject was evaluated, and its first error
+/// (which makes it an error, not a pass).
+fn rule_outcome(
+    policy: &Policy,
+    findings: Vec<Finding>,
+    applicable: bool,
+    error: Option<RuleError>,
+) -> RuleOutcome {
+    if let Some(error) = error {
+        return RuleOutcome {
+            rule_id: policy.id.clone(),
+            status: RuleStatus::Error,
+            findings: Vec::new(),
+            error: Some(error),
+        };
     }
     let status = if findings.iter().any(|f| f.status == FindingStatus::Fail) {
         RuleStatus::Fail
@@ -251,12 +356,17 @@ fn evaluate_checks(run: &RuleRun<'_>) -> RuleOutcome {
 }
 
 /// Runs one check over its subjects; returns whether any subject was evaluated.
-fn run_check(run: &RuleRun<'_>, check: &Check, findings: &mut Vec<Finding>) -> Result<bool, RuleError> {
+fn run_check(
+    run: &RuleRun<'_>,
+    check: &Check,
+    part: Option<std::ops::Range<usize>>,
+    findings: &mut Vec<Finding>,
+) -> Result<bool, RuleError> {
     let (prepared, policy, severity) = (run.prepared, run.policy, run.severity);
     let (params, as_of, record_passes) = (run.params, run.as_of, run.record_passes);
     let root = prepared.document.root();
     let mut evaluated = false;
-    check.for_each.visit(root, &mut |found| {
+    check.for_each.visit_part(root, part, &mut |found| {
         let bindings = Bindings {
             account: root,
             params,

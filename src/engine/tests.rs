@@ -159,3 +159,40 @@ fn helpers_and_string_extensions_are_callable_from_policies() {
     );
     assert_eq!(outcome.status, RuleStatus::Pass, "{:?}", outcome.error);
 }
+
+/// Unit tests split lists longer than two into jobs (`plan_jobs`): findings still come back in
+/// document order, and the first error in that order is the rule's, whichever job ran first.
+#[test]
+fn split_jobs_keep_document_order_and_the_first_error() {
+    let mut text = ACCOUNT.to_owned();
+    for region in ["ca-tor", "eu-gb", "jp-tok", "au-syd", "br-sao"] {
+        text.push_str(&format!("\n[[registries]]\nregion = \"{region}\"\n"));
+    }
+    let loaded = account::load_str("account.toml", text).expect("account loads");
+    let settings = Settings::new("2026-11-26T00:00:00Z".parse().unwrap());
+    let failing = policy(
+        "for_each = \"$.registries[*]\"\nassert = \"false\"\nsubject = \"registry:{item.region}\"\nmessage = \"m\"\n",
+    );
+    let outcome = evaluate(&loaded, &[failing], &settings).remove(0);
+    let subjects: Vec<_> = outcome.findings.iter().map(|f| f.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "registry:us-south",
+            "registry:eu-de",
+            "registry:ca-tor",
+            "registry:eu-gb",
+            "registry:jp-tok",
+            "registry:au-syd",
+            "registry:br-sao"
+        ]
+    );
+    // `plan` is set on the first registry only: every later job errors, and the rule reports
+    // the error of registries[1], the first in document order.
+    let erroring = policy(
+        "for_each = \"$.registries[*]\"\nassert = \"item.plan == 'standard'\"\nsubject = \"s\"\nmessage = \"m\"\n",
+    );
+    let outcome = evaluate(&loaded, &[erroring], &settings).remove(0);
+    assert_eq!(outcome.status, RuleStatus::Error);
+    assert_eq!(outcome.error.unwrap().path.unwrap().to_string(), "registries[1]");
+}

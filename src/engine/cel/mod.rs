@@ -11,7 +11,9 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use cel::common::types::{CelList, CelMap, CelMapKey, CelString, DYN_TYPE};
+use cel::common::types::{
+    CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelTimestamp, DYN_TYPE,
+};
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
 use cel::{Context, Env, ExecutionError, Program, Value};
@@ -78,6 +80,16 @@ impl Document {
     }
 }
 
+/// A map key made once (a path's member name), so looking it up costs no allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldKey(CelMapKey<'static>);
+
+impl FieldKey {
+    pub fn new(name: &str) -> Self {
+        Self(CelMapKey::from(name.to_owned()))
+    }
+}
+
 /// A borrowed place in a [`Document`].
 #[derive(Clone, Copy)]
 pub struct Node<'a>(&'a (dyn Val + 'static));
@@ -108,8 +120,18 @@ impl<'a> Node<'a> {
             .map(|value| Node(value.as_ref()))
     }
 
+    /// [`get`](Self::get) with a key made beforehand.
+    pub fn field(&self, key: &FieldKey) -> Option<Node<'a>> {
+        self.map()?.inner().get(&key.0).map(|value| Node(value.as_ref()))
+    }
+
     pub fn index(&self, index: usize) -> Option<Node<'a>> {
         self.list()?.inner().get(index).map(|value| Node(value.as_ref()))
+    }
+
+    /// The number of elements, if this is a list.
+    pub fn list_len(&self) -> Option<usize> {
+        self.list().map(|list| list.inner().len())
     }
 
     /// The elements of a list, in order.
@@ -130,6 +152,17 @@ impl<'a> Node<'a> {
             .collect();
         entries.sort_by(|a, b| a.0.cmp(b.0));
         Some(entries)
+    }
+
+    /// This node with its borrow extended to `'static`, for the account index.
+    ///
+    /// # Safety
+    ///
+    /// The returned node must not be used after the document it points into is dropped.
+    pub unsafe fn detach(self) -> Node<'static> {
+        let pointer: *const (dyn Val + 'static) = self.0;
+        // SAFETY: the caller promises the document outlives every use of the node.
+        Node(unsafe { &*pointer })
     }
 
     /// Identity of the value in its document, for the index's shared copies.
@@ -340,13 +373,38 @@ fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVa
             {
                 return Ok(Arg::Shared(shared));
             }
+            // Most arguments are strings (an env entry, a ref): copy them once, directly.
+            if let Some(text) = arg.downcast_ref::<CelString>() {
+                return Ok(Arg::Owned(Data::Str(text.inner().to_owned())));
+            }
             Value::try_from(arg.as_ref()).map(|value| Arg::Owned(value_to_data(&value)))
         })
         .collect::<Result<_, _>>()?;
-    let result =
-        (helper.run)(&args).map_err(|message| ExecutionError::function_error(helper.name, message))?;
-    let value: Box<dyn Val> = data_to_value(&result).try_into()?;
-    Ok(CowVal::Owned(value))
+    let failed = |message| ExecutionError::function_error(helper.name, message);
+    match helper.run {
+        helpers::Run::Value(run) => Ok(CowVal::Owned(data_to_val(run(&args).map_err(failed)?))),
+        helpers::Run::Account(run) => Ok(CowVal::Borrowed(run(&args).map_err(failed)?.0)),
+    }
+}
+
+/// A helper's result as a CEL value, built directly (no intermediate `Value`).
+fn data_to_val(data: Data) -> Box<dyn Val> {
+    match data {
+        Data::Null => Box::new(CelNull),
+        Data::Bool(flag) => Box::new(CelBool::from(flag)),
+        Data::Int(number) => Box::new(CelInt::from(number)),
+        Data::Float(number) => Box::new(CelDouble::from(number)),
+        Data::Str(text) => Box::new(CelString::from(text)),
+        Data::Time(time) => Box::new(CelTimestamp::from(time.fixed_offset())),
+        Data::List(items) => Box::new(CelList::from(
+            items.into_iter().map(data_to_val).collect::<Vec<_>>(),
+        )),
+        Data::Map(map) => Box::new(CelMap::from(
+            map.into_iter()
+                .map(|(key, value)| (CelMapKey::from(key), data_to_val(value)))
+                .collect::<std::collections::HashMap<_, _>>(),
+        )),
+    }
 }
 
 macro_rules! trampolines {

@@ -1,0 +1,39 @@
+//! Tuning of the global allocator (mimalloc, set in `main.rs` and in the benchmarks).
+//!
+//! By default mimalloc gives freed memory back to the OS ("purges" it) after a delay, and an
+//! audit that allocates and frees a lot (the account's values, each rule's temporaries) then
+//! pays for the kernel to zero the same pages again on their next use: on a 100k-image account
+//! that was a third of the run, as system time. regcheck is a short-lived process whose memory
+//! all goes back when it exits, so it keeps what it freed instead: a slightly higher peak
+//! (about 12% on the large benchmark account) for much less time.
+
+use libmimalloc_sys::{mi_option_set, mi_option_t};
+
+/// `mi_option_purge_delay` in mimalloc v3, which `libmimalloc-sys` 0.1.49 builds (and does not
+/// name): the option before `mi_option_use_numa_nodes` (16). Both crates are pinned in
+/// Cargo.toml; the test below fails if the index moves (it checks the option's default).
+const PURGE_DELAY: mi_option_t = 15;
+
+/// Never purge freed memory. Call first thing in `main`; harmless when mimalloc is linked but
+/// not the global allocator.
+pub fn keep_freed_memory() {
+    // SAFETY: `mi_option_set` only stores an integer in mimalloc's option table; any index
+    // below `_mi_option_last` is valid, and 15 is (see `PURGE_DELAY`).
+    unsafe { mi_option_set(PURGE_DELAY, -1) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libmimalloc_sys::{mi_option_get, mi_option_use_numa_nodes};
+
+    #[test]
+    fn purge_delay_is_the_option_before_use_numa_nodes() {
+        assert_eq!(PURGE_DELAY, mi_option_use_numa_nodes - 1);
+        // mimalloc v3's default purge delay is 1000 ms, unless the environment changes it.
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            // SAFETY: reads an integer from mimalloc's option table.
+            assert_eq!(unsafe { mi_option_get(PURGE_DELAY) }, 1000);
+        }
+    }
+}
