@@ -7,6 +7,7 @@ pub mod helpers;
 pub mod iam;
 pub mod index;
 pub mod jsonpath;
+pub mod secret_scans;
 pub mod template;
 
 use std::collections::BTreeMap;
@@ -63,7 +64,13 @@ impl<'a> PreparedAccount<'a> {
         let document = account_document(&account.model, policies)?;
         // SAFETY: the index lives beside the document in `Self` and they are dropped together
         // (`release`); helpers reach it only through `index::install` during an evaluation.
-        let index = Arc::new(unsafe { index::AccountIndex::build(document.root()) });
+        let mut index = unsafe { index::AccountIndex::build(document.root()) };
+        let scans: Vec<secret_scans::Scan> = secret_scans::Scan::ALL
+            .into_iter()
+            .filter(|scan| mentions_word(policies, scan.helper()))
+            .collect();
+        index.scan_secrets(document.root(), &scans);
+        let index = Arc::new(index);
         Ok(Self {
             account,
             document,
@@ -90,18 +97,7 @@ impl PreparedAccount<'_> {
 /// `schema_version` and `account` are always there, and `image_namespace` and
 /// `namespaces_denoted` need `namespaces`.
 fn account_document(model: &crate::account::Account, policies: &[Arc<Policy>]) -> Result<Document, String> {
-    let mentions = |section: &str| {
-        policies.iter().any(|policy| {
-            policy.check_sources().any(|text| {
-                text.match_indices(section).any(|(at, _)| {
-                    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-                    let before = text[..at].chars().next_back().is_none_or(|c| !word(c));
-                    let after = text[at + section.len()..].chars().next().is_none_or(|c| !word(c));
-                    before && after
-                })
-            })
-        })
-    };
+    let mentions = |section: &str| mentions_word(policies, section);
     let needs_namespaces =
         mentions("namespaces") || mentions("image_namespace") || mentions("namespaces_denoted");
     let mut sections = vec![
@@ -130,6 +126,20 @@ fn account_document(model: &crate::account::Account, policies: &[Arc<Policy>]) -
         section!("activity_tracker", activity_tracker, mentions("activity_tracker"));
     }
     Ok(Document::from_sections(sections))
+}
+
+/// Whether `name` is a word of some policy's paths, expressions or templates.
+fn mentions_word(policies: &[Arc<Policy>], name: &str) -> bool {
+    policies.iter().any(|policy| {
+        policy.check_sources().any(|text| {
+            text.match_indices(name).any(|(at, _)| {
+                let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+                let before = text[..at].chars().next_back().is_none_or(|c| !word(c));
+                let after = text[at + name.len()..].chars().next().is_none_or(|c| !word(c));
+                before && after
+            })
+        })
+    })
 }
 
 /// Evaluates every policy against one account; outcomes come back in the policies' order.

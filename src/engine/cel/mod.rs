@@ -191,15 +191,40 @@ fn node_address(val: &dyn Val) -> usize {
 pub enum Arg {
     Owned(Data),
     Shared(std::sync::Arc<Data>),
+    /// A string, with the identity of the text it was copied from ([`TextId`]).
+    Text(Data, TextId),
+}
+
+impl Arg {
+    /// Where a string argument's text lives, to recognise the account's own strings.
+    pub fn text_id(&self) -> Option<TextId> {
+        match self {
+            Arg::Text(_, id) => Some(*id),
+            _ => None,
+        }
+    }
 }
 
 impl std::ops::Deref for Arg {
     type Target = Data;
     fn deref(&self) -> &Data {
         match self {
-            Arg::Owned(data) => data,
+            Arg::Owned(data) | Arg::Text(data, _) => data,
             Arg::Shared(data) => data,
         }
+    }
+}
+
+/// The identity of a non-empty string's bytes: address and length. The account's strings do not
+/// move or change while rules run, so two equal ids are the same text, and a string that a rule
+/// computed never has the id of one of the account's (a substring may share the address, never
+/// also the length unless it is the whole string). Empty strings have no identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TextId(usize, usize);
+
+impl TextId {
+    pub fn of(text: &str) -> Option<Self> {
+        (!text.is_empty()).then_some(Self(text.as_ptr() as usize, text.len()))
     }
 }
 
@@ -375,7 +400,12 @@ fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVa
             }
             // Most arguments are strings (an env entry, a ref): copy them once, directly.
             if let Some(text) = arg.downcast_ref::<CelString>() {
-                return Ok(Arg::Owned(Data::Str(text.inner().to_owned())));
+                let text = text.inner();
+                let data = Data::Str(text.to_owned());
+                return Ok(match TextId::of(text) {
+                    Some(id) => Arg::Text(data, id),
+                    None => Arg::Owned(data),
+                });
             }
             Value::try_from(arg.as_ref()).map(|value| Arg::Owned(value_to_data(&value)))
         })
