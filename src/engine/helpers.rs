@@ -324,13 +324,16 @@ fn image_ref(reference: &str) -> Result<Data, String> {
     ))
 }
 
-fn arg(args: &[Arg], index: usize) -> Result<&Data, String> {
+fn arg<'a>(args: &'a [Arg<'_>], index: usize) -> Result<&'a Data, String> {
     args.get(index)
         .map(|arg| &**arg)
         .ok_or_else(|| format!("missing argument {}", index + 1))
 }
 
-fn text(args: &[Arg], index: usize) -> Result<&str, String> {
+fn text<'a>(args: &'a [Arg<'_>], index: usize) -> Result<&'a str, String> {
+    if let Some(text) = args.get(index).and_then(Arg::as_text) {
+        return Ok(text);
+    }
     let value = arg(args, index)?;
     value.as_str().ok_or_else(|| {
         format!(

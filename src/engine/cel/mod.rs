@@ -17,7 +17,7 @@ use cel::common::types::{
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
 use cel::{Context, Env, ExecutionError, Program, Value};
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::data::Data;
@@ -65,14 +65,9 @@ impl Document {
     }
 
     pub fn from_data(data: &Data) -> Self {
-        Self::from_value(data_to_value(data)).expect("plain data always converts")
-    }
-
-    fn from_value(value: Value) -> Result<Self, String> {
-        let root: Box<dyn Val> = value
-            .try_into()
-            .map_err(|error: ExecutionError| error.to_string())?;
-        Ok(Self { root })
+        Self {
+            root: data_to_val(data.clone()),
+        }
     }
 
     pub fn root(&self) -> Node<'_> {
@@ -186,31 +181,45 @@ fn node_address(val: &dyn Val) -> usize {
     (val as *const dyn Val).cast::<()>() as usize
 }
 
-/// A helper's argument: converted for this call, or a copy shared for the whole evaluation.
+/// A helper's argument: converted for this call, a copy shared for the whole evaluation, or a
+/// string borrowed from the call (copied only if a helper asks for it as [`Data`]).
 #[derive(Debug)]
-pub enum Arg {
+pub enum Arg<'a> {
     Owned(Data),
     Shared(std::sync::Arc<Data>),
-    /// A string, with the identity of the text it was copied from ([`TextId`]).
-    Text(Data, TextId),
+    Text {
+        text: &'a str,
+        /// The identity of the account string it is, if any ([`TextId`]).
+        id: Option<TextId>,
+        copy: std::sync::OnceLock<Data>,
+    },
 }
 
-impl Arg {
+impl Arg<'_> {
+    /// The argument as text, without a copy, if it is a string.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Arg::Text { text, .. } => Some(text),
+            other => other.as_str(),
+        }
+    }
+
     /// Where a string argument's text lives, to recognise the account's own strings.
     pub fn text_id(&self) -> Option<TextId> {
         match self {
-            Arg::Text(_, id) => Some(*id),
+            Arg::Text { id, .. } => *id,
             _ => None,
         }
     }
 }
 
-impl std::ops::Deref for Arg {
+impl std::ops::Deref for Arg<'_> {
     type Target = Data;
     fn deref(&self) -> &Data {
         match self {
-            Arg::Owned(data) | Arg::Text(data, _) => data,
+            Arg::Owned(data) => data,
             Arg::Shared(data) => data,
+            Arg::Text { text, copy, .. } => copy.get_or_init(|| Data::Str((*text).to_owned())),
         }
     }
 }
@@ -398,13 +407,13 @@ fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVa
             {
                 return Ok(Arg::Shared(shared));
             }
-            // Most arguments are strings (an env entry, a ref): copy them once, directly.
+            // Most arguments are strings (an env entry, a ref): lend them, copy nothing.
             if let Some(text) = arg.downcast_ref::<CelString>() {
                 let text = text.inner();
-                let data = Data::Str(text.to_owned());
-                return Ok(match TextId::of(text) {
-                    Some(id) => Arg::Text(data, id),
-                    None => Arg::Owned(data),
+                return Ok(Arg::Text {
+                    text,
+                    id: TextId::of(text),
+                    copy: std::sync::OnceLock::new(),
                 });
             }
             Value::try_from(arg.as_ref()).map(|value| Arg::Owned(value_to_data(&value)))
@@ -412,10 +421,17 @@ fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVa
         .collect::<Result<_, _>>()?;
     let failed = |message| ExecutionError::function_error(helper.name, message);
     match helper.run {
-        helpers::Run::Value(run) => Ok(CowVal::Owned(data_to_val(run(&args).map_err(failed)?))),
+        helpers::Run::Value(run) => match run(&args).map_err(failed)? {
+            // Most scans find nothing: hand out one empty list instead of making one.
+            Data::List(items) if items.is_empty() => Ok(CowVal::Borrowed(&*EMPTY_LIST)),
+            result => Ok(CowVal::Owned(data_to_val(result))),
+        },
         helpers::Run::Account(run) => Ok(CowVal::Borrowed(run(&args).map_err(failed)?.0)),
     }
 }
+
+static EMPTY_LIST: std::sync::LazyLock<CelList<'static>> =
+    std::sync::LazyLock::new(|| CelList::from(Vec::new()));
 
 /// A helper's result as a CEL value, built directly (no intermediate `Value`).
 fn data_to_val(data: Data) -> Box<dyn Val> {
@@ -533,27 +549,6 @@ fn key_text(key: &cel::objects::Key) -> String {
         cel::objects::Key::Int(number) => number.to_string(),
         cel::objects::Key::Uint(number) => number.to_string(),
         cel::objects::Key::Bool(flag) => flag.to_string(),
-    }
-}
-
-fn data_to_value(data: &Data) -> Value {
-    match data {
-        Data::Null => Value::Null,
-        Data::Bool(flag) => Value::Bool(*flag),
-        Data::Int(number) => Value::Int(*number),
-        Data::Float(number) => Value::Float(*number),
-        Data::Str(text) => Value::String(Arc::new(text.clone())),
-        Data::Time(time) => {
-            Value::Timestamp(time.with_timezone(&FixedOffset::east_opt(0).expect("zero offset")))
-        }
-        Data::List(items) => Value::List(Arc::new(items.iter().map(data_to_value).collect())),
-        Data::Map(map) => {
-            let map: std::collections::HashMap<String, Value> = map
-                .iter()
-                .map(|(key, value)| (key.clone(), data_to_value(value)))
-                .collect();
-            map.into()
-        }
     }
 }
 
