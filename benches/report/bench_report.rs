@@ -17,8 +17,8 @@
 //! - the file size;
 //! - the median wall time of `bare parse` (`toml::from_str::<toml::Table>`), `load`
 //!   (`regcheck::account::load_str`) and `audit` (`load_str` + `engine::evaluate` with the
-//!   built-in policies), over 11 runs for small, 5 for medium, 3 for large, interleaved
-//!   (bare, load, audit, bare, …) after one warm-up round (none for large); each run includes
+//!   built-in policies), over 11 runs for small, 5 for medium and large, interleaved
+//!   (bare, load, audit, bare, …) after one warm-up round; each run includes
 //!   dropping what it built;
 //! - the ratios load/bare and audit/bare (targets: ≤ 1.3 and ≤ 1.6);
 //! - peak memory: each size runs again in fresh child processes (this binary re-executed with
@@ -58,7 +58,10 @@ fn runs_for(size: &Size) -> (usize, bool) {
     match size.name {
         "small" => (11, true),
         "medium" => (5, true),
-        _ => (3, false),
+        // The warm-up matters most here: the first runs of a process pay for the kernel
+        // zeroing fresh memory (a second or more on large, varying from run to run), the later
+        // ones reuse what earlier runs freed. Without it the bare parse's median swung by 30%.
+        _ => (5, true),
     }
 }
 
@@ -549,7 +552,7 @@ fn print_report(
     println!(
         "Built-in policies: {}. Cores: {}; 1-minute load average {load_before} before, {load_after} after \
          (the report itself adds about 1; more means other processes competed and times are inflated). \
-         Medians over 11 / 5 / 3 runs (small / medium / large); each run includes dropping its result. \
+         Medians over 11 / 5 / 5 runs (small / medium / large), after a warm-up round; each run includes dropping its result. \
          Audit budget: {} s per run.\n",
         policies.len(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),

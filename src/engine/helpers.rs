@@ -12,7 +12,6 @@ use super::cel::{Arg, Node};
 use super::data::Data;
 use super::iam;
 use super::index;
-use super::secret_scans::Scan;
 use crate::account::imageref::ImageRef;
 use crate::regions;
 use crate::secrets;
@@ -175,21 +174,21 @@ pub const HELPERS: &[Helper] = &[
         arity: 1,
         signature: "secrets_in_env(entry: string) -> list<map>",
         doc: "Secrets in a `NAME=value` environment entry: one map per secret with `kind` (an id such as `ibm-cloud-api-key`), `description`, `class` (`ibm`, `other` or `keyword`, for ICR-SEC-001, -002 and -003) and `name` (the variable). Never the value or any part of it.",
-        run: Run::Value(|args| scanned(args, Scan::Env)),
+        run: Run::Value(|args| Ok(detections(secrets::scan_env_entry(text(args, 0)?)))),
     },
     Helper {
         name: "secrets_in_label",
         arity: 2,
         signature: "secrets_in_label(name: string, value: string) -> list<map>",
         doc: "Secrets in an image label, as `secrets_in_env` describes them.",
-        run: Run::Value(|args| scanned(args, Scan::Label)),
+        run: Run::Value(|args| Ok(detections(secrets::scan_label(text(args, 0)?, text(args, 1)?)))),
     },
     Helper {
         name: "secrets_in_history",
         arity: 1,
         signature: "secrets_in_history(line: string) -> list<map>",
         doc: "Secrets in an image history line (`created_by`): build args (`|N NAME=value`), `ENV`/`LABEL`/`ARG` instructions, assignments in front of a command, and command lines that carry a password. `name` is the assignment that holds it, or \"\".",
-        run: Run::Value(|args| scanned(args, Scan::History)),
+        run: Run::Value(|args| Ok(detections(secrets::scan_history_line(text(args, 0)?)))),
     },
     Helper {
         name: "credential_file",
@@ -252,30 +251,6 @@ fn matches_pattern(text: &str, pattern: &str) -> Result<bool, String> {
 }
 
 /// Detections as policies see them: kinds, classes and names, never values or spans.
-/// A secret helper's result: scanned up front when its arguments are the account's own strings
-/// (see `secret_scans`), else now.
-fn scanned(args: &[Arg], scan: Scan) -> Result<Data, String> {
-    let first = text(args, 0)?;
-    let second = if scan == Scan::Label { text(args, 1)? } else { "" };
-    let second_id = if scan == Scan::Label {
-        args[1].text_id()
-    } else {
-        None
-    };
-    let cached = index::with_current(|index| index.secret_scan(scan, args[0].text_id(), second_id).cloned());
-    Ok(cached.unwrap_or_else(|| secret_scan(scan, first, second)))
-}
-
-/// What the secret helpers compute: `second` is the label value for [`Scan::Label`], unused
-/// otherwise.
-pub fn secret_scan(scan: Scan, first: &str, second: &str) -> Data {
-    detections(match scan {
-        Scan::Env => secrets::scan_env_entry(first),
-        Scan::Label => secrets::scan_label(first, second),
-        Scan::History => secrets::scan_history_line(first),
-    })
-}
-
 fn detections(found: Vec<secrets::Detection>) -> Data {
     Data::List(
         found

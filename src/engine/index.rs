@@ -12,10 +12,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::cel::Node;
-use super::cel::TextId;
 use super::data::Data;
 use super::iam;
-use super::secret_scans::{Scan, SecretScans};
 
 #[derive(Debug, Default)]
 pub struct AccountIndex {
@@ -32,8 +30,6 @@ pub struct AccountIndex {
     shared: Vec<(usize, Arc<Data>)>,
     /// Who holds which policy, for the shared copy of `account.iam`.
     iam: Option<IamIndex>,
-    /// The secret detector's results for the images' strings.
-    secret_scans: SecretScans,
 }
 
 /// `identity_policies` without reading every policy: positions of the policies by subject, and
@@ -144,18 +140,6 @@ impl AccountIndex {
             .and_then(|node| index.shared(node.address()))
             .map(IamIndex::build);
         index
-    }
-
-    /// Runs the secret detector over the images' strings that the `scans` helpers read.
-    pub fn scan_secrets(&mut self, root: Node<'_>, scans: &[Scan]) {
-        if let Some(images) = root.get("images") {
-            self.secret_scans = SecretScans::build(images, scans, super::helpers::secret_scan);
-        }
-    }
-
-    /// The detector's result for the account's own string(s), when scanned up front.
-    pub fn secret_scan(&self, scan: Scan, first: Option<TextId>, second: Option<TextId>) -> Option<&Data> {
-        self.secret_scans.get(scan, first, second)
     }
 
     /// The shared copy of the document node at `address`, if the index holds one.

@@ -7,10 +7,9 @@ pub mod helpers;
 pub mod iam;
 pub mod index;
 pub mod jsonpath;
-pub mod secret_scans;
 pub mod template;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -64,13 +63,7 @@ impl<'a> PreparedAccount<'a> {
         let document = account_document(&account.model, policies)?;
         // SAFETY: the index lives beside the document in `Self` and they are dropped together
         // (`release`); helpers reach it only through `index::install` during an evaluation.
-        let mut index = unsafe { index::AccountIndex::build(document.root()) };
-        let scans: Vec<secret_scans::Scan> = secret_scans::Scan::ALL
-            .into_iter()
-            .filter(|scan| mentions_word(policies, scan.helper()))
-            .collect();
-        index.scan_secrets(document.root(), &scans);
-        let index = Arc::new(index);
+        let index = Arc::new(unsafe { index::AccountIndex::build(document.root()) });
         Ok(Self {
             account,
             document,
@@ -390,6 +383,35 @@ fn rule_outcome(
     }
 }
 
+/// What `when` and `assert` made of one subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Judgement {
+    /// `when` was false: the subject is not one the rule is about.
+    Skipped,
+    Passed,
+    Failed,
+}
+
+/// Evaluates a check's `when` and `assert` on one subject; an error comes with the offset of
+/// the expression that failed.
+fn judge(check: &Check, bindings: &Bindings<'_>) -> Result<Judgement, (String, usize)> {
+    if let Some(when) = &check.when
+        && !when.value.eval_bool(bindings).map_err(|e| (e, when.offset))?
+    {
+        return Ok(Judgement::Skipped);
+    }
+    let passed = check
+        .assert
+        .value
+        .eval_bool(bindings)
+        .map_err(|e| (e, check.assert.offset))?;
+    Ok(if passed {
+        Judgement::Passed
+    } else {
+        Judgement::Failed
+    })
+}
+
 /// Runs one check over its subjects; returns whether any subject was evaluated.
 fn run_check(
     run: &RuleRun<'_>,
@@ -401,6 +423,17 @@ fn run_check(
     let (params, as_of, record_passes) = (run.params, run.as_of, run.record_passes);
     let root = prepared.document.root();
     let mut evaluated = false;
+    // Subjects that are strings (env entries, labels, history lines, paths) repeat: images
+    // share base layers, variables and labels. When `when` and `assert` read neither `parent`
+    // nor `index`, equal strings under equal keys get the same answer (everything else they can
+    // read is the same for every subject), so each distinct one is judged once per job.
+    let reads_position = |expr: &cel::Expr| expr.reads("parent") || expr.reads("index");
+    let repeatable = !check
+        .when
+        .as_ref()
+        .is_some_and(|when| reads_position(&when.value))
+        && !reads_position(&check.assert.value);
+    let mut judged: HashMap<(&str, Option<&str>), Judgement, foldhash::fast::FixedState> = HashMap::default();
     check.for_each.visit_part(root, part, &mut |found| {
         let bindings = Bindings {
             account: root,
@@ -416,20 +449,26 @@ fn run_check(
             policy_position: policy.position(offset),
             path: Some(found.doc_path()),
         };
-        if let Some(when) = &check.when
-            && !when
-                .value
-                .eval_bool(&bindings)
-                .map_err(|e| error(e, when.offset))?
-        {
+        let text = found
+            .node
+            .as_str()
+            .filter(|_| repeatable)
+            .map(|text| (text, found.key));
+        let judgement = match text.and_then(|text| judged.get(&text)) {
+            Some(judgement) => *judgement,
+            None => {
+                let judgement = judge(check, &bindings).map_err(|(e, offset)| error(e, offset))?;
+                if let Some(text) = text {
+                    judged.insert(text, judgement);
+                }
+                judgement
+            }
+        };
+        if judgement == Judgement::Skipped {
             return Ok(());
         }
         evaluated = true;
-        let passed = check
-            .assert
-            .value
-            .eval_bool(&bindings)
-            .map_err(|e| error(e, check.assert.offset))?;
+        let passed = judgement == Judgement::Passed;
         let render = |template: &crate::policy::Located<template::Template>| {
             template
                 .value

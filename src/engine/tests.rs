@@ -196,3 +196,35 @@ fn split_jobs_keep_document_order_and_the_first_error() {
     assert_eq!(outcome.status, RuleStatus::Error);
     assert_eq!(outcome.error.unwrap().path.unwrap().to_string(), "registries[1]");
 }
+
+/// Equal string subjects share one judgement only when `when` and `assert` cannot tell them
+/// apart: an expression that reads `index` or `parent` is evaluated for every subject.
+#[test]
+fn equal_strings_are_judged_apart_when_their_position_is_read() {
+    let text = "schema_version = 1\n[account]\nid = \"acc-1\"\ncaptured_at = 2026-11-25T00:00:00Z\n\
+        [[registries]]\nregion = \"us-south\"\nplan = \"standard\"\n\
+        [[registries]]\nregion = \"eu-de\"\nplan = \"standard\"\n\
+        [[registries]]\nregion = \"jp-tok\"\nplan = \"standard\"\n";
+    let loaded = account::load_str("account.toml", text).expect("account loads");
+    let settings = Settings::new("2026-11-26T00:00:00Z".parse().unwrap());
+    let failing_paths = |checks: &str| -> Vec<String> {
+        evaluate(&loaded, &[policy(checks)], &settings)
+            .remove(0)
+            .findings
+            .iter()
+            .filter(|f| f.status == FindingStatus::Fail)
+            .map(|f| f.path.to_string())
+            .collect()
+    };
+    let by_parent = failing_paths(
+        "for_each = \"$.registries[*].plan\"\nassert = \"parent.region != 'eu-de'\"\nsubject = \"s\"\nmessage = \"m\"\n",
+    );
+    assert_eq!(by_parent, ["registries[1].plan"]);
+    let by_item = failing_paths(
+        "for_each = \"$.registries[*].plan\"\nassert = \"item != 'standard'\"\nsubject = \"s\"\nmessage = \"m\"\n",
+    );
+    assert_eq!(
+        by_item,
+        ["registries[0].plan", "registries[1].plan", "registries[2].plan"]
+    );
+}

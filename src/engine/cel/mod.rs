@@ -115,6 +115,14 @@ impl<'a> Node<'a> {
             .map(|value| Node(value.as_ref()))
     }
 
+    /// [`get`](Self::get) without making a key (the map looks the name up borrowed).
+    pub fn field_by_name(&self, name: &str) -> Option<Node<'a>> {
+        match self.map()?.as_indexer()?.get(&CelString::from(name)).ok()? {
+            CowVal::Borrowed(value) => Some(Node(value)),
+            CowVal::Owned(_) => None,
+        }
+    }
+
     /// [`get`](Self::get) with a key made beforehand.
     pub fn field(&self, key: &FieldKey) -> Option<Node<'a>> {
         self.map()?.inner().get(&key.0).map(|value| Node(value.as_ref()))
@@ -189,8 +197,6 @@ pub enum Arg<'a> {
     Shared(std::sync::Arc<Data>),
     Text {
         text: &'a str,
-        /// The identity of the account string it is, if any ([`TextId`]).
-        id: Option<TextId>,
         copy: std::sync::OnceLock<Data>,
     },
 }
@@ -203,14 +209,6 @@ impl Arg<'_> {
             other => other.as_str(),
         }
     }
-
-    /// Where a string argument's text lives, to recognise the account's own strings.
-    pub fn text_id(&self) -> Option<TextId> {
-        match self {
-            Arg::Text { id, .. } => *id,
-            _ => None,
-        }
-    }
 }
 
 impl std::ops::Deref for Arg<'_> {
@@ -221,19 +219,6 @@ impl std::ops::Deref for Arg<'_> {
             Arg::Shared(data) => data,
             Arg::Text { text, copy, .. } => copy.get_or_init(|| Data::Str((*text).to_owned())),
         }
-    }
-}
-
-/// The identity of a non-empty string's bytes: address and length. The account's strings do not
-/// move or change while rules run, so two equal ids are the same text, and a string that a rule
-/// computed never has the id of one of the account's (a substring may share the address, never
-/// also the length unless it is the whole string). Empty strings have no identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TextId(usize, usize);
-
-impl TextId {
-    pub fn of(text: &str) -> Option<Self> {
-        (!text.is_empty()).then_some(Self(text.as_ptr() as usize, text.len()))
     }
 }
 
@@ -251,6 +236,16 @@ pub struct Bindings<'a> {
 
 impl VariableResolver for Bindings<'_> {
     fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        // `item.ref` reaches here whole before cel tries `item` and selects `ref` itself:
+        // answering it here saves a second look-up. A missing field answers nothing, so that
+        // cel goes on to `item` and fails on the field as usual.
+        if let Some((name, fields)) = variable.split_once('.') {
+            let mut node = self.node(name)?;
+            for field in fields.split('.') {
+                node = node.field_by_name(field)?;
+            }
+            return Some(CowVal::Borrowed(node.0));
+        }
         let node = match variable {
             "account" => self.account,
             "item" => self.item,
@@ -265,6 +260,20 @@ impl VariableResolver for Bindings<'_> {
             _ => return None,
         };
         Some(CowVal::Borrowed(node.0))
+    }
+}
+
+impl<'a> Bindings<'a> {
+    /// The bound names that are nodes of a document.
+    fn node(&self, name: &str) -> Option<Node<'a>> {
+        match name {
+            "account" => Some(self.account),
+            "item" => Some(self.item),
+            "params" => Some(self.params),
+            "as_of" => Some(self.as_of),
+            "parent" => self.parent,
+            _ => None,
+        }
     }
 }
 
@@ -303,6 +312,11 @@ impl Expr {
             .collect();
         unknown.sort();
         unknown
+    }
+
+    /// Whether the expression reads the bound name `name` (or a local of that name).
+    pub fn reads(&self, name: &str) -> bool {
+        self.program.references().has_variable(name)
     }
 
     pub fn eval_bool(&self, bindings: &Bindings<'_>) -> Result<bool, String> {
@@ -412,7 +426,6 @@ fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVa
                 let text = text.inner();
                 return Ok(Arg::Text {
                     text,
-                    id: TextId::of(text),
                     copy: std::sync::OnceLock::new(),
                 });
             }
@@ -621,6 +634,13 @@ mod tests {
         let expr = compile("item.absent == 1").unwrap();
         let error = expr.eval_bool(&bindings(doc.root(), doc.root())).unwrap_err();
         assert!(error.contains("absent"), "{error}");
+    }
+
+    #[test]
+    fn reads_names_bound_names_used_anywhere() {
+        let expr = compile("parent.ref == 'x' && item.env.exists(e, e == key)").unwrap();
+        assert!(expr.reads("parent") && expr.reads("item") && expr.reads("key"));
+        assert!(!expr.reads("index") && !expr.reads("account"));
     }
 
     #[test]
