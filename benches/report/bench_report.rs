@@ -20,7 +20,8 @@
 //!   built-in policies), over 11 runs for small, 5 for medium and large, interleaved
 //!   (bare, load, audit, bare, …) after one warm-up round; each run includes
 //!   dropping what it built;
-//! - the ratios load/bare and audit/bare (targets: ≤ 1.3 and ≤ 1.6);
+//! - the ratios load/bare and audit/bare (targets: ≤ 1.3, and ≤ 3 for the full built-in pack or
+//!   ≤ 1.6 for a subset set by `REGCHECK_BENCH_RULES`, the foundation's target for the R1 rules);
 //! - peak memory: each size runs again in fresh child processes (this binary re-executed with
 //!   `--child SIZE bare|audit`), which generate the text, reset the high-water mark
 //!   (`/proc/self/clear_refs`), bare-parse or load + audit once, and read `VmHWM` from
@@ -580,7 +581,14 @@ fn print_report(
             mem(&row.peak_audit),
         );
     }
-    println!("\nTargets: load ≤ 1.3× bare parse, audit ≤ 1.6× bare parse.");
+    // The full pack's target (issue 3); a subset is measured against the foundation's target
+    // for the R1 rules (`REGCHECK_BENCH_RULES=ICR-AT-,ICR-BP-001`).
+    let (audit_target, audit_target_of) = if std::env::var_os("REGCHECK_BENCH_RULES").is_some() {
+        (1.6, "the R1 rules")
+    } else {
+        (3.0, "the full built-in pack")
+    };
+    println!("\nTargets: load ≤ 1.3× bare parse, audit with {audit_target_of} ≤ {audit_target}× bare parse.");
     for row in rows {
         let load = ratio(row.load, row.bare);
         let audit = ratio(row.audit.duration(), row.bare);
@@ -590,7 +598,7 @@ fn print_report(
             load,
             if load <= 1.3 { "met" } else { "NOT met" },
             row.audit.ratio_cell(row.bare),
-            if audit <= 1.6 && !matches!(row.audit, AuditTime::Stopped(_)) {
+            if audit <= audit_target && !matches!(row.audit, AuditTime::Stopped(_)) {
                 "met"
             } else {
                 "NOT met"

@@ -52,8 +52,9 @@ impl Settings {
 /// The account converted to CEL values once, and its look-up index, shared by every rule.
 pub struct PreparedAccount<'a> {
     account: &'a LoadedAccount,
-    document: Document,
+    // Declared before `document`, so that it is dropped first: it points into the document.
     index: Arc<index::AccountIndex>,
+    document: Document,
 }
 
 impl<'a> PreparedAccount<'a> {
@@ -66,8 +67,8 @@ impl<'a> PreparedAccount<'a> {
         let index = Arc::new(unsafe { index::AccountIndex::build(document.root()) });
         Ok(Self {
             account,
-            document,
             index,
+            document,
         })
     }
 }
@@ -204,20 +205,23 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
         .iter()
         .enumerate()
         .map(|(rule, run)| {
-            let mut findings = Vec::new();
-            let mut applicable = false;
+            let mut parts = Vec::new();
             let mut error = None;
             while let Some((_, result)) = results.next_if(|(job, _)| job.rule == rule) {
                 match result {
-                    Ok(part) if error.is_none() => {
-                        findings.extend(part.findings);
-                        applicable |= part.evaluated;
-                    }
+                    Ok(part) if error.is_none() => parts.push(part),
                     Ok(_) => {}
                     Err(job_error) => {
                         error.get_or_insert(job_error);
                     }
                 }
+            }
+            let applicable = parts.iter().any(|part| part.evaluated);
+            // Sized once: with passes recorded a rule can have millions of findings, and
+            // growing the vector part by part would hold two copies at the end.
+            let mut findings = Vec::with_capacity(parts.iter().map(|part| part.findings.len()).sum());
+            for part in parts {
+                findings.extend(part.findings);
             }
             rule_outcome(run.policy, findings, applicable, error)
         })
