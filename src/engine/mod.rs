@@ -1,5 +1,10 @@
 //! The evaluator: `evaluate(account, policies, settings) -> outcomes`. Pure: no I/O, no
 //! printing, no clock (the as-of time is an input).
+//!
+//! How an evaluation runs: the account is converted to CEL values and indexed once
+//! ([`PreparedAccount`]); every check is split into jobs over parts of the list its subjects come
+//! from (`plan_jobs`), which run on every core (`run_jobs`) and are put back together rule by rule
+//! in document order, so the outcome is the same as running the checks one after another.
 
 pub mod cel;
 pub mod data;

@@ -1,4 +1,4 @@
-//! Reporters: each reads an [`AuditReport`](crate::audit::AuditReport) and writes to an
+//! Reporters: each reads an [`AuditReport`] and writes to an
 //! injected writer. None of them evaluates anything or decides the exit code.
 
 pub mod catalog;

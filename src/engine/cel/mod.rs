@@ -5,8 +5,10 @@
 //! index), [`Expr`] (a compiled expression), [`Bindings`] (the names an expression sees) and
 //! [`Data`] (plain values for helpers and parameters).
 //!
-//! Performance: the account is converted to CEL values once per audit; items and the account
-//! are then handed to every evaluation by reference through a variable resolver, never copied.
+//! Performance: the account is converted to CEL values once per audit (`convert`, straight from
+//! the model); items and the account are then handed to every evaluation by reference through a
+//! variable resolver, never copied. Helpers get string arguments lent, not copied, and a helper
+//! can hand back a place in the account itself ([`helpers::Run::Account`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
