@@ -150,7 +150,7 @@ pub const HELPERS: &[Helper] = &[
                 .ok_or_else(|| format!("`{}` is not a registry domain", parsed.domain))?;
             index::with_current(|index| {
                 index
-                    .namespace_node(&region.name, parsed.namespace)
+                    .namespace(&region.name, parsed.namespace)
                     .ok_or_else(|| format!("namespace {}/{} is not declared", region.name, parsed.namespace))
             })
         }),
@@ -163,8 +163,8 @@ pub const HELPERS: &[Helper] = &[
         run: Run::Value(|args| {
             let entry = text(args, 0)?;
             let found: Vec<Data> = index::with_current(|index| match entry.split_once('/') {
-                Some((region, name)) => index.namespace(region, name).cloned().into_iter().collect(),
-                None => index.namespaces_named(entry).cloned().collect(),
+                Some((region, name)) => index.namespace(region, name).iter().map(Node::to_data).collect(),
+                None => index.namespaces_named(entry).map(|node| node.to_data()).collect(),
             });
             Ok(Data::List(found))
         }),

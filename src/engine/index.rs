@@ -17,10 +17,9 @@ use super::iam;
 
 #[derive(Debug, Default)]
 pub struct AccountIndex {
-    /// Declared namespaces as policies see them, in file order: plain copies, and their nodes
-    /// in the document (see [`AccountIndex::build`] for why those may be `'static`).
-    namespaces: Vec<Data>,
-    namespace_nodes: Vec<Node<'static>>,
+    /// Declared namespaces, in file order: their nodes in the document (see
+    /// [`AccountIndex::build`] for why those may be `'static`).
+    namespaces: Vec<Node<'static>>,
     /// Positions in `namespaces` by region then name, and by name alone.
     by_region_and_name: HashMap<String, HashMap<String, usize>>,
     by_name: HashMap<String, Vec<usize>>,
@@ -118,9 +117,8 @@ impl AccountIndex {
                 let region = namespace.get("region").and_then(|r| r.as_str());
                 if let (Some(name), Some(region)) = (name, region) {
                     let position = index.namespaces.len();
-                    index.namespaces.push(namespace.to_data());
                     // SAFETY: the caller keeps the document alive while the index is used.
-                    index.namespace_nodes.push(unsafe { namespace.detach() });
+                    index.namespaces.push(unsafe { namespace.detach() });
                     index
                         .by_region_and_name
                         .entry(region.to_owned())
@@ -150,28 +148,19 @@ impl AccountIndex {
             .map(|(_, data)| Arc::clone(data))
     }
 
-    pub fn namespace(&self, region: &str, name: &str) -> Option<&Data> {
-        self.namespaces.get(self.namespace_position(region, name)?)
-    }
-
     /// The namespace's node in the document, to hand to CEL without copying it.
-    pub fn namespace_node(&self, region: &str, name: &str) -> Option<Node<'static>> {
-        self.namespace_nodes
-            .get(self.namespace_position(region, name)?)
-            .copied()
-    }
-
-    fn namespace_position(&self, region: &str, name: &str) -> Option<usize> {
-        self.by_region_and_name.get(region)?.get(name).copied()
+    pub fn namespace(&self, region: &str, name: &str) -> Option<Node<'static>> {
+        let position = *self.by_region_and_name.get(region)?.get(name)?;
+        self.namespaces.get(position).copied()
     }
 
     /// The declared namespaces named `name`, in file order (one per region holding it).
-    pub fn namespaces_named(&self, name: &str) -> impl Iterator<Item = &Data> {
+    pub fn namespaces_named(&self, name: &str) -> impl Iterator<Item = Node<'static>> + '_ {
         self.by_name
             .get(name)
             .into_iter()
             .flatten()
-            .filter_map(|&position| self.namespaces.get(position))
+            .filter_map(|&position| self.namespaces.get(position).copied())
     }
 
     /// An identity's policies, from the index when `iam` is the account's shared copy (what
@@ -281,12 +270,12 @@ mod tests {
         let index = unsafe { AccountIndex::build(document.root()) };
         let regions: Vec<_> = index
             .namespaces_named("shop")
-            .map(|ns| ns.get("region").unwrap().to_string())
+            .map(|ns| ns.get("region").unwrap().as_str().unwrap().to_owned())
             .collect();
-        assert_eq!(regions, ["\"us-south\"", "\"eu-gb\""]);
-        assert!(index.namespace("eu-gb", "shop").is_some());
-        let node = index.namespace_node("eu-gb", "shop").unwrap();
+        assert_eq!(regions, ["us-south", "eu-gb"]);
+        let node = index.namespace("eu-gb", "shop").unwrap();
         assert_eq!(node.get("region").unwrap().as_str(), Some("eu-gb"));
+        assert!(index.namespace("jp-tok", "shop").is_none());
         assert_eq!(index.namespaces_named("absent").count(), 0);
     }
 }

@@ -122,26 +122,29 @@ fn account_document(model: &crate::account::Account, policies: &[Arc<Policy>]) -
         ("schema_version", Document::from_serialize(&model.schema_version)?),
         ("account", Document::from_serialize(&model.account)?),
     ];
-    macro_rules! section {
+    // The list sections; long ones (the images) are converted on every core.
+    macro_rules! list {
         ($name:literal, $field:expr, $needed:expr) => {
             if $needed {
-                sections.push(($name, Document::from_serialize(&$field)?));
+                sections.push(($name, Document::from_list(&$field)?));
             }
         };
     }
-    section!("registries", model.registries, mentions("registries"));
-    section!("namespaces", model.namespaces, needs_namespaces);
-    if mentions("images") {
-        sections.push(("images", Document::from_list(&model.images)?));
-    }
-    section!("exemptions", model.exemptions, mentions("exemptions"));
-    section!("automation", model.automation, mentions("automation"));
+    list!("registries", model.registries, mentions("registries"));
+    list!("namespaces", model.namespaces, needs_namespaces);
+    list!("images", model.images, mentions("images"));
+    list!("exemptions", model.exemptions, mentions("exemptions"));
+    list!("automation", model.automation, mentions("automation"));
     // Optional sections stay absent when the file has none: `has(account.iam)` must see that.
-    if let Some(iam) = &model.iam {
-        section!("iam", iam, mentions("iam"));
+    if let Some(iam) = model.iam.as_ref().filter(|_| mentions("iam")) {
+        sections.push(("iam", Document::from_serialize(iam)?));
     }
-    if let Some(activity_tracker) = &model.activity_tracker {
-        section!("activity_tracker", activity_tracker, mentions("activity_tracker"));
+    if let Some(activity_tracker) = model
+        .activity_tracker
+        .as_ref()
+        .filter(|_| mentions("activity_tracker"))
+    {
+        sections.push(("activity_tracker", Document::from_serialize(activity_tracker)?));
     }
     Ok(Document::from_sections(sections))
 }

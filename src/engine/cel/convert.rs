@@ -315,27 +315,90 @@ impl ser::SerializeStruct for MapBuilder {
     }
 }
 
-/// Map keys: the account's maps (labels) are keyed by strings.
-struct KeySerializer;
+/// The body of a serializer that accepts only strings and what it implements beside them: the
+/// associated types, and `$error` from every other scalar, compound or generic method.
+macro_rules! refuse_the_rest {
+    ($ok:ty, $error:expr) => {
+        refuse_the_rest!(
+            $ok, $error;
+            serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+            serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
+            serialize_u64(u64), serialize_f32(f32), serialize_f64(f64), serialize_char(char),
+            serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
+            serialize_unit_struct(&'static str)
+        );
+    };
+    ($ok:ty, $error:expr; $($method:ident($($arg:ty),*)),*) => {
+        type Ok = $ok;
+        type Error = ConvertError;
+        type SerializeSeq = Impossible<$ok, ConvertError>;
+        type SerializeTuple = Impossible<$ok, ConvertError>;
+        type SerializeTupleStruct = Impossible<$ok, ConvertError>;
+        type SerializeTupleVariant = Impossible<$ok, ConvertError>;
+        type SerializeMap = Impossible<$ok, ConvertError>;
+        type SerializeStruct = Impossible<$ok, ConvertError>;
+        type SerializeStructVariant = Impossible<$ok, ConvertError>;
 
-macro_rules! no_key {
-    ($($method:ident($($arg:ty),*)),* $(,)?) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<String, ConvertError> {
-            Err(unsupported("map keys other than strings"))
+        $(fn $method(self, $(_: $arg),*) -> Result<$ok, ConvertError> {
+            Err($error)
         })*
+        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<$ok, ConvertError> {
+            Err($error)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<$ok, ConvertError> {
+            Err($error)
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, ConvertError> {
+            Err($error)
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, ConvertError> {
+            Err($error)
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, ConvertError> {
+            Err($error)
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, ConvertError> {
+            Err($error)
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, ConvertError> {
+            Err($error)
+        }
+        fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, ConvertError> {
+            Err($error)
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, ConvertError> {
+            Err($error)
+        }
     };
 }
 
+/// Map keys: the account's maps (labels) are keyed by strings.
+struct KeySerializer;
+
 impl ser::Serializer for KeySerializer {
-    type Ok = String;
-    type Error = ConvertError;
-    type SerializeSeq = Impossible<String, ConvertError>;
-    type SerializeTuple = Impossible<String, ConvertError>;
-    type SerializeTupleStruct = Impossible<String, ConvertError>;
-    type SerializeTupleVariant = Impossible<String, ConvertError>;
-    type SerializeMap = Impossible<String, ConvertError>;
-    type SerializeStruct = Impossible<String, ConvertError>;
-    type SerializeStructVariant = Impossible<String, ConvertError>;
+    refuse_the_rest!(String, unsupported("map keys other than strings"));
 
     fn serialize_str(self, v: &str) -> Result<String, ConvertError> {
         Ok(v.to_owned())
@@ -355,73 +418,6 @@ impl ser::Serializer for KeySerializer {
     ) -> Result<String, ConvertError> {
         value.serialize(self)
     }
-    no_key!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-    );
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, ConvertError> {
-        Err(unsupported("map keys other than strings"))
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, ConvertError> {
-        Err(unsupported("map keys other than strings"))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, ConvertError> {
-        Err(unsupported("map keys other than strings"))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, ConvertError> {
-        Err(unsupported("map keys other than strings"))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, ConvertError> {
-        Err(unsupported("map keys other than strings"))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, ConvertError> {
-        Err(unsupported("map keys other than strings"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, ConvertError> {
-        Err(unsupported("map keys other than strings"))
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, ConvertError> {
-        Err(unsupported("map keys other than strings"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, ConvertError> {
-        Err(unsupported("map keys other than strings"))
-    }
 }
 
 /// The inside of a [`TIMESTAMP_NEWTYPE`]: whole nanoseconds since the Unix epoch (what a
@@ -432,24 +428,8 @@ fn timestamp_error() -> ConvertError {
     ConvertError("a timestamp must be nanoseconds since the epoch or RFC 3339 text".to_owned())
 }
 
-macro_rules! no_time {
-    ($($method:ident($($arg:ty),*)),* $(,)?) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<DateTime<FixedOffset>, ConvertError> {
-            Err(timestamp_error())
-        })*
-    };
-}
-
 impl ser::Serializer for TimestampSerializer {
-    type Ok = DateTime<FixedOffset>;
-    type Error = ConvertError;
-    type SerializeSeq = Impossible<Self::Ok, ConvertError>;
-    type SerializeTuple = Impossible<Self::Ok, ConvertError>;
-    type SerializeTupleStruct = Impossible<Self::Ok, ConvertError>;
-    type SerializeTupleVariant = Impossible<Self::Ok, ConvertError>;
-    type SerializeMap = Impossible<Self::Ok, ConvertError>;
-    type SerializeStruct = Impossible<Self::Ok, ConvertError>;
-    type SerializeStructVariant = Impossible<Self::Ok, ConvertError>;
+    refuse_the_rest!(DateTime<FixedOffset>, timestamp_error());
 
     fn is_human_readable(&self) -> bool {
         false
@@ -465,27 +445,6 @@ impl ser::Serializer for TimestampSerializer {
     fn serialize_str(self, text: &str) -> Result<Self::Ok, ConvertError> {
         DateTime::parse_from_rfc3339(text).map_err(|_| timestamp_error())
     }
-    no_time!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-    );
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<Self::Ok, ConvertError> {
-        Err(timestamp_error())
-    }
     fn serialize_unit_variant(
         self,
         _: &'static str,
@@ -499,52 +458,6 @@ impl ser::Serializer for TimestampSerializer {
         _: &'static str,
         _: &T,
     ) -> Result<Self::Ok, ConvertError> {
-        Err(timestamp_error())
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Self::Ok, ConvertError> {
-        Err(timestamp_error())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, ConvertError> {
-        Err(timestamp_error())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, ConvertError> {
-        Err(timestamp_error())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, ConvertError> {
-        Err(timestamp_error())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, ConvertError> {
-        Err(timestamp_error())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, ConvertError> {
-        Err(timestamp_error())
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, ConvertError> {
-        Err(timestamp_error())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, ConvertError> {
         Err(timestamp_error())
     }
 }

@@ -110,22 +110,16 @@ impl<'a> Node<'a> {
         self.0.downcast_ref::<CelList<'static>>()
     }
 
-    pub fn get(&self, key: &str) -> Option<Node<'a>> {
-        let map = self.map()?;
-        map.inner()
-            .get(&CelMapKey::from(key.to_owned()))
-            .map(|value| Node(value.as_ref()))
-    }
-
-    /// [`get`](Self::get) without making a key (the map looks the name up borrowed).
-    pub fn field_by_name(&self, name: &str) -> Option<Node<'a>> {
+    /// The entry `name` of a map, looked up borrowed (no key is made).
+    pub fn get(&self, name: &str) -> Option<Node<'a>> {
         match self.map()?.as_indexer()?.get(&CelString::from(name)).ok()? {
             CowVal::Borrowed(value) => Some(Node(value)),
             CowVal::Owned(_) => None,
         }
     }
 
-    /// [`get`](Self::get) with a key made beforehand.
+    /// [`get`](Self::get) with a key made beforehand: no error is made for a missing entry
+    /// either, which matters on a path walked for every image.
     pub fn field(&self, key: &FieldKey) -> Option<Node<'a>> {
         self.map()?.inner().get(&key.0).map(|value| Node(value.as_ref()))
     }
@@ -244,7 +238,7 @@ impl VariableResolver for Bindings<'_> {
         if let Some((name, fields)) = variable.split_once('.') {
             let mut node = self.node(name)?;
             for field in fields.split('.') {
-                node = node.field_by_name(field)?;
+                node = node.get(field)?;
             }
             return Some(CowVal::Borrowed(node.0));
         }
