@@ -119,14 +119,41 @@ pub struct WaiverNote {
     pub position: String,
 }
 
-/// A stable fingerprint: rule id and subject only, so moving lines changes nothing.
-pub fn fingerprint(rule_id: &str, subject: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(rule_id.as_bytes());
-    hasher.update([0u8]);
-    hasher.update(subject.as_bytes());
-    let digest = hasher.finalize();
-    digest[..8].iter().map(|byte| format!("{byte:02x}")).collect()
+/// A stable fingerprint of account id, rule id and subject (cli.md "Findings"): never line
+/// numbers, so moving lines changes nothing, and the same subject in two accounts gets two
+/// fingerprints, so a baseline written for one account never hides another's failures.
+pub fn fingerprint(account_id: &str, rule_id: &str, subject: &str) -> String {
+    Fingerprinter::new(account_id).fingerprint(rule_id, subject)
+}
+
+/// Fingerprints for one account: the account id is hashed once, and each finding continues
+/// from that state.
+#[derive(Clone)]
+pub struct Fingerprinter {
+    account: Sha256,
+}
+
+impl Fingerprinter {
+    pub fn new(account_id: &str) -> Self {
+        let mut account = Sha256::new();
+        account.update(account_id.as_bytes());
+        account.update([0u8]);
+        Self { account }
+    }
+
+    pub fn fingerprint(&self, rule_id: &str, subject: &str) -> String {
+        let mut hasher = self.account.clone();
+        hasher.update(rule_id.as_bytes());
+        hasher.update([0u8]);
+        hasher.update(subject.as_bytes());
+        let digest = hasher.finalize();
+        let mut text = String::with_capacity(16);
+        for byte in &digest[..8] {
+            use std::fmt::Write as _;
+            let _ = write!(text, "{byte:02x}");
+        }
+        text
+    }
 }
 
 /// A rule that could not be evaluated: where in the policy, and for which subject.
@@ -163,20 +190,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fingerprint_depends_on_rule_and_subject_only() {
+    fn fingerprint_depends_on_account_rule_and_subject() {
         assert_eq!(
-            fingerprint("ICR-AT-001", "registry:us-south"),
-            fingerprint("ICR-AT-001", "registry:us-south")
+            fingerprint("acct", "ICR-AT-001", "registry:us-south"),
+            fingerprint("acct", "ICR-AT-001", "registry:us-south")
         );
         assert_ne!(
-            fingerprint("ICR-AT-001", "registry:us-south"),
-            fingerprint("ICR-AT-001", "registry:eu-de")
+            fingerprint("acct", "ICR-AT-001", "registry:us-south"),
+            fingerprint("acct", "ICR-AT-001", "registry:eu-de")
         );
         assert_ne!(
-            fingerprint("ICR-AT-00", "1registry"),
-            fingerprint("ICR-AT-001", "registry")
+            fingerprint("acct", "ICR-AT-001", "registry:us-south"),
+            fingerprint("other", "ICR-AT-001", "registry:us-south"),
+            "the same subject in two accounts has two fingerprints"
         );
-        assert_eq!(fingerprint("a", "b").len(), 16);
+        assert_ne!(
+            fingerprint("acct", "ICR-AT-00", "1registry"),
+            fingerprint("acct", "ICR-AT-001", "registry")
+        );
+        assert_ne!(
+            fingerprint("ac", "ctICR-AT-001", "registry"),
+            fingerprint("acct", "ICR-AT-001", "registry")
+        );
+        assert_eq!(fingerprint("acct", "a", "b").len(), 16);
     }
 
     #[test]

@@ -22,3 +22,4 @@ pub mod responsibility;
 pub mod secrets;
 pub mod suggest;
 pub mod toml_reader;
+pub mod write;

@@ -1,7 +1,6 @@
 //! `regcheck audit`: config, policies, account files, evaluation, waivers and baseline, then
 //! the report on standard output and in report files.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -218,6 +217,10 @@ pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Resul
 }
 
 pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>) -> u8 {
+    if let Some(message) = clashing_outputs(&args) {
+        eprintln!("error: {message}");
+        return EXIT_ERROR;
+    }
     // Only the JSON report lists passing subjects; the other formats need not collect them.
     let record_passes =
         args.format == Format::Json || args.reports.iter().any(|(format, _)| *format == Format::Json);
@@ -240,14 +243,15 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>)
         let mut bytes = Vec::new();
         let written = report::render(*format, &report, &file_options, &mut bytes)
             .map_err(|e| e.to_string())
-            .and_then(|()| write_atomically(path, &bytes));
+            .and_then(|()| regcheck::write::write_file(path, &bytes).map_err(|e| e.to_string()));
         if let Err(message) = written {
             eprintln!("error: cannot write report {}: {message}", path.display());
             return EXIT_ERROR;
         }
     }
     if let Some(path) = &args.write_baseline
-        && let Err(message) = write_atomically(path, Baseline::from_report(&report).to_json().as_bytes())
+        && let Err(message) =
+            regcheck::write::write_file(path, Baseline::from_report(&report).to_json().as_bytes())
     {
         eprintln!("error: cannot write baseline {}: {message}", path.display());
         return EXIT_ERROR;
@@ -263,24 +267,35 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>)
     code
 }
 
+/// Two files written by one run to the same path would leave only the last: a usage error.
+fn clashing_outputs(args: &AuditArgs) -> Option<String> {
+    let outputs: Vec<(String, &Path)> = args
+        .reports
+        .iter()
+        .map(|(format, path)| (format!("--report {}", format.name()), path.as_path()))
+        .chain(
+            args.write_baseline
+                .iter()
+                .map(|path| ("--write-baseline".to_owned(), path.as_path())),
+        )
+        .collect();
+    for (i, (first, a)) in outputs.iter().enumerate() {
+        for (second, b) in &outputs[i + 1..] {
+            if regcheck::write::same_target(a, b) {
+                return Some(format!(
+                    "{first} and {second} both write {}; give each output its own file",
+                    b.display()
+                ));
+            }
+        }
+    }
+    None
+}
+
 fn display_paths(paths: &[PathBuf]) -> String {
     paths
         .iter()
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Writes the whole file or nothing: a temporary file in the same folder, then a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
-    file.write_all(bytes)
-        .and_then(|()| file.flush())
-        .map_err(|e| e.to_string())?;
-    file.persist(path).map_err(|e| e.error.to_string())?;
-    Ok(())
 }

@@ -427,7 +427,7 @@ fn init(dir: &Path, force: bool, out: &mut Vec<u8>) -> u8 {
     }
     for (name, text) in STARTERS {
         let path = dir.join(name);
-        if let Err(message) = audit::write_atomically(&path, text.as_bytes()) {
+        if let Err(message) = regcheck::write::write_file(&path, text.as_bytes()) {
             eprintln!("error: cannot write {}: {message}", path.display());
             return EXIT_ERROR;
         }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::account::LoadedAccount;
-use crate::findings::{Finding, FindingStatus, RuleError, RuleOutcome, RuleStatus, fingerprint};
+use crate::findings::{Finding, FindingStatus, Fingerprinter, RuleError, RuleOutcome, RuleStatus};
 use crate::path::DocPath;
 use crate::policy::{Check, Policy};
 use cel::{Bindings, Document, Node};
@@ -57,6 +57,8 @@ impl Settings {
 /// The account converted to CEL values once, and its look-up index, shared by every rule.
 pub struct PreparedAccount<'a> {
     account: &'a LoadedAccount,
+    /// Fingerprints carry the account id (cli.md), hashed once here.
+    fingerprints: Fingerprinter,
     // Declared before `document`, so that it is dropped first: it points into the document.
     index: Arc<index::AccountIndex>,
     document: Document,
@@ -72,6 +74,7 @@ impl<'a> PreparedAccount<'a> {
         let index = Arc::new(unsafe { index::AccountIndex::build(document.root()) });
         Ok(Self {
             account,
+            fingerprints: Fingerprinter::new(&account.model.account.id),
             index,
             document,
         })
@@ -499,7 +502,7 @@ fn run_check(
                 rule_id: policy.id.clone(),
                 severity,
                 status: FindingStatus::Pass,
-                fingerprint: fingerprint(&policy.id, &subject),
+                fingerprint: prepared.fingerprints.fingerprint(&policy.id, &subject),
                 subject,
                 message: String::new(),
                 path: found.doc_path(),
@@ -529,7 +532,7 @@ fn run_check(
             rule_id: policy.id.clone(),
             severity,
             status,
-            fingerprint: fingerprint(&policy.id, &subject),
+            fingerprint: prepared.fingerprints.fingerprint(&policy.id, &subject),
             subject,
             message,
             path,

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::collections::BTreeMap;
 
 use crate::audit::{AccountAudit, AuditReport};
-use crate::findings::{FindingStatus, RuleStatus, Severity};
+use crate::findings::{Finding, FindingStatus, RuleStatus, Severity};
 use crate::responsibility;
 
 /// Output formats of `regcheck audit`.
@@ -33,6 +33,18 @@ pub enum Format {
 impl Format {
     pub fn parse(text: &str) -> Option<Self> {
         <Self as clap::ValueEnum>::from_str(text, true).ok()
+    }
+
+    /// The name users type (`sarif`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Markdown => "markdown",
+            Format::Github => "github",
+        }
     }
 }
 
@@ -58,6 +70,36 @@ pub fn render(
         Format::Markdown => markdown::write(report, out),
         Format::Github => github::write(report, out),
     }
+}
+
+/// The findings that `keep` selects, most severe first, then by file, rule and subject
+/// (cli.md: every format lists findings in this order, so that a list cut off at a limit keeps
+/// what matters most).
+pub fn most_severe_first<'a>(
+    report: &'a AuditReport,
+    keep: impl Fn(&Finding) -> bool,
+) -> Vec<(&'a AccountAudit, &'a Finding)> {
+    let mut findings: Vec<(&AccountAudit, &Finding)> = report
+        .audits
+        .iter()
+        .flat_map(|audit| audit.findings().map(move |finding| (audit, finding)))
+        .filter(|(_, finding)| keep(finding))
+        .collect();
+    findings.sort_by(|(a_audit, a), (b_audit, b)| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| {
+                a_audit
+                    .account
+                    .file
+                    .source
+                    .name
+                    .cmp(&b_audit.account.file.source.name)
+            })
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+            .then_with(|| a.subject.cmp(&b.subject))
+    });
+    findings
 }
 
 /// One row of an account's summary: a responsibility, its rules by status and its failing
