@@ -75,10 +75,10 @@ pub fn render(
 /// The findings that `keep` selects, most severe first, then by file, rule and subject
 /// (cli.md: every format lists findings in this order, so that a list cut off at a limit keeps
 /// what matters most).
-pub fn most_severe_first<'a>(
-    report: &'a AuditReport,
+pub fn most_severe_first(
+    report: &AuditReport,
     keep: impl Fn(&Finding) -> bool,
-) -> Vec<(&'a AccountAudit, &'a Finding)> {
+) -> Vec<(&AccountAudit, &Finding)> {
     let mut findings: Vec<(&AccountAudit, &Finding)> = report
         .audits
         .iter()
