@@ -13,7 +13,7 @@ use std::sync::Arc;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::{FileDiagnostic, LineIndex, Problem, SourceText};
+use crate::diagnostic::{FileDiagnostic, Problem, SourceText};
 use crate::findings::Location;
 use crate::path::{DocPath, Segment};
 use crate::toml_reader::{Collector, header_span, top_of_file};
@@ -48,7 +48,6 @@ pub struct LoadedAccount {
 pub struct AccountFile {
     pub source: SourceText,
     parsed: ParsedToml,
-    lines: LineIndex,
 }
 
 /// Where a path points in the file.
@@ -109,7 +108,7 @@ impl AccountFile {
     }
 
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        self.lines.line_col(&self.source.text, offset)
+        self.source.line_col(offset)
     }
 
     /// Lines and columns of what `path` names (or its nearest parent), for a finding.
@@ -234,12 +233,7 @@ pub fn load_str(name: &str, text: impl Into<Arc<str>>) -> Result<LoadedAccount, 
     if !syntax_problems.is_empty() {
         return Err(LoadError::new(&source, syntax_problems));
     }
-    let lines = LineIndex::new(&source.text);
-    let file = AccountFile {
-        source,
-        parsed,
-        lines,
-    };
+    let file = AccountFile { source, parsed };
     let mut out = Collector::default();
     let model = sections::read_account(&file.source.text, file.parsed.borrow_dependent(), &mut out);
     if let Some(model) = &model {

@@ -80,10 +80,12 @@ pub fn write(report: &AuditReport, style: Style, out: &mut dyn Write) -> io::Res
     writeln!(out)?;
     for (audit, finding) in &failing {
         let policy = report.policy(&finding.rule_id);
+        let source = &audit.account.file.source;
         let diagnostic = FindingDiagnostic {
             finding,
             title: policy.map_or("", |p| p.title.as_str()),
-            source: audit.account.file.source.named(),
+            excerpt: source.excerpt(finding.location.span.clone()),
+            source,
         };
         writeln!(out, "{}", render_diagnostic(style, &diagnostic).trim_end())?;
         writeln!(out)?;
@@ -167,7 +169,9 @@ fn write_summary(
 struct FindingDiagnostic<'a> {
     finding: &'a Finding,
     title: &'a str,
-    source: crate::diagnostic::DisplaySource,
+    /// The account file: its secrets are masked in whatever the finding quotes.
+    source: &'a crate::diagnostic::SourceText,
+    excerpt: crate::diagnostic::Excerpt,
 }
 
 impl fmt::Debug for FindingDiagnostic<'_> {
@@ -183,7 +187,9 @@ impl fmt::Display for FindingDiagnostic<'_> {
         write!(
             f,
             "{} [{}] {}",
-            self.finding.rule_id, self.finding.severity, self.finding.message
+            self.finding.rule_id,
+            self.finding.severity,
+            self.source.redact(&self.finding.message)
         )
     }
 }
@@ -207,13 +213,13 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        Some(&self.excerpt)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let span = &self.finding.location.span;
+        let span = self.excerpt.label();
         Some(Box::new(std::iter::once(LabeledSpan::new(
-            Some(self.finding.subject.clone()),
+            Some(self.source.redact(&self.finding.subject).into_owned()),
             span.start,
             span.len(),
         ))))

@@ -1,0 +1,284 @@
+//! Problems found in a user's file, and their rendering as miette diagnostics.
+//!
+//! A `Problem` is a span, a message and optional label and help; the file it belongs to is
+//! attached when it is turned into a [`FileDiagnostic`], so readers need not carry file names.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use miette::{Diagnostic, LabeledSpan, SourceCode};
+
+mod excerpt;
+
+pub use excerpt::{Excerpt, MASK};
+
+/// One thing wrong with a file, located by byte span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub span: Range<usize>,
+    pub message: String,
+    pub label: Option<String>,
+    pub help: Option<String>,
+}
+
+impl Problem {
+    pub fn new(span: Range<usize>, message: impl Into<String>) -> Self {
+        Self {
+            span,
+            message: message.into(),
+            label: None,
+            help: None,
+        }
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Finds the byte ranges of a text to mask before it is shown (secrets).
+pub type Redactor = fn(&str) -> Vec<Range<usize>>;
+
+/// A file's name and text, shared by every diagnostic and finding that points into it.
+#[derive(Debug, Clone)]
+pub struct SourceText {
+    pub name: String,
+    pub text: Arc<str>,
+    /// Computed on first use and shared by every clone: only a report that shows positions or
+    /// lines needs them.
+    derived: Arc<Derived>,
+    /// Finds the byte ranges to mask before lines of this file are shown (secrets).
+    redactor: Option<Redactor>,
+}
+
+#[derive(Debug, Default)]
+struct Derived {
+    lines: OnceLock<LineIndex>,
+    secrets: OnceLock<Secrets>,
+}
+
+/// The secrets of one file: where they are, and a matcher for their values in other text
+/// (an error message that quotes a value, a subject built from one).
+#[derive(Debug)]
+struct Secrets {
+    ranges: Vec<Range<usize>>,
+    values: Option<aho_corasick::AhoCorasick>,
+}
+
+/// Secret values shorter than this are masked in the file's lines but not searched for in other
+/// text: a two-letter password would otherwise mask every matching word of a report.
+const MIN_SEARCHED_SECRET: usize = 4;
+
+impl SourceText {
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        Self {
+            name: name.into(),
+            text: text.into(),
+            derived: Arc::default(),
+            redactor: None,
+        }
+    }
+
+    /// Masks what `redactor` finds whenever lines of this file, or texts quoting them, are shown.
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = Some(redactor);
+        self
+    }
+
+    fn lines(&self) -> &LineIndex {
+        self.derived.lines.get_or_init(|| LineIndex::new(&self.text))
+    }
+
+    fn secrets(&self) -> &Secrets {
+        self.derived.secrets.get_or_init(|| {
+            let Some(redactor) = self.redactor else {
+                return Secrets {
+                    ranges: Vec::new(),
+                    values: None,
+                };
+            };
+            let mut ranges = redactor(&self.text);
+            ranges.retain(|range| range.start < range.end && range.end <= self.text.len());
+            ranges.sort_by_key(|range| (range.start, range.end));
+            let mut values: Vec<&str> = ranges
+                .iter()
+                .filter_map(|range| self.text.get(range.clone()))
+                .filter(|value| value.len() >= MIN_SEARCHED_SECRET)
+                .collect();
+            values.sort_unstable();
+            values.dedup();
+            let values = if values.is_empty() {
+                None
+            } else {
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                    .build(&values)
+                    .ok()
+            };
+            Secrets { ranges, values }
+        })
+    }
+
+    /// `text` with every secret value of this file replaced by the mask: for messages, labels
+    /// and subjects that quote a value of the file.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        match &self.secrets().values {
+            Some(values) if values.is_match(text) => {
+                Cow::Owned(values.replace_all(text, &vec![MASK; values.patterns_len()]))
+            }
+            _ => Cow::Borrowed(text),
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        self.lines().line_col(&self.text, offset)
+    }
+
+    /// The lines around `span` as they may be shown: cleaned, clipped and with secrets masked.
+    pub fn excerpt(&self, span: Range<usize>) -> Excerpt {
+        Excerpt::new(&self.name, &self.text, self.lines(), span, &self.secrets().ranges)
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset into `text`. Scans the text: for one
+/// look-up; [`SourceText::line_col`] keeps an index for many.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    LineIndex::new(text).line_col(text, offset)
+}
+
+/// 0-based character column of `offset` in the line starting at `line_start`; a byte-order mark
+/// at the start of the file is not a column (editors do not show it).
+fn column_of(text: &str, line_start: usize, offset: usize) -> usize {
+    let columns = text[line_start..offset].chars().count();
+    if line_start == 0 && text.starts_with('\u{feff}') && offset > 0 {
+        columns - 1
+    } else {
+        columns
+    }
+}
+
+/// Byte offsets of line starts, for many line/column look-ups in one file.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let newlines = text.bytes().enumerate().filter(|&(_, b)| b == b'\n');
+        let starts = std::iter::once(0).chain(newlines.map(|(i, _)| i + 1)).collect();
+        Self { starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let line_start = self.starts[line - 1];
+        (line, column_of(text, line_start, offset) + 1)
+    }
+
+    /// How many lines the text has (an empty text has one, empty).
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Byte offset where 0-based `line` starts.
+    pub fn start_of(&self, line: usize) -> usize {
+        self.starts[line.min(self.starts.len() - 1)]
+    }
+
+    /// Byte offset where 0-based `line` ends, before its line feed.
+    pub fn end_of(&self, text: &str, line: usize) -> usize {
+        self.starts.get(line + 1).map_or(text.len(), |next| next - 1)
+    }
+}
+
+/// A problem in a named file, ready for miette to render with the source lines.
+#[derive(Debug)]
+pub struct FileDiagnostic {
+    pub source: SourceText,
+    pub problem: Problem,
+    pub severity: miette::Severity,
+    /// Built when the diagnostic is first rendered: most load errors of a large file are
+    /// counted, not shown.
+    excerpt: OnceLock<Excerpt>,
+}
+
+impl FileDiagnostic {
+    pub fn error(source: SourceText, problem: Problem) -> Self {
+        Self {
+            source,
+            problem,
+            severity: miette::Severity::Error,
+            excerpt: OnceLock::new(),
+        }
+    }
+
+    /// Whether there are lines to show (not for a file that could not be read, or is empty).
+    fn has_source(&self) -> bool {
+        !self.source.text.is_empty()
+    }
+
+    fn excerpt(&self) -> &Excerpt {
+        self.excerpt
+            .get_or_init(|| self.source.excerpt(self.problem.span.clone()))
+    }
+
+    /// `file:line:column`, for one-line summaries.
+    pub fn position(&self) -> String {
+        let (line, column) = self.source.line_col(self.problem.span.start);
+        format!("{}:{line}:{column}", self.source.name)
+    }
+}
+
+impl fmt::Display for FileDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source.redact(&self.problem.message))
+    }
+}
+
+impl std::error::Error for FileDiagnostic {}
+
+impl Diagnostic for FileDiagnostic {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.problem
+            .help
+            .as_ref()
+            .map(|help| Box::new(self.source.redact(help)) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.has_source().then(|| self.excerpt() as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.has_source() {
+            return None;
+        }
+        let span = self.excerpt().label();
+        let text = self
+            .problem
+            .label
+            .as_ref()
+            .map(|label| self.source.redact(label).into_owned());
+        let label = LabeledSpan::new(text, span.start, span.len());
+        Some(Box::new(std::iter::once(label)))
+    }
+}
