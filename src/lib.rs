@@ -9,6 +9,7 @@ pub mod account;
 pub mod allocator;
 pub mod audit;
 pub mod baseline;
+pub mod collect;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;

@@ -3,6 +3,8 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod audit;
+mod collect;
+mod import;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -93,6 +95,8 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = ".")]
         dir: PathBuf,
     },
+    /// Run IBM's `ibmcloud` CLI and write the capture folder that `import` reads.
+    Collect(collect::CollectArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -183,6 +187,7 @@ pub fn main() -> u8 {
             responsibilities(&run, format, stderr_style, &mut output)
         }
         Command::Init { force, dir } => init(&dir, force, &mut output),
+        Command::Collect(args) => collect::run(args, stderr_style, &mut output),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
