@@ -96,6 +96,11 @@ enum Command {
         dir: PathBuf,
     },
     /// Run IBM's `ibmcloud` CLI and write the capture folder that `import` reads.
+    ///
+    /// Needs `ibmcloud` logged in with the container-registry, atracker and cbr plug-ins. Runs
+    /// read-only commands (and one Access Groups API read with the CLI's token, through curl),
+    /// stores no token or API key, and puts the targeted registry region back at the end.
+    /// Exit 2 when the check or any command fails.
     Collect(collect::CollectArgs),
     /// Print a shell completion script.
     Completions {
