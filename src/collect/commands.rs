@@ -86,7 +86,8 @@ impl Command {
 }
 
 /// A command line as people read it: `ibmcloud cr plan --output json`, arguments with spaces
-/// or quotes in single quotes.
+/// or quotes in single quotes, control characters (from hostile names) escaped so that they
+/// cannot drive the terminal or forge lines in a CI log.
 pub struct Shown<'a>(pub &'a str, pub &'a [String]);
 
 impl fmt::Display for Shown<'_> {
@@ -100,7 +101,19 @@ impl fmt::Display for Shown<'_> {
             if plain {
                 write!(f, " {arg}")?;
             } else {
-                write!(f, " '{}'", arg.replace('\'', r"'\''"))?;
+                let quoted: String = arg
+                    .replace('\'', r"'\''")
+                    .chars()
+                    .flat_map(|c| {
+                        let escaped: Vec<char> = if c.is_control() {
+                            c.escape_default().collect()
+                        } else {
+                            vec![c]
+                        };
+                        escaped
+                    })
+                    .collect();
+                write!(f, " '{quoted}'")?;
             }
         }
         Ok(())
@@ -559,6 +572,11 @@ mod tests {
         assert_eq!(
             Shown("ibmcloud", &args).to_string(),
             "ibmcloud access-group-users 'Registry admins'"
+        );
+        let hostile = vec!["us.icr.io/x/y:\u{1b}[2J\nerror: forged".to_owned()];
+        assert_eq!(
+            Shown("ibmcloud", &hostile).to_string(),
+            r"ibmcloud 'us.icr.io/x/y:\u{1b}[2J\nerror: forged'"
         );
     }
 

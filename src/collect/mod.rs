@@ -30,7 +30,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub use runner::{Cli, ProcessCli, Program, Ran, RunError};
-pub use session::{Images, RegionPlan};
+pub use session::{Images, Plan, RegionPlan};
 
 /// What to collect, and where to.
 #[derive(Debug, Clone)]
@@ -184,5 +184,16 @@ impl Observer for () {
 /// Checks that `ibmcloud` is ready, then captures the account and its regions into
 /// `options.dir`.
 pub fn collect(cli: &mut dyn Cli, options: &Options, observer: &mut dyn Observer) -> Result<Report, Stop> {
-    session::run(cli, options, observer)
+    session::run(cli, &options.dir, &Plan::sweep(&options.regions), observer)
+}
+
+/// Checks that `ibmcloud` is ready, then runs `plan` into `dir`: the entry for narrower runs
+/// than a sweep (one image and its namespace, for `collect --image`).
+pub fn collect_plan(
+    cli: &mut dyn Cli,
+    dir: &std::path::Path,
+    plan: &Plan<'_>,
+    observer: &mut dyn Observer,
+) -> Result<Report, Stop> {
+    session::run(cli, dir, plan, observer)
 }

@@ -11,7 +11,7 @@ use super::images::{self, entries, get};
 use super::output::{self, CaptureDir};
 use super::redact::{self, Content};
 use super::runner::{Cli, Program, Ran, RunError};
-use super::{Event, Failure, Observer, Options, Problem, RegionSummary, Report, Scope, Stop};
+use super::{Event, Failure, Observer, Problem, RegionSummary, Report, Scope, Stop};
 
 /// Which images of a region get an `image-inspect` and a `cr va`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,11 +50,41 @@ impl<'a> RegionPlan<'a> {
     }
 }
 
-pub(super) fn run(cli: &mut dyn Cli, options: &Options, observer: &mut dyn Observer) -> Result<Report, Stop> {
+/// What a run captures after the check.
+#[derive(Debug, Clone)]
+pub struct Plan<'a> {
+    /// The account-wide captures (IAM, context-based restrictions, Activity Tracker).
+    /// `account-show.json` is written either way: the check reads it.
+    pub account: bool,
+    /// The regions, in the order they run.
+    pub regions: Vec<RegionPlan<'a>>,
+}
+
+impl<'a> Plan<'a> {
+    /// The whole account: every region in `regions` (all of `data/regions.toml` when empty,
+    /// then only those with a namespace).
+    pub fn sweep(regions: &'a [String]) -> Self {
+        let asked_for = !regions.is_empty();
+        Plan {
+            account: true,
+            regions: crate::regions::names()
+                .filter(|name| !asked_for || regions.iter().any(|asked| asked == name))
+                .map(|name| RegionPlan::sweep(name, asked_for))
+                .collect(),
+        }
+    }
+}
+
+pub(super) fn run(
+    cli: &mut dyn Cli,
+    dir: &std::path::Path,
+    plan: &Plan<'_>,
+    observer: &mut dyn Observer,
+) -> Result<Report, Stop> {
     let mut session = Session {
         cli,
         observer,
-        dir: CaptureDir::new(&options.dir),
+        dir: CaptureDir::new(dir),
         report: Report::default(),
         halted: false,
         targeted: None,
@@ -68,20 +98,19 @@ pub(super) fn run(cli: &mut dyn Cli, options: &Options, observer: &mut dyn Obser
         ))
     })?;
 
-    session.account(&account);
+    session.account(&account, plan.account);
 
-    let asked_for = !options.regions.is_empty();
-    let regions: Vec<&str> = crate::regions::names()
-        .filter(|name| !asked_for || options.regions.iter().any(|asked| asked == name))
-        .collect();
-    session.stage(&if asked_for {
-        format!("regions {}", regions.join(", "))
-    } else {
+    let everywhere = plan.regions.len() == crate::regions::all().len()
+        && plan.regions.iter().all(|region| !region.even_without_namespaces);
+    let names: Vec<&str> = plan.regions.iter().map(|region| region.region).collect();
+    session.stage(&if everywhere {
         "looking for namespaces in every region".to_owned()
+    } else {
+        format!("regions {}", names.join(", "))
     });
-    session.planned(2 * regions.len());
-    for region in regions {
-        session.region(&RegionPlan::sweep(region, asked_for));
+    session.planned(2 * plan.regions.len());
+    for region in &plan.regions {
+        session.region(region);
     }
     session.restore_region(original_region);
     Ok(session.report)
@@ -229,6 +258,9 @@ impl Session<'_> {
         }
         let args = command.argv(vars);
         let shown = Shown("ibmcloud", &args).to_string();
+        if self.refuse_option_like(scope, vars, &shown) {
+            return None;
+        }
         match self.invoke(Program::Ibmcloud, &args, None, &shown) {
             Ok(ran) if ran.success() => Some(ran),
             Ok(ran) => {
@@ -240,6 +272,23 @@ impl Session<'_> {
                 None
             }
         }
+    }
+
+    /// A name from a listing that starts with `-` would be read as an option: refused.
+    fn refuse_option_like(&mut self, scope: &Scope, vars: &Vars<'_>, shown: &str) -> bool {
+        let option_like = [vars.image, vars.group, vars.restrict]
+            .into_iter()
+            .flatten()
+            .any(|value| value.starts_with('-'));
+        if option_like {
+            self.fail(
+                scope,
+                shown.to_owned(),
+                "not run: a name from IBM's listing starts with `-` and would be read as an option"
+                    .to_owned(),
+            );
+        }
+        option_like
     }
 
     fn fail_to_run(&mut self, scope: &Scope, shown: String, error: &RunError) {
@@ -433,14 +482,18 @@ impl Session<'_> {
         }
     }
 
-    fn account(&mut self, account: &Value) {
+    /// `account-show.json` (from the check), then the account-wide captures when `all`.
+    fn account(&mut self, account: &Value, all: bool) {
         let scope = Scope::Account;
-        self.stage("account-wide evidence");
         let mut account_doc = account.clone();
         redact::strip_secrets(&mut account_doc, Content::Other);
         if let Some(file) = commands::ACCOUNT_SHOW.file {
             self.write_json(&scope, file.to_owned(), &account_doc);
         }
+        if !all {
+            return;
+        }
+        self.stage("account-wide evidence");
         self.planned(commands::ACCOUNT_CAPTURES.len() + 2);
         let vars = Vars::default();
         for command in commands::ACCOUNT_CAPTURES {
@@ -669,6 +722,9 @@ impl Session<'_> {
         }
         let args = commands::CR_VA.argv(vars);
         let shown = Shown("ibmcloud", &args).to_string();
+        if self.refuse_option_like(scope, vars, &shown) {
+            return None;
+        }
         let ran = match self.invoke(Program::Ibmcloud, &args, None, &shown) {
             Ok(ran) => ran,
             Err(error) => {

@@ -230,3 +230,72 @@ fn excerpts_are_short_redacted_and_free_of_terminal_codes() {
     };
     assert_eq!(exit_reason(&ran), "exit status 1: one | two | Bearer [REDACTED]");
 }
+
+#[test]
+fn a_plan_without_the_account_runs_the_check_and_its_regions_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cli = Canned::default()
+        .ok(
+            "plugin list --output json",
+            r#"[{"Name": "container-registry"}, {"Name": "atracker"}, {"Name": "cbr"}]"#,
+        )
+        .ok("account show --output json", r#"{"account_id": "acc1"}"#)
+        .ok(
+            "cr region",
+            "You are targeting region 'us-south', the registry is 'us.icr.io'.",
+        )
+        .ok("cr region-set eu-de", "OK")
+        .ok("cr namespace-list -v --output json", r#"[{"name": "shop"}]"#)
+        .ok("cr retention-policy-list --output json", "[]");
+    let captures = [commands::CR_RETENTION];
+    let plan = Plan {
+        account: false,
+        regions: vec![RegionPlan {
+            captures: &captures,
+            images: Images::Only(vec![]),
+            ..RegionPlan::sweep("eu-de", true)
+        }],
+    };
+    let report = run(&mut cli, dir.path(), &plan, &mut ()).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(
+        cli.calls,
+        [
+            "ibmcloud plugin list --output json",
+            "ibmcloud account show --output json",
+            "ibmcloud cr region",
+            "ibmcloud cr region-set eu-de",
+            "ibmcloud cr namespace-list -v --output json",
+            "ibmcloud cr retention-policy-list --output json",
+            "ibmcloud cr region-set us-south",
+        ]
+    );
+    assert_eq!(
+        report.files,
+        [
+            "account-show.json",
+            "regions/eu-de/cr-namespace-list.json",
+            "regions/eu-de/cr-retention-policy-list.json",
+        ]
+    );
+}
+
+#[test]
+fn a_name_that_reads_as_an_option_is_not_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cli = Canned::default();
+    let mut observer = ();
+    let mut session = session(&mut cli, &mut observer, dir.path());
+    session.members(
+        &Scope::Account,
+        &serde_json::json!([{"id": "AccessGroupId-1", "name": "--all"}]),
+    );
+    let report = session.report;
+    assert_eq!(report.failures.len(), 2);
+    assert!(
+        report.failures[0]
+            .reason
+            .starts_with("not run: a name from IBM's listing starts with `-`")
+    );
+    assert!(cli.calls.is_empty());
+}
