@@ -163,16 +163,19 @@ fn summary(report: &Report, dir: &str) -> String {
     line
 }
 
-/// Shows a run's events: a bar on a terminal, one line per stage otherwise.
+/// Shows a run's events: a bar on a terminal; otherwise one line per stage, and a line every
+/// [`HEARTBEAT`] commands so that a long run shows it is alive in a CI log.
 enum Progress {
     Bar(ProgressBar),
-    Lines,
+    Lines { done: u64, planned: u64 },
 }
+
+const HEARTBEAT: u64 = 500;
 
 impl Progress {
     fn new(terminal: bool) -> Self {
         if !terminal {
-            return Progress::Lines;
+            return Progress::Lines { done: 0, planned: 0 };
         }
         let style = ProgressStyle::with_template("{spinner} {prefix} [{bar:24}] {pos}/{len} {wide_msg}")
             .map(|style| style.progress_chars("=> "))
@@ -191,18 +194,25 @@ impl Progress {
     fn say(&self, line: &str) {
         match self {
             Progress::Bar(bar) => bar.suspend(|| eprintln!("{line}")),
-            Progress::Lines => eprintln!("{line}"),
+            Progress::Lines { .. } => eprintln!("{line}"),
         }
     }
 }
 
 impl Observer for Progress {
     fn event(&mut self, event: Event<'_>) {
-        match (&*self, event) {
+        match (&mut *self, event) {
             (_, Event::Failed(failure)) => self.say(&format!("error: {failure}")),
             (_, Event::Note(note)) => self.say(&format!("note: {note}")),
-            (Progress::Lines, Event::Stage(stage)) => eprintln!("collect: {stage}"),
-            (Progress::Lines, _) => {}
+            (Progress::Lines { .. }, Event::Stage(stage)) => eprintln!("collect: {stage}"),
+            (Progress::Lines { planned, .. }, Event::Planned(count)) => *planned += count,
+            (Progress::Lines { done, planned }, Event::Finished) => {
+                *done += 1;
+                if *done % HEARTBEAT == 0 {
+                    eprintln!("collect: {done} of {planned} commands run");
+                }
+            }
+            (Progress::Lines { .. }, Event::Running(_)) => {}
             (Progress::Bar(bar), Event::Stage(stage)) => bar.set_prefix(stage.to_owned()),
             (Progress::Bar(bar), Event::Planned(count)) => bar.inc_length(count),
             (Progress::Bar(bar), Event::Running(command)) => bar.set_message(command.to_owned()),
