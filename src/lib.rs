@@ -2,13 +2,14 @@
 //!
 //! Layers, each doing one job: [`account`] loads `account.toml` with spans, [`policy`] loads
 //! and checks rule files, [`engine`] evaluates them into [`findings`], and [`report`] renders
-//! findings. Only the CLI (`src/cli`) prints.
+//! findings. Only the CLI (`src/cli`) prints. [`collect`] captures the evidence from IBM's CLI.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod account;
 pub mod allocator;
 pub mod audit;
 pub mod baseline;
+pub mod collect;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;

@@ -3,6 +3,8 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod audit;
+mod collect;
+mod import;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -93,6 +95,13 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = ".")]
         dir: PathBuf,
     },
+    /// Run IBM's `ibmcloud` CLI and write the capture folder that `import` reads.
+    ///
+    /// Needs `ibmcloud` logged in with the container-registry, atracker and cbr plug-ins. Runs
+    /// read-only commands (and one Access Groups API read with the CLI's token, through curl),
+    /// stores no token or API key, and puts the targeted registry region back at the end.
+    /// Exit 2 when the check or any command fails.
+    Collect(collect::CollectArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -183,6 +192,7 @@ pub fn main() -> u8 {
             responsibilities(&run, format, stderr_style, &mut output)
         }
         Command::Init { force, dir } => init(&dir, force, &mut output),
+        Command::Collect(args) => collect::run(args, stderr_style, &mut output),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
