@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod audit;
+mod import;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -44,6 +45,8 @@ enum ColorChoice {
 enum Command {
     /// Audit account files against the rules; exit 1 when a finding fails the gate.
     Audit(audit::AuditArgs),
+    /// Build or refresh an account file from a capture of IBM Cloud CLI output.
+    Import(import::ImportArgs),
     /// Load and check account files only; no rules run.
     Validate {
         /// Account files to check.
@@ -165,6 +168,7 @@ pub fn main() -> u8 {
     let mut output = Vec::new();
     let code = match cli.command {
         Command::Audit(args) => audit::run(args, stdout_style, stderr_style, &mut output),
+        Command::Import(args) => import::run(args, stderr_style, &mut output),
         Command::Validate { paths } => validate(&paths, stderr_style, &mut output),
         Command::Rules { format, policies } => rules(format, &policies, stderr_style, &mut output),
         Command::Explain { id, policies } => explain(&id, &policies, stderr_style, &mut output),
