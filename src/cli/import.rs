@@ -206,6 +206,7 @@ fn write_diff(old: Option<&str>, new: &str, name: &str, out: &mut Vec<u8>) {
 /// Per section: added, updated, marked stale (listed), pruned (listed); then what needs the
 /// user's answer. Labels are identities (refs, ids), never env or label values.
 fn eprint_summary(report: &MergeReport) {
+    let mut unchanged = 0;
     let mut lines = Vec::new();
     for section in &report.sections {
         let mut parts = Vec::new();
@@ -222,12 +223,19 @@ fn eprint_summary(report: &MergeReport) {
             parts.push(format!("{} pruned", section.pruned.len()));
         }
         if parts.is_empty() {
-            parts.push("unchanged".to_owned());
+            unchanged += 1;
+        } else {
+            lines.push(format!("  {:<26} {}", section.name, parts.join(", ")));
         }
-        lines.push(format!("  {:<26} {}", section.name, parts.join(", ")));
     }
     if !report.settings_changed.is_empty() {
         lines.push(format!("  {:<26} {}", "set", report.settings_changed.join(", ")));
+    }
+    if unchanged > 0 {
+        lines.push(format!(
+            "  {unchanged} section{} unchanged",
+            if unchanged == 1 { "" } else { "s" }
+        ));
     }
     eprintln!("import:");
     for line in lines {

@@ -1,6 +1,7 @@
 //! Readers of the Activity Tracker Event Routing files: targets, routes and settings.
 
 use super::json::{self, Reader};
+use crate::account::model::{TargetType, WriteStatus};
 use super::model::{Capture, Entry, Field, Scope, SectionKind, Setting};
 
 fn id_entry(id: &str, source: &str) -> Entry {
@@ -19,10 +20,10 @@ pub fn targets(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
         let (Some(id), Some(target_type)) = (id, target_type) else { continue };
         let mut entry = id_entry(&id, source);
         entry.set("name", r.opt_str(&item, "name").map(Field::Str));
-        entry.set("type", Some(Field::Str(target_type)));
+        entry.set("type", Some(Field::choice::<TargetType>(target_type)));
         entry.set("region", r.opt_str(&item, "region").map(Field::Str));
         let status = item.get("write_status").and_then(|s| s.get("status")).and_then(|at| r.string(&at));
-        entry.set("write_status", status.map(Field::Str));
+        entry.set("write_status", status.map(Field::choice::<WriteStatus>));
         section.entries.push(entry);
     }
 }

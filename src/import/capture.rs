@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use super::json::{self, JsonFile, Reader};
 use super::model::{Capture, Field, Scope, Section, SectionKind, Setting};
 use super::{atracker, iam, images, registry};
+use crate::account::model::Plan;
 use crate::diagnostic::{FileDiagnostic, Problem, SourceText};
 use crate::regions;
 use crate::suggest::did_you_mean;
@@ -452,14 +453,7 @@ fn read_region(
     if has("cr-plan.json") {
         with_json(folder, &relative("cr-plan.json"), errors, |r, _| {
             if let Some(plan) = registry::plan(r) {
-                registry.set("plan", Some(Field::Str(plan)));
-            }
-        });
-    }
-    if has("cr-quota.json") {
-        with_json(folder, &relative("cr-quota.json"), errors, |r, _| {
-            if let Some(quota) = registry::quota(r) {
-                registry.set("quota", Some(quota));
+                registry.set("plan", Some(Field::choice::<Plan>(plan)));
             }
         });
     }
@@ -480,6 +474,13 @@ fn read_region(
             },
             Err(diagnostic) => errors.diagnostics.push(diagnostic),
         }
+    }
+    if has("cr-quota.json") {
+        with_json(folder, &relative("cr-quota.json"), errors, |r, _| {
+            if let Some(quota) = registry::quota(r) {
+                registry.set("quota", Some(quota));
+            }
+        });
     }
     let section = capture.section_mut(SectionKind::Registries);
     section.entries.push(registry);

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::json::{self, At, Reader};
+use crate::account::model::Enforcement;
 use super::model::{Capture, Entry, Field, Scope, SectionKind, Setting};
 
 /// `iam-ServiceId-…` and `iam-Profile-…` lose the `iam-` prefix; `IBMid-…` stays.
@@ -350,7 +351,7 @@ pub fn cbr_rules(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
             }
         }
         let mut entry = id_entry(&id, source);
-        entry.set("enforcement", r.opt_str(&item, "enforcement_mode").map(Field::Str));
+        entry.set("enforcement", r.opt_str(&item, "enforcement_mode").map(Field::choice::<Enforcement>));
         entry.set("region", Some(Field::Str(region.unwrap_or_default())));
         entry.set("resource_type", Some(Field::Str(value("resourceType").unwrap_or_default())));
         entry.set("resource", Some(Field::Str(value("resource").unwrap_or_default())));

@@ -519,6 +519,15 @@ fn to_value(field: &Field) -> Value {
             for item in items {
                 array.push(to_value(item));
             }
+            // An array of records (route rules) is written one record a line, as account.md
+            // shows it.
+            if items.iter().any(|item| matches!(item, Field::Record(_))) {
+                for value in array.iter_mut() {
+                    value.decor_mut().set_prefix("\n  ");
+                }
+                array.set_trailing_comma(true);
+                array.set_trailing("\n");
+            }
             Value::Array(array)
         }
         Field::Map(entries) => {

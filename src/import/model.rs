@@ -24,10 +24,35 @@ impl Field {
         Field::Str(text.into())
     }
 
+    /// An enum value in account.md's spelling when IBM's is a known alias (`Standard` →
+    /// `standard`); an unknown one is kept as IBM printed it, for the loader to report.
+    pub fn choice<C: crate::toml_reader::Choice + AsStr>(text: String) -> Self {
+        match C::from_spelling(text.trim()) {
+            Some(choice) => Field::Str(choice.as_str().to_owned()),
+            None => Field::Str(text),
+        }
+    }
+
     pub fn strings<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Self {
         Field::Array(items.into_iter().map(|s| Field::Str(s.into())).collect())
     }
 }
+
+/// The canonical spelling of an account-file enum.
+pub trait AsStr {
+    fn as_str(self) -> &'static str;
+}
+
+macro_rules! as_str {
+    ($($name:ident),*) => {
+        $(impl AsStr for crate::account::model::$name {
+            fn as_str(self) -> &'static str {
+                crate::account::model::$name::as_str(self)
+            }
+        })*
+    };
+}
+as_str!(Plan, TargetType, WriteStatus, Enforcement);
 
 /// The sections of `account.toml` that hold entries (arrays of tables).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
