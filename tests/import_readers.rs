@@ -30,7 +30,7 @@ fn import(files: &[(&str, &str)]) -> Result<String, Vec<String>> {
             .collect::<Vec<_>>()
     };
     let folder = import::scan(dir.path(), "cap").map_err(shown)?;
-    let capture = import::read(&folder, captured_at()).map_err(|e| shown(e.diagnostics))?;
+    let capture = import::read(&folder).map_err(|e| shown(e.diagnostics))?;
     let options = MergeOptions {
         captured_at: captured_at(),
         prune: false,
@@ -547,7 +547,7 @@ fn folder_problems_a_bad_region_an_unknown_file_and_invalid_utf8() {
     let dir = write(&[]);
     std::fs::write(dir.path().join("iam-policies.json"), b"[\"\xff\"]").unwrap();
     let folder = import::scan(dir.path(), "cap").unwrap();
-    let error = import::read(&folder, captured_at()).unwrap_err();
+    let error = import::read(&folder).unwrap_err();
     assert_eq!(error.diagnostics[0].position(), "cap/iam-policies.json:1:3");
     assert_eq!(error.diagnostics[0].problem.message, "the file is not valid UTF-8");
 }
@@ -566,7 +566,7 @@ fn hostile_values_are_escaped_in_toml_and_round_trip_through_the_loader() {
     ];
     let dir = write(&files);
     let folder = import::scan(dir.path(), "cap").unwrap();
-    let capture = import::read(&folder, captured_at()).unwrap();
+    let capture = import::read(&folder).unwrap();
     let options = MergeOptions {
         captured_at: captured_at(),
         prune: false,

@@ -69,7 +69,7 @@ pub fn run(args: ImportArgs, error_style: Style, out: &mut Vec<u8>) -> u8 {
         }
     };
     let captured_at = whole_seconds(args.captured_at.or(folder.newest).unwrap_or_else(Utc::now));
-    let capture = match import::read(&folder, captured_at) {
+    let capture = match import::read(&folder) {
         Ok(capture) => capture,
         Err(errors) => {
             eprint_diagnostics(error_style, &errors.diagnostics, "the capture could not be imported");

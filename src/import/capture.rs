@@ -316,9 +316,8 @@ fn with_json(
     errors.add(&parsed.file.source, problems);
 }
 
-/// Reads every capture file of `folder` into a [`Capture`]. `captured_at` is the time the
-/// evidence stands for (the VA time of images that `cr va` did not report).
-pub fn read(folder: &CaptureFolder, captured_at: DateTime<Utc>) -> Result<Capture, ReadErrors> {
+/// Reads every capture file of `folder` into a [`Capture`].
+pub fn read(folder: &CaptureFolder) -> Result<Capture, ReadErrors> {
     let mut capture = Capture {
         warnings: folder.warnings.clone(),
         ..Capture::default()
@@ -342,7 +341,7 @@ pub fn read(folder: &CaptureFolder, captured_at: DateTime<Utc>) -> Result<Captur
     }
 
     for (region, files) in &folder.regions {
-        read_region(folder, region, files, captured_at, &mut capture, &mut errors);
+        read_region(folder, region, files, &mut capture, &mut errors);
     }
 
     if has("iam-access-groups-settings.json") {
@@ -442,7 +441,6 @@ fn read_region(
     folder: &CaptureFolder,
     region: &str,
     files: &[&'static str],
-    captured_at: DateTime<Utc>,
     capture: &mut Capture,
     errors: &mut ReadErrors,
 ) {
@@ -516,13 +514,7 @@ fn read_region(
     let mut readers: BTreeMap<&str, Reader<'_>> =
         parsed.iter().map(|(name, p)| (*name, Reader::new(&p.file))).collect();
     let sources: BTreeMap<&str, &str> = parsed.iter().map(|(name, p)| (*name, p.relative.as_str())).collect();
-    images::read_region(
-        region,
-        &mut readers,
-        &sources,
-        captured_at,
-        capture,
-    );
+    images::read_region(region, &mut readers, &sources, capture);
     for (name, reader) in readers {
         if let Some(p) = parsed.get(name) {
             errors.add(&p.file.source, reader.problems);

@@ -4,7 +4,7 @@
 //!
 //! The region's images are the union of both lists, in the list's order then the digests'.
 //! Inspect wins for `created`, `env` and `labels`; `cr va` wins for the VA keys, and where it
-//! has no result the list gives the status and counts and `va_checked_at` is the capture time.
+//! has no result the list gives the status and counts and `va_checked_at` is `account.captured_at`.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -509,7 +509,6 @@ pub fn read_region(
     region: &str,
     readers: &mut BTreeMap<&str, Reader<'_>>,
     sources: &BTreeMap<&str, &str>,
-    captured_at: DateTime<Utc>,
     capture: &mut Capture,
 ) {
     let domain = regions::by_name(region).map_or("", |info| info.domain.as_str());
@@ -559,7 +558,7 @@ pub fn read_region(
         };
         entry.set("created", created.map(Field::Time));
         let va = facts.from_va.clone().or(facts.va.clone());
-        set_va(&mut entry, va, facts.from_va.is_some(), captured_at);
+        set_va(&mut entry, va, facts.from_va.is_some());
         // An inspect file that lacks this image says nothing about its env and labels.
         if let Some(details) = &facts.inspected {
             set_details(&mut entry, details);
@@ -574,19 +573,23 @@ pub fn read_region(
             set_details(&mut entry, details);
         }
         if va.is_some() {
-            set_va(&mut entry, va, true, captured_at);
+            set_va(&mut entry, va, true);
         }
         section.entries.push(entry);
     }
 }
 
-fn set_va(entry: &mut Entry, va: Option<Va>, from_va: bool, captured_at: DateTime<Utc>) {
+fn set_va(entry: &mut Entry, va: Option<Va>, from_va: bool) {
     let Some(va) = va else { return };
     entry.set("va_status", Some(Field::str(va.status)));
     entry.set("issue_count", va.issue_count.map(Field::Int));
     entry.set("exemption_count", va.exemption_count.map(Field::Int));
-    let checked = if from_va { va.checked_at } else { Some(captured_at) };
-    entry.set("va_checked_at", checked.map(Field::Time));
+    let checked = if from_va {
+        va.checked_at.map(Field::Time)
+    } else {
+        Some(Field::CapturedAt)
+    };
+    entry.set("va_checked_at", checked);
 }
 
 fn set_details(entry: &mut Entry, details: &Inspected) {

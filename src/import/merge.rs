@@ -139,7 +139,7 @@ pub fn merge(
     settings.push(("account", "captured_at", Field::Time(options.captured_at)));
     for (table, key, value) in &settings {
         let account = table_at(doc.as_table_mut(), table, None)?;
-        if set_owned(account, key, Some(value)) {
+        if set_owned(account, key, Some(value), options.captured_at) {
             report.settings_changed.push(format!("{table}.{key}"));
         }
     }
@@ -149,7 +149,10 @@ pub fn merge(
     for kind in SectionKind::ALL {
         let parent = kind.path()[0];
         if kind == SectionKind::AccessGroups || kind == SectionKind::Targets {
-            apply_settings(&mut doc, capture, parent, last_position, &mut report)?;
+            apply_settings(&mut doc, capture, parent, last_position, options.captured_at, &mut report)?;
+            // `[iam]` and `[activity_tracker]` come before their arrays of tables.
+            let own = doc.as_table().get(parent).and_then(Item::as_table).and_then(Table::position);
+            last_position = last_position.max(own);
         }
         if let Some(section) = capture.section(kind) {
             let section_report = merge_section(&mut doc, section, options, &time, last_position)?;
@@ -171,6 +174,7 @@ fn apply_settings(
     capture: &Capture,
     table: &str,
     position: Option<isize>,
+    at: DateTime<Utc>,
     report: &mut MergeReport,
 ) -> Result<(), MergeError> {
     for setting in capture.settings.iter().filter(|s| s.table == table) {
@@ -178,7 +182,7 @@ fn apply_settings(
         if target.is_implicit() {
             target.set_implicit(false);
         }
-        if set_owned(target, setting.key, Some(&setting.value)) {
+        if set_owned(target, setting.key, Some(&setting.value), at) {
             report.settings_changed.push(format!("{table}.{}", setting.key));
         }
     }
@@ -354,7 +358,7 @@ fn merge_section(
                         changed |= clear_stale(table);
                     }
                     for (key, value) in &entry.fields {
-                        changed |= set_owned(table, key, value.as_ref());
+                        changed |= set_owned(table, key, value.as_ref(), options.captured_at);
                     }
                 }
                 if changed {
@@ -362,7 +366,7 @@ fn merge_section(
                 }
             }
             None if entry.add => {
-                let table = new_table(entry, new_position);
+                let table = new_table(entry, new_position, options.captured_at);
                 index.insert(entry.key.clone(), vec![array.len()]);
                 array.push(table);
                 report.added += 1;
@@ -400,7 +404,7 @@ fn merge_section(
 }
 
 /// A new entry: `# imported from <file>` (and a note), identity keys, then the owned keys.
-fn new_table(entry: &Entry, position: Option<isize>) -> Table {
+fn new_table(entry: &Entry, position: Option<isize>, at: DateTime<Utc>) -> Table {
     let mut table = Table::new();
     let mut prefix = format!("\n# imported from {}\n", entry.source);
     if let Some(note) = entry.note {
@@ -409,7 +413,7 @@ fn new_table(entry: &Entry, position: Option<isize>) -> Table {
     table.decor_mut().set_prefix(prefix);
     table.set_position(position);
     for (key, value) in &entry.identity {
-        table.insert(key, Item::Value(to_value(value)));
+        table.insert(key, Item::Value(to_value(value, at)));
     }
     for (key, value) in &entry.fields {
         if let Some(value) = value {
@@ -418,7 +422,7 @@ fn new_table(entry: &Entry, position: Option<isize>) -> Table {
                 Field::Record(fields) if fields.iter().all(|(_, f)| f.is_none()) => continue,
                 other => other,
             };
-            table.insert(key, Item::Value(to_value(value)));
+            table.insert(key, Item::Value(to_value(value, at)));
         }
     }
     table
@@ -465,7 +469,7 @@ fn clear_stale(table: &mut Table) -> bool {
 }
 
 /// Sets (or removes, for `None`) an owned key; true when the file changes.
-fn set_owned(table: &mut dyn TableLike, key: &str, value: Option<&Field>) -> bool {
+fn set_owned(table: &mut dyn TableLike, key: &str, value: Option<&Field>, at: DateTime<Utc>) -> bool {
     let Some(value) = value else {
         return table.remove(key).is_some();
     };
@@ -473,7 +477,7 @@ fn set_owned(table: &mut dyn TableLike, key: &str, value: Option<&Field>) -> boo
         if let Some(inner) = table.get_mut(key).and_then(Item::as_table_like_mut) {
             let mut changed = false;
             for (name, field) in fields {
-                changed |= set_owned(inner, name, field.as_ref());
+                changed |= set_owned(inner, name, field.as_ref(), at);
             }
             return changed;
         }
@@ -482,19 +486,19 @@ fn set_owned(table: &mut dyn TableLike, key: &str, value: Option<&Field>) -> boo
         }
     }
     match table.get_mut(key) {
-        Some(item) if same(item, value) => false,
+        Some(item) if same(item, value, at) => false,
         Some(Item::Value(old)) => {
             let decor = old.decor().clone();
-            *old = to_value(value);
+            *old = to_value(value, at);
             *old.decor_mut() = decor;
             true
         }
         Some(item) => {
-            *item = Item::Value(to_value(value));
+            *item = Item::Value(to_value(value, at));
             true
         }
         None => {
-            table.insert(key, Item::Value(to_value(value)));
+            table.insert(key, Item::Value(to_value(value, at)));
             true
         }
     }
@@ -505,8 +509,9 @@ pub fn format_time(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn to_value(field: &Field) -> Value {
+fn to_value(field: &Field, at: DateTime<Utc>) -> Value {
     match field {
+        Field::CapturedAt => to_value(&Field::Time(at), at),
         Field::Str(text) => Value::from(text.as_str()),
         Field::Int(number) => Value::from(*number),
         Field::Bool(flag) => Value::from(*flag),
@@ -517,7 +522,7 @@ fn to_value(field: &Field) -> Value {
         Field::Array(items) => {
             let mut array = Array::new();
             for item in items {
-                array.push(to_value(item));
+                array.push(to_value(item, at));
             }
             // An array of records (route rules) is written one record a line, as account.md
             // shows it.
@@ -533,7 +538,7 @@ fn to_value(field: &Field) -> Value {
         Field::Map(entries) => {
             let mut table = InlineTable::new();
             for (key, value) in entries {
-                table.insert(key.as_str(), to_value(value));
+                table.insert(key.as_str(), to_value(value, at));
             }
             Value::InlineTable(table)
         }
@@ -541,7 +546,7 @@ fn to_value(field: &Field) -> Value {
             let mut table = InlineTable::new();
             for (key, value) in entries {
                 if let Some(value) = value {
-                    table.insert(*key, to_value(value));
+                    table.insert(*key, to_value(value, at));
                 }
             }
             Value::InlineTable(table)
@@ -550,27 +555,27 @@ fn to_value(field: &Field) -> Value {
 }
 
 /// Whether a file's value already says what the capture says (formatting aside).
-fn same(item: &Item, field: &Field) -> bool {
+fn same(item: &Item, field: &Field, at: DateTime<Utc>) -> bool {
     match item {
-        Item::Value(value) => same_value(value, field),
-        Item::Table(table) => same_table(table, field),
+        Item::Value(value) => same_value(value, field, at),
+        Item::Table(table) => same_table(table, field, at),
         _ => false,
     }
 }
 
-fn same_table(table: &dyn TableLike, field: &Field) -> bool {
+fn same_table(table: &dyn TableLike, field: &Field, at: DateTime<Utc>) -> bool {
     match field {
         Field::Map(entries) => {
             table.len() == entries.len()
                 && entries
                     .iter()
-                    .all(|(key, value)| table.get(key).is_some_and(|item| same(item, value)))
+                    .all(|(key, value)| table.get(key).is_some_and(|item| same(item, value, at)))
         }
         Field::Record(entries) => {
             let present = entries.iter().filter(|(_, value)| value.is_some()).count();
             table.len() == present
                 && entries.iter().all(|(key, value)| match (table.get(key), value) {
-                    (Some(item), Some(value)) => same(item, value),
+                    (Some(item), Some(value)) => same(item, value, at),
                     (None, None) => true,
                     _ => false,
                 })
@@ -579,16 +584,17 @@ fn same_table(table: &dyn TableLike, field: &Field) -> bool {
     }
 }
 
-fn same_value(value: &Value, field: &Field) -> bool {
+fn same_value(value: &Value, field: &Field, at: DateTime<Utc>) -> bool {
     match (field, value) {
         (Field::Str(text), Value::String(s)) => s.value() == text,
         (Field::Int(number), Value::Integer(i)) => i.value() == number,
         (Field::Bool(flag), Value::Boolean(b)) => b.value() == flag,
         (Field::Time(time), value) => value_time(value) == Some(*time),
+        (Field::CapturedAt, value) => value_time(value) == Some(at),
         (Field::Array(items), Value::Array(array)) => {
-            array.len() == items.len() && array.iter().zip(items).all(|(value, item)| same_value(value, item))
+            array.len() == items.len() && array.iter().zip(items).all(|(value, item)| same_value(value, item, at))
         }
-        (Field::Map(_) | Field::Record(_), Value::InlineTable(table)) => same_table(table, field),
+        (Field::Map(_) | Field::Record(_), Value::InlineTable(table)) => same_table(table, field, at),
         _ => false,
     }
 }

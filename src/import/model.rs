@@ -11,6 +11,9 @@ pub enum Field {
     Bool(bool),
     /// Written as a TOML datetime in UTC, whole seconds.
     Time(DateTime<Utc>),
+    /// `account.captured_at`, whatever it is at merge time (the VA time of an image `cr va`
+    /// did not report): the capture is read once, whatever time it is merged at.
+    CapturedAt,
     Array(Vec<Field>),
     /// A map owned as a whole (labels): replaced when it differs.
     Map(Vec<(String, Field)>),
