@@ -9,7 +9,9 @@ use std::process::Command;
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import")
+        .join(name)
 }
 
 fn regcheck(args: &[&str]) -> (i32, String, String) {
@@ -68,7 +70,11 @@ fn import(capture: &str, dir: &Path) -> PathBuf {
 fn every_shape_variant_audits_exactly_as_the_account_written_by_hand() {
     let by_hand = audit(&fixture("synthetic-by-hand.toml"));
     let dir = tempfile::tempdir().unwrap();
-    for capture in ["synthetic-cli-shape", "synthetic-api-shape", "synthetic-digests-shape"] {
+    for capture in [
+        "synthetic-cli-shape",
+        "synthetic-api-shape",
+        "synthetic-digests-shape",
+    ] {
         let imported = audit(&import(capture, dir.path()));
         assert!(
             imported == by_hand,
@@ -87,7 +93,13 @@ fn an_imported_capture_gives_the_findings_its_gaps_call_for() {
         .unwrap()
         .iter()
         .filter(|f| f["status"] == "fail")
-        .map(|f| format!("{} {}", f["rule_id"].as_str().unwrap(), f["subject"].as_str().unwrap()))
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["rule_id"].as_str().unwrap(),
+                f["subject"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(
         failing,

@@ -9,7 +9,9 @@ use std::process::Command;
 const TIME: &str = "2026-11-25T06:00:00Z";
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import")
+        .join(name)
 }
 
 fn regcheck(args: &[&str]) -> (i32, String, String) {
@@ -57,7 +59,11 @@ fn a_commented_file_with_user_keys_merges_into_the_expected_file() {
         std::fs::write(&expected_path, &merged).unwrap();
     }
     let expected = std::fs::read_to_string(&expected_path).unwrap();
-    assert!(merged == expected, "the merged file differs from {}:\n{merged}", expected_path.display());
+    assert!(
+        merged == expected,
+        "the merged file differs from {}:\n{merged}",
+        expected_path.display()
+    );
 
     // What stays the user's: comments, criticality, replicas, automation, monitoring,
     // used_for_registry, history, secret_scan, the `private.` spelling of a ref.
@@ -80,7 +86,10 @@ fn a_commented_file_with_user_keys_merges_into_the_expected_file() {
     ] {
         assert!(merged.contains(kept), "lost:\n{kept}\n---\n{merged}");
     }
-    assert!(stderr.contains("  namespaces                 2 added, 1 marked stale\n"), "{stderr}");
+    assert!(
+        stderr.contains("  namespaces                 2 added, 1 marked stale\n"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("stale: [[images]] us.icr.io/shop-old/api:0.1: not seen in regions/us-south/cr-image-list.json (kept and marked; --prune removes it)"),
         "{stderr}"
@@ -114,9 +123,17 @@ fn a_stale_entry_is_marked_once_and_unmarked_when_seen_again() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     let text = std::fs::read_to_string(&file).unwrap();
-    assert_eq!(text.matches("# not seen in regions/us-south/cr-namespace-list.json").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("# not seen in regions/us-south/cr-namespace-list.json")
+            .count(),
+        1,
+        "{text}"
+    );
     assert!(text.contains("# not seen in regions/us-south/cr-namespace-list.json at 2026-11-25T06:00:00Z\n[[namespaces]]\nname = \"shop-old\""), "{text}");
-    assert!(stderr.contains("stale: [[namespaces]] us-south/shop-old"), "still listed:\n{stderr}");
+    assert!(
+        stderr.contains("stale: [[namespaces]] us-south/shop-old"),
+        "still listed:\n{stderr}"
+    );
 
     // The namespace comes back: its marker goes, the user's comment above it stays.
     let capture = tempfile::tempdir().unwrap();
@@ -170,8 +187,14 @@ fn dry_run_prints_a_masked_diff_and_writes_nothing() {
     assert_eq!(std::fs::read(&file).unwrap(), before);
     assert!(stdout.starts_with("--- a/"), "{stdout}");
     assert!(stdout.contains("\n-private_only = false   # we turned private-only on in November\n+private_only = true   # we turned private-only on in November\n"), "{stdout}");
-    assert!(stdout.contains("+env = [\"LOG_LEVEL=debug\", \"DB_PASSWORD=******************\"]"), "{stdout}");
-    assert!(!stdout.contains("Winter2026"), "a secret in an image is never printed");
+    assert!(
+        stdout.contains("+env = [\"LOG_LEVEL=debug\", \"DB_PASSWORD=******************\"]"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("Winter2026"),
+        "a secret in an image is never printed"
+    );
     assert!(stderr.contains("--dry-run: nothing written"), "{stderr}");
 }
 
@@ -183,11 +206,23 @@ fn prune_removes_stale_entries_and_the_result_loads() {
     let (code, _, stderr) = import(&fixture("synthetic-cli-shape"), &file, &["--prune"]);
     assert_eq!(code, 0, "{stderr}");
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(!text.contains("shop-old") && !text.contains("ApiKey-user-old"), "{text}");
+    assert!(
+        !text.contains("shop-old") && !text.contains("ApiKey-user-old"),
+        "{text}"
+    );
     assert!(!text.contains("# not seen in"), "{text}");
-    assert!(text.contains("name = \"shop-pilot\""), "an uncaptured region is not judged");
-    assert!(stderr.contains("pruned: [[namespaces]] us-south/shop-old"), "{stderr}");
-    assert!(stderr.contains("pruned: [[iam.api_keys]] ApiKey-user-old"), "{stderr}");
+    assert!(
+        text.contains("name = \"shop-pilot\""),
+        "an uncaptured region is not judged"
+    );
+    assert!(
+        stderr.contains("pruned: [[namespaces]] us-south/shop-old"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pruned: [[iam.api_keys]] ApiKey-user-old"),
+        "{stderr}"
+    );
     assert_eq!(regcheck(&["validate", file.to_str().unwrap()]).0, 0);
 }
 
@@ -207,10 +242,20 @@ fn a_capture_that_breaks_a_reference_leaves_the_file_untouched() {
     .unwrap();
     let (code, stdout, stderr) = import(capture.path(), &file, &[]);
     assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
-    assert_eq!(std::fs::read(&file).unwrap(), before, "the old file stays byte for byte");
-    assert!(stderr.contains("image namespace `team-x` is not a declared namespace in `us-south`"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "the old file stays byte for byte"
+    );
+    assert!(
+        stderr.contains("image namespace `team-x` is not a declared namespace in `us-south`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("account.toml (as merged from "), "{stderr}");
-    assert!(stderr.contains("the merged account file does not load, so "), "{stderr}");
+    assert!(
+        stderr.contains("the merged account file does not load, so "),
+        "{stderr}"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "no temporary file left behind");
 }
@@ -252,17 +297,32 @@ owner = "IBMid-1"
     .unwrap();
     let capture = tempfile::tempdir().unwrap();
     let write = |name: &str, text: &str| std::fs::write(capture.path().join(name), text).unwrap();
-    write("iam-access-groups.json", r#"[{"id": "AccessGroupId-1", "name": "one"}, {"id": "AccessGroupId-2", "name": "two"}]"#);
-    write("iam-access-group-members.json", r#"{"AccessGroupId-2": ["IBMid-new"]}"#);
+    write(
+        "iam-access-groups.json",
+        r#"[{"id": "AccessGroupId-1", "name": "one"}, {"id": "AccessGroupId-2", "name": "two"}]"#,
+    );
+    write(
+        "iam-access-group-members.json",
+        r#"{"AccessGroupId-2": ["IBMid-new"]}"#,
+    );
     // Only the service ids' keys were listed: user keys are not judged.
     write("iam-service-api-keys.json", r#"{"apikeys": []}"#);
     let (code, _, stderr) = import(capture.path(), &file, &[]);
     assert_eq!(code, 0, "{stderr}");
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.contains("id = \"AccessGroupId-1\"\nmembers = [\"IBMid-kept\"]\nname = \"one\""), "{text}");
-    assert!(text.contains("id = \"AccessGroupId-2\"\nmembers = [\"IBMid-new\"]\nname = \"two\""), "{text}");
+    assert!(
+        text.contains("id = \"AccessGroupId-1\"\nmembers = [\"IBMid-kept\"]\nname = \"one\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("id = \"AccessGroupId-2\"\nmembers = [\"IBMid-new\"]\nname = \"two\""),
+        "{text}"
+    );
     assert!(text.contains("# not seen in iam-service-api-keys.json at 2026-11-25T06:00:00Z\n[[iam.api_keys]]\nid = \"ApiKey-service\""), "{text}");
-    assert!(text.contains("\n[[iam.api_keys]]\nid = \"ApiKey-user\""), "not judged: {text}");
+    assert!(
+        text.contains("\n[[iam.api_keys]]\nid = \"ApiKey-user\""),
+        "not judged: {text}"
+    );
     assert_eq!(text.matches("# not seen").count(), 1, "{text}");
 }
 
@@ -270,15 +330,26 @@ owner = "IBMid-1"
 fn the_account_id_comes_from_the_capture_or_the_flag_and_must_agree() {
     let dir = tempfile::tempdir().unwrap();
     let capture = tempfile::tempdir().unwrap();
-    std::fs::write(capture.path().join("iam-access-groups-settings.json"), r#"{"public_access_enabled": false}"#).unwrap();
+    std::fs::write(
+        capture.path().join("iam-access-groups-settings.json"),
+        r#"{"public_access_enabled": false}"#,
+    )
+    .unwrap();
     let new = dir.path().join("new.toml");
     let (code, _, stderr) = import(capture.path(), &new, &[]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("a new account file needs the account id"), "{stderr}");
+    assert!(
+        stderr.contains("a new account file needs the account id"),
+        "{stderr}"
+    );
     assert!(!new.exists());
     let (code, _, stderr) = import(capture.path(), &new, &["--account-id", "acct-flag"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(std::fs::read_to_string(&new).unwrap().contains("[account]\nid = \"acct-flag\"\ncaptured_at = 2026-11-25T06:00:00Z\n"));
+    assert!(
+        std::fs::read_to_string(&new)
+            .unwrap()
+            .contains("[account]\nid = \"acct-flag\"\ncaptured_at = 2026-11-25T06:00:00Z\n")
+    );
 
     // The capture of another account is refused.
     let file = user_file(dir.path());
@@ -298,10 +369,29 @@ fn captured_at_defaults_to_the_newest_capture_file() {
     let older = capture.path().join("account-show.json");
     std::fs::write(&older, r#"{"account_id": "acct-1"}"#).unwrap();
     let at = |seconds: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
-    std::fs::File::options().write(true).open(&settings).unwrap().set_modified(at(1_795_586_400)).unwrap();
-    std::fs::File::options().write(true).open(&older).unwrap().set_modified(at(1_700_000_000)).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&settings)
+        .unwrap()
+        .set_modified(at(1_795_586_400))
+        .unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&older)
+        .unwrap()
+        .set_modified(at(1_700_000_000))
+        .unwrap();
     let file = dir.path().join("account.toml");
-    let (code, _, stderr) = regcheck(&["import", capture.path().to_str().unwrap(), "-o", file.to_str().unwrap()]);
+    let (code, _, stderr) = regcheck(&[
+        "import",
+        capture.path().to_str().unwrap(),
+        "-o",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(std::fs::read_to_string(&file).unwrap().contains("captured_at = 2026-11-25T06:00:00Z\n"));
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("captured_at = 2026-11-25T06:00:00Z\n")
+    );
 }

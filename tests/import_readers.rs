@@ -54,7 +54,10 @@ fn errors(files: &[(&str, &str)]) -> Vec<String> {
 fn images(files: &[(&str, &str)]) -> String {
     let text = import(files).unwrap_or_else(|e| panic!("{e:#?}"));
     let start = text.find("[[images]]").expect("images");
-    let end = text[start..].find("\n[[exemptions]]").or_else(|| text[start..].find("\n[iam]")).map_or(text.len(), |e| start + e);
+    let end = text[start..]
+        .find("\n[[exemptions]]")
+        .or_else(|| text[start..].find("\n[iam]"))
+        .map_or(text.len(), |e| start + e);
     text[start..end]
         .lines()
         .filter(|line| !line.starts_with('#'))
@@ -80,7 +83,10 @@ fn cli_image_list_untagged_hostless_lowercase_and_counted_status() {
 OK
 "#;
     assert_eq!(
-        images(&[("regions/us-south/cr-namespace-list.json", NS), ("regions/us-south/cr-image-list.json", list)]),
+        images(&[
+            ("regions/us-south/cr-namespace-list.json", NS),
+            ("regions/us-south/cr-image-list.json", list)
+        ]),
         r#"[[images]]
 ref = "us.icr.io/shop-prod/api:1.4.2"
 digest = "sha256:aaa"
@@ -122,7 +128,10 @@ fn api_image_list_one_entry_per_tag_and_a_digest_ref_when_untagged() {
   {"RepoTags": ["de.icr.io/shop-prod/api:2"], "RepoDigests": [], "Vulnerable": false, "IssueCount": 0}
 ]}"#;
     assert_eq!(
-        images(&[("regions/eu-de/cr-namespace-list.json", NS), ("regions/eu-de/cr-image-list.json", list)]),
+        images(&[
+            ("regions/eu-de/cr-namespace-list.json", NS),
+            ("regions/eu-de/cr-image-list.json", list)
+        ]),
         r#"[[images]]
 ref = "de.icr.io/shop-prod/api:1"
 digest = "sha256:d1"
@@ -157,7 +166,8 @@ va_checked_at = 2026-11-25T06:00:00Z"#
 
 #[test]
 fn digests_add_untagged_images_to_the_list_and_agree_on_shared_ones() {
-    let list = r#"[{"Repository": "us.icr.io/shop-prod/api", "Tag": "1", "SecurityStatus": {"Status": "OK"}}]"#;
+    let list =
+        r#"[{"Repository": "us.icr.io/shop-prod/api", "Tag": "1", "SecurityStatus": {"Status": "OK"}}]"#;
     let digests = r#"[
   {"Repository": "us.icr.io/shop-prod/api", "Digest": "sha256:d1", "Tags": ["1", "stable"]},
   {"repository": "us.icr.io/shop-prod/api", "digest": "sha256:d0", "tags": [], "created": "2026-10-01T00:00+0000"}
@@ -213,14 +223,21 @@ fn inspect_as_an_object_or_an_array_wins_for_created_env_and_labels() {
     assert!(
         object.contains(
             "ref = \"us.icr.io/shop-prod/api:1\"\ndigest = \"sha256:d1\"\ncreated = 2026-11-02T10:00:00Z\n"
-        ) && object.contains("env = [\"A=1\", \"PATH=/bin\"]\nlabels = { maintainer = \"team\", \"org.x/y\" = 'z\"q' }"),
+        ) && object.contains(
+            "env = [\"A=1\", \"PATH=/bin\"]\nlabels = { maintainer = \"team\", \"org.x/y\" = 'z\"q' }"
+        ),
         "{object}"
     );
     assert!(!object.contains("env = [\"B=2\"]"), "{object}");
     let array = with(array);
-    assert!(array.contains("created = 1970-01-01T00:00:01Z"), "not inspected: the list's Created\n{array}");
     assert!(
-        array.contains("ref = \"us.icr.io/shop-prod/web:1\"\ndigest = \"sha256:d2\"\ncreated = 2026-11-03T00:00:00Z"),
+        array.contains("created = 1970-01-01T00:00:01Z"),
+        "not inspected: the list's Created\n{array}"
+    );
+    assert!(
+        array.contains(
+            "ref = \"us.icr.io/shop-prod/web:1\"\ndigest = \"sha256:d2\"\ncreated = 2026-11-03T00:00:00Z"
+        ),
         "{array}"
     );
     assert!(array.contains("env = [\"B=2\"]"), "{array}");
@@ -263,11 +280,15 @@ va_status = "unscanned""#
 fn registry_files_plan_quota_in_both_spellings_private_only_and_va_version() {
     let quota_bytes = r#"{"limit": {"storage_bytes": 536870912, "traffic_bytes": 5368709120},
         "usage": {"storage_bytes": 1048575, "traffic_bytes": 2097153}}"#;
-    let quota_store = r#"{"limit": {"store": 536870912, "traffic": 5368709120}, "usage": {"store": 3145728}}"#;
+    let quota_store =
+        r#"{"limit": {"store": 536870912, "traffic": 5368709120}, "usage": {"store": 3145728}}"#;
     let text = import(&[
         ("regions/us-south/cr-plan.json", r#"{"plan": "Lite"}"#),
         ("regions/us-south/cr-quota.json", quota_bytes),
-        ("regions/us-south/cr-private-only.txt", "OK\nPrivate-only is not enabled.\n"),
+        (
+            "regions/us-south/cr-private-only.txt",
+            "OK\nPrivate-only is not enabled.\n",
+        ),
         ("regions/us-south/cr-va-version.txt", "v4\n"),
         ("regions/eu-gb/cr-plan.json", r#"{"Plan": "Standard"}"#),
         ("regions/eu-gb/cr-quota.json", quota_store),
@@ -307,10 +328,25 @@ fn namespaces_retention_and_exemptions_of_every_scope() {
         text.contains("name = \"shop-prod\"\nregion = \"jp-tok\"\nresource_group = \"0a1b\"\nretention = { images_per_repo = -1, retain_untagged = true }\n"),
         "{text}"
     );
-    assert!(text.contains("name = \"legacy-ns\"\nregion = \"jp-tok\"\nresource_group = \"\"\n\n"), "no retention key\n{text}");
-    assert!(text.contains("name = \"bare-name\"\nregion = \"jp-tok\"\n\n"), "{text}");
-    for scope in ["*", "shop-prod", "shop-prod/api", "shop-prod/api:1", "shop-prod/api@sha256:d1"] {
-        assert!(text.contains(&format!("region = \"jp-tok\"\nscope = \"{scope}\"\n")), "{scope}\n{text}");
+    assert!(
+        text.contains("name = \"legacy-ns\"\nregion = \"jp-tok\"\nresource_group = \"\"\n\n"),
+        "no retention key\n{text}"
+    );
+    assert!(
+        text.contains("name = \"bare-name\"\nregion = \"jp-tok\"\n\n"),
+        "{text}"
+    );
+    for scope in [
+        "*",
+        "shop-prod",
+        "shop-prod/api",
+        "shop-prod/api:1",
+        "shop-prod/api@sha256:d1",
+    ] {
+        assert!(
+            text.contains(&format!("region = \"jp-tok\"\nscope = \"{scope}\"\n")),
+            "{scope}\n{text}"
+        );
     }
 }
 
@@ -408,14 +444,23 @@ fn v1_policies_read_like_v2_and_placeholders_are_refused_with_a_hint() {
 ]"#;
     assert_eq!(
         errors(&[("iam-policies.json", v1)]),
-        ["cap/iam-policies.json:6:14: /1/roles/0: a v1 listing shows this v2 policy as a placeholder (role `UnsupportedVersion`): list the policies with `ibmcloud iam access-policies --output json --api-version v2`"]
+        [
+            "cap/iam-policies.json:6:14: /1/roles/0: a v1 listing shows this v2 policy as a placeholder (role `UnsupportedVersion`): list the policies with `ibmcloud iam access-policies --output json --api-version v2`"
+        ]
     );
-    let text = import(&[("iam-policies.json", &v1.replace("role:UnsupportedVersion", "role:Viewer"))]).unwrap();
+    let text = import(&[(
+        "iam-policies.json",
+        &v1.replace("role:UnsupportedVersion", "role:Viewer"),
+    )])
+    .unwrap();
     assert!(
         text.contains("id = \"p-1\"\nsubject = \"AccessGroupId-1\"\nroles = [\"Reader\"]\nservice = \"container-registry\"\nregion = \"\"\nresource_type = \"\"\nresource = \"\"\nresource_group = \"rg-1\"\n"),
         "{text}"
     );
-    assert!(text.contains("id = \"p-2\"\nsubject = \"ServiceId-2\"\nroles = [\"Viewer\"]\nservice = \"\"\n"), "{text}");
+    assert!(
+        text.contains("id = \"p-2\"\nsubject = \"ServiceId-2\"\nroles = [\"Viewer\"]\nservice = \"\"\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -470,30 +515,49 @@ fn malformed_files_name_the_file_the_pointer_and_the_line() {
     let list = "[\n  {\"Repository\": \"us.icr.io/shop-prod/api\", \"Tag\": \"1\"},\n  {\"Repository\": \"us.icr.io/shop-prod/api\", \"Tag\": \"2\",\n   \"SecurityStatus\": {\"Status\": 3}}\n]\n";
     assert_eq!(
         errors(&[("regions/us-south/cr-image-list.json", list)]),
-        ["cap/regions/us-south/cr-image-list.json:4:33: /1/SecurityStatus/Status: expected a string, found a number"]
+        [
+            "cap/regions/us-south/cr-image-list.json:4:33: /1/SecurityStatus/Status: expected a string, found a number"
+        ]
     );
     assert_eq!(
-        errors(&[("iam-service-ids.json", "{\"serviceids\": [\n  {\"id\": \"ServiceId-1\"},\n  {\"name\": \"no-id\"}\n]}")]),
+        errors(&[(
+            "iam-service-ids.json",
+            "{\"serviceids\": [\n  {\"id\": \"ServiceId-1\"},\n  {\"name\": \"no-id\"}\n]}"
+        )]),
         ["cap/iam-service-ids.json:3:3: /serviceids/1/id is missing: the service id"]
     );
     assert_eq!(
-        errors(&[("atracker-route-ls.json", "OK\n[\n  {\"id\": \"r\", \"rules\": [{\"locations\": \"us-south\"}]},\n]\n")]),
+        errors(&[(
+            "atracker-route-ls.json",
+            "OK\n[\n  {\"id\": \"r\", \"rules\": [{\"locations\": \"us-south\"}]},\n]\n"
+        )]),
         ["cap/atracker-route-ls.json:4:1: invalid JSON: trailing comma"]
     );
     assert_eq!(
-        errors(&[("regions/us-south/cr-va.json", "FAILED\nThe image was not found.\n")]),
+        errors(&[(
+            "regions/us-south/cr-va.json",
+            "FAILED\nThe image was not found.\n"
+        )]),
         ["cap/regions/us-south/cr-va.json:1:1: no JSON in the file: no line starts with `{` or `[`"]
     );
     assert_eq!(
-        errors(&[("regions/us-south/cr-image-list.json", "[{\"Tag\": \"1\", \"Digest\": \"sha256:a\"}]")]),
+        errors(&[(
+            "regions/us-south/cr-image-list.json",
+            "[{\"Tag\": \"1\", \"Digest\": \"sha256:a\"}]"
+        )]),
         ["cap/regions/us-south/cr-image-list.json:1:2: /0/Repository is missing: the image's repository"]
     );
     assert_eq!(
         errors(&[("iam-access-groups.json", "{\"total\": 1, \"items\": []}")]),
-        ["cap/iam-access-groups.json:1:1: /: expected a list, bare (`[…]`) or wrapped in an object under `groups`"]
+        [
+            "cap/iam-access-groups.json:1:1: /: expected a list, bare (`[…]`) or wrapped in an object under `groups`"
+        ]
     );
     assert_eq!(
-        errors(&[("iam-api-keys.json", "[{\"id\": \"ApiKey-1\", \"created_at\": \"2026-11-20T06:00:00\"}]")]),
+        errors(&[(
+            "iam-api-keys.json",
+            "[{\"id\": \"ApiKey-1\", \"created_at\": \"2026-11-20T06:00:00\"}]"
+        )]),
         ["cap/iam-api-keys.json:1:35: /0/created_at: `2026-11-20T06:00:00` has no UTC offset"]
     );
     assert_eq!(
@@ -508,7 +572,10 @@ fn every_malformed_file_is_reported_together() {
         ("account-show.json", "{\"name\": \"x\"}"),
         ("regions/us-south/cr-va.json", ""),
         ("regions/us-south/cr-private-only.txt", "OK\n"),
-        ("regions/us-south/cr-exemption-list.json", "[{\"issue_type\": \"cve\", \"issue_id\": \"C\", \"scope\": {\"scope_type\": \"galaxy\"}}]"),
+        (
+            "regions/us-south/cr-exemption-list.json",
+            "[{\"issue_type\": \"cve\", \"issue_id\": \"C\", \"scope\": {\"scope_type\": \"galaxy\"}}]",
+        ),
     ]);
     assert_eq!(
         found,
@@ -534,7 +601,11 @@ fn folder_problems_a_bad_region_an_unknown_file_and_invalid_utf8() {
             "cap/cbr-rules.json:1:1: no JSON in the file: no line starts with `{` or `[`",
         ]
     );
-    let dir = write(&[("iam-policie.json", "[]"), ("cr-plan.json", "{}"), ("regions/us-south/cr-va.jsn", "[]")]);
+    let dir = write(&[
+        ("iam-policie.json", "[]"),
+        ("cr-plan.json", "{}"),
+        ("regions/us-south/cr-va.jsn", "[]"),
+    ]);
     let folder = import::scan(dir.path(), "cap").unwrap();
     assert_eq!(
         folder.warnings,
@@ -549,7 +620,10 @@ fn folder_problems_a_bad_region_an_unknown_file_and_invalid_utf8() {
     let folder = import::scan(dir.path(), "cap").unwrap();
     let error = import::read(&folder).unwrap_err();
     assert_eq!(error.diagnostics[0].position(), "cap/iam-policies.json:1:3");
-    assert_eq!(error.diagnostics[0].problem.message, "the file is not valid UTF-8");
+    assert_eq!(
+        error.diagnostics[0].problem.message,
+        "the file is not valid UTF-8"
+    );
 }
 
 #[test]
@@ -558,7 +632,8 @@ fn hostile_values_are_escaped_in_toml_and_round_trip_through_the_loader() {
     let inspect = serde_json::json!({
         "us.icr.io/shop-prod/api:1": {"Config": {"Env": [format!("X={hostile}")], "Labels": {hostile: hostile}}}
     });
-    let list = r#"[{"Repository": "us.icr.io/shop-prod/api", "Tag": "1", "SecurityStatus": {"Status": "OK"}}]"#;
+    let list =
+        r#"[{"Repository": "us.icr.io/shop-prod/api", "Tag": "1", "SecurityStatus": {"Status": "OK"}}]"#;
     let files = [
         ("regions/us-south/cr-namespace-list.json", NS),
         ("regions/us-south/cr-image-list.json", list),
@@ -574,7 +649,8 @@ fn hostile_values_are_escaped_in_toml_and_round_trip_through_the_loader() {
     };
     let (text, _) = import::merge(None, &capture, &options).unwrap();
     assert!(!text.contains('\u{1b}') && !text.contains('\u{0}'), "{text}");
-    let loaded = regcheck::account::load_str("hostile.toml", text).unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+    let loaded =
+        regcheck::account::load_str("hostile.toml", text).unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
     let image = &loaded.model.images[0];
     assert_eq!(image.env.as_deref(), Some(&[format!("X={hostile}")][..]));
     assert_eq!(image.labels.as_ref().unwrap()[hostile], hostile);

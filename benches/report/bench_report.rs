@@ -54,10 +54,10 @@ use regcheck::engine::{Settings, evaluate};
 use regcheck::findings::{RuleOutcome, RuleStatus};
 use regcheck::policy::Policy;
 
-#[path = "../support/common.rs"]
-mod common;
 #[path = "../support/captures.rs"]
 mod captures;
+#[path = "../support/common.rs"]
+mod common;
 #[path = "../support/generate.rs"]
 mod generate;
 
@@ -438,7 +438,14 @@ fn import_once(captures: &std::path::Path, output: &std::path::Path) -> String {
     let folder = regcheck::import::scan(captures, "captures").expect("scan");
     let existing = std::fs::read_to_string(output).ok();
     let capture = regcheck::import::read(&folder).unwrap_or_else(|e| {
-        panic!("capture did not read: {:?}", e.diagnostics.iter().take(3).map(|d| d.problem.message.clone()).collect::<Vec<_>>())
+        panic!(
+            "capture did not read: {:?}",
+            e.diagnostics
+                .iter()
+                .take(3)
+                .map(|d| d.problem.message.clone())
+                .collect::<Vec<_>>()
+        )
     });
     let options = regcheck::import::MergeOptions {
         captured_at: common::as_of(),
@@ -447,7 +454,14 @@ fn import_once(captures: &std::path::Path, output: &std::path::Path) -> String {
     };
     let (text, report) = regcheck::import::merge(existing.as_deref(), &capture, &options).expect("merge");
     let loaded = regcheck::account::load_str("merged", text.as_str()).unwrap_or_else(|e| {
-        panic!("merged file did not load: {:?}", e.diagnostics.iter().take(3).map(|d| d.problem.message.clone()).collect::<Vec<_>>())
+        panic!(
+            "merged file did not load: {:?}",
+            e.diagnostics
+                .iter()
+                .take(3)
+                .map(|d| d.problem.message.clone())
+                .collect::<Vec<_>>()
+        )
     });
     drop(std::hint::black_box(loaded));
     if existing.as_deref() != Some(text.as_str()) {
@@ -496,10 +510,16 @@ fn import_report(sizes: &[Size], policies: &[Arc<Policy>], settings: &Settings) 
         let new_file = dir.path().join("new.toml");
         let refreshed = dir.path().join("account.toml");
         let (runs, warm_up) = runs_for(size);
-        let (mut new_times, mut refresh_times, mut audit_new, mut audit_refreshed) = (vec![], vec![], vec![], vec![]);
+        let (mut new_times, mut refresh_times, mut audit_new, mut audit_refreshed) =
+            (vec![], vec![], vec![], vec![]);
         let (mut new_bytes, mut refreshed_bytes) = (0, 0);
         for round in 0..runs + usize::from(warm_up) {
-            eprintln!("[{}] round {}/{}", size.name, round + 1, runs + usize::from(warm_up));
+            eprintln!(
+                "[{}] round {}/{}",
+                size.name,
+                round + 1,
+                runs + usize::from(warm_up)
+            );
             let measured = !(warm_up && round == 0);
             let _ = std::fs::remove_file(&new_file);
             let t = Instant::now();
@@ -540,7 +560,9 @@ fn import_report(sizes: &[Size], policies: &[Arc<Policy>], settings: &Settings) 
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         load_average(),
     );
-    println!("| size | images | capture | import → new file | audit of it | ratio | import → refresh of the account file | audit of it | ratio |");
+    println!(
+        "| size | images | capture | import → new file | audit of it | ratio | import → refresh of the account file | audit of it | ratio |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (size, capture, new_bytes, refreshed_bytes, new, audit_new, refresh, audit_refreshed) in &rows {
         println!(

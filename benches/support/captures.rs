@@ -60,13 +60,21 @@ pub fn write_captures(account: &Account, dir: &Path) -> std::io::Result<()> {
             std::fs::create_dir_all(dir.join(format!("regions/{region}")))?;
             std::fs::write(
                 dir.join(at("cr-private-only.txt")),
-                if private { "Private-only is enabled.\nOK\n" } else { "Private-only is not enabled.\nOK\n" },
+                if private {
+                    "Private-only is enabled.\nOK\n"
+                } else {
+                    "Private-only is not enabled.\nOK\n"
+                },
             )?;
         }
         if let Some(version) = &registry.va_version {
             std::fs::write(dir.join(at("cr-va-version.txt")), format!("{version}\n"))?;
         }
-        let namespaces: Vec<_> = account.namespaces.iter().filter(|ns| &ns.region == region).collect();
+        let namespaces: Vec<_> = account
+            .namespaces
+            .iter()
+            .filter(|ns| &ns.region == region)
+            .collect();
         write(
             dir,
             &at("cr-namespace-list.json"),
@@ -102,20 +110,28 @@ pub fn write_captures(account: &Account, dir: &Path) -> std::io::Result<()> {
             .map(|e| {
                 let scope = match e.scope.split_once('/') {
                     _ if e.scope == "*" => json!({"scope_type": "account"}),
-                    Some((ns, repo)) => json!({"scope_type": "repository", "namespace": ns, "repository": repo}),
+                    Some((ns, repo)) => {
+                        json!({"scope_type": "repository", "namespace": ns, "repository": repo})
+                    }
                     None => json!({"scope_type": "namespace", "namespace": e.scope}),
                 };
                 json!({"issue_type": e.issue_type, "issue_id": e.issue_id, "scope": scope})
             })
             .collect();
-        write(dir, &at("cr-exemption-list.json"), &json!({"exemptions": exemptions}))?;
+        write(
+            dir,
+            &at("cr-exemption-list.json"),
+            &json!({"exemptions": exemptions}),
+        )?;
     }
 
     // Images, by the region of their registry host.
     let mut lists: BTreeMap<String, (Vec<Value>, Vec<Value>, serde_json::Map<String, Value>, Vec<Value>)> =
         BTreeMap::new();
     for image in &account.images {
-        let Some(parsed) = ImageRef::parse(&image.reference) else { continue };
+        let Some(parsed) = ImageRef::parse(&image.reference) else {
+            continue;
+        };
         let Some(region) = parsed.region() else { continue };
         let host = parsed.domain.strip_prefix("private.").unwrap_or(parsed.domain);
         let repository = format!("{host}/{}/{}", parsed.namespace, parsed.repository);
@@ -138,8 +154,10 @@ pub fn write_captures(account: &Account, dir: &Path) -> std::io::Result<()> {
         let digest = image.digest.clone().or(parsed.digest.map(str::to_owned));
         match parsed.tag {
             Some(tag) => {
-                lists.0.push(json!({"Repository": repository, "Tag": tag, "Digest": digest, "Created": created,
-                    "Size": 123_456_789, "SecurityStatus": security}));
+                lists.0.push(
+                    json!({"Repository": repository, "Tag": tag, "Digest": digest, "Created": created,
+                    "Size": 123_456_789, "SecurityStatus": security}),
+                );
                 let labels: serde_json::Map<String, Value> = image
                     .labels
                     .iter()
@@ -158,14 +176,17 @@ pub fn write_captures(account: &Account, dir: &Path) -> std::io::Result<()> {
                             "exempt_status": if i < image.exemption_count { "exempt" } else { "unexempt" }})
                     })
                     .collect();
-                let mut report = json!({"image": reference, "status": status, "vulnerabilities": vulnerabilities});
+                let mut report =
+                    json!({"image": reference, "status": status, "vulnerabilities": vulnerabilities});
                 if let Some(checked) = &image.va_checked_at {
                     report["scan_time"] = json!(unix(checked));
                 }
                 lists.3.push(report);
             }
-            None => lists.1.push(json!({"Repository": repository, "Digest": digest, "Tags": [], "Created": created,
-                "SecurityStatus": security})),
+            None => lists.1.push(
+                json!({"Repository": repository, "Digest": digest, "Tags": [], "Created": created,
+                "SecurityStatus": security}),
+            ),
         }
     }
     for (region, (list, digests, inspect, va)) in lists {
@@ -182,7 +203,11 @@ pub fn write_captures(account: &Account, dir: &Path) -> std::io::Result<()> {
         "iam-access-groups-settings.json",
         &json!({"public_access_enabled": iam.public_access_enabled}),
     )?;
-    let groups: Vec<Value> = iam.access_groups.iter().map(|g| json!({"id": g.id, "name": g.name})).collect();
+    let groups: Vec<Value> = iam
+        .access_groups
+        .iter()
+        .map(|g| json!({"id": g.id, "name": g.name}))
+        .collect();
     write(dir, "iam-access-groups.json", &json!({"groups": groups}))?;
     let members: serde_json::Map<String, Value> = iam
         .access_groups
@@ -192,7 +217,11 @@ pub fn write_captures(account: &Account, dir: &Path) -> std::io::Result<()> {
                 .members
                 .iter()
                 .map(|m| {
-                    let iam_id = if m.starts_with("ServiceId-") { format!("iam-{m}") } else { m.clone() };
+                    let iam_id = if m.starts_with("ServiceId-") {
+                        format!("iam-{m}")
+                    } else {
+                        m.clone()
+                    };
                     json!({"iam_id": iam_id})
                 })
                 .collect();
@@ -244,8 +273,13 @@ pub fn write_captures(account: &Account, dir: &Path) -> std::io::Result<()> {
     write(dir, "iam-service-ids.json", &json!({"serviceids": ids}))?;
     let key = |k: &regcheck::account::model::ApiKey| {
         let owner = k.owner.clone().unwrap_or_default();
-        let iam_id = if owner.starts_with("ServiceId-") { format!("iam-{owner}") } else { owner };
-        let mut value = json!({"id": k.id, "iam_id": iam_id, "created_at": k.created_at.map(|t| t.to_rfc3339())});
+        let iam_id = if owner.starts_with("ServiceId-") {
+            format!("iam-{owner}")
+        } else {
+            owner
+        };
+        let mut value =
+            json!({"id": k.id, "iam_id": iam_id, "created_at": k.created_at.map(|t| t.to_rfc3339())});
         if let Some(expires) = k.expires_at {
             value["expires_at"] = json!(expires.to_rfc3339());
         }
@@ -258,7 +292,11 @@ pub fn write_captures(account: &Account, dir: &Path) -> std::io::Result<()> {
         .api_keys
         .iter()
         .partition(|k| k.owner.as_deref().is_some_and(|o| o.starts_with("ServiceId-")));
-    write(dir, "iam-api-keys.json", &json!({"apikeys": user.into_iter().map(key).collect::<Vec<_>>()}))?;
+    write(
+        dir,
+        "iam-api-keys.json",
+        &json!({"apikeys": user.into_iter().map(key).collect::<Vec<_>>()}),
+    )?;
     write(
         dir,
         "iam-service-api-keys.json",
@@ -269,7 +307,11 @@ pub fn write_captures(account: &Account, dir: &Path) -> std::io::Result<()> {
         .iter()
         .map(|r| {
             let mut attributes = vec![json!({"name": "serviceName", "value": "container-registry"})];
-            for (name, value) in [("region", &r.region), ("resourceType", &r.resource_type), ("resource", &r.resource)] {
+            for (name, value) in [
+                ("region", &r.region),
+                ("resourceType", &r.resource_type),
+                ("resource", &r.resource),
+            ] {
                 if let Some(value) = value.as_ref().filter(|v| !v.is_empty()) {
                     attributes.push(json!({"name": name, "value": value}));
                 }
@@ -296,21 +338,30 @@ pub fn write_captures(account: &Account, dir: &Path) -> std::io::Result<()> {
         let targets: Vec<Value> = at
             .targets
             .iter()
-            .map(|t| json!({"id": t.id, "name": t.name, "target_type": t.target_type.as_str(), "region": t.region,
-                "write_status": {"status": t.write_status.map(|s| s.as_str())}}))
+            .map(|t| {
+                json!({"id": t.id, "name": t.name, "target_type": t.target_type.as_str(), "region": t.region,
+                "write_status": {"status": t.write_status.map(|s| s.as_str())}})
+            })
             .collect();
         write(dir, "atracker-target-ls.json", &json!({"targets": targets}))?;
         let routes: Vec<Value> = at
             .routes
             .iter()
             .map(|r| {
-                let rules: Vec<Value> =
-                    r.rules.iter().map(|rule| json!({"locations": rule.locations, "target_ids": rule.target_ids})).collect();
+                let rules: Vec<Value> = r
+                    .rules
+                    .iter()
+                    .map(|rule| json!({"locations": rule.locations, "target_ids": rule.target_ids}))
+                    .collect();
                 json!({"id": r.id, "name": r.name, "rules": rules})
             })
             .collect();
         write(dir, "atracker-route-ls.json", &json!({"routes": routes}))?;
-        write(dir, "atracker-setting-get.json", &json!({"default_targets": at.default_targets}))?;
+        write(
+            dir,
+            "atracker-setting-get.json",
+            &json!({"default_targets": at.default_targets}),
+        )?;
     }
     Ok(())
 }

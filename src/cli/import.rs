@@ -20,7 +20,12 @@ pub struct ImportArgs {
     /// The capture folder (import.md's layout).
     pub dir: PathBuf,
     /// The account file to create or refresh.
-    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "account.toml")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        default_value = "account.toml"
+    )]
     pub output: PathBuf,
     /// When the evidence was captured: a date (midnight UTC) or an RFC 3339 time [default: the
     /// newest capture file's modification time].
@@ -64,7 +69,11 @@ pub fn run(args: ImportArgs, error_style: Style, out: &mut Vec<u8>) -> u8 {
     let existing = match read_existing(&args.output, &output_name) {
         Ok(existing) => existing,
         Err(diagnostic) => {
-            eprint_diagnostics(error_style, &[diagnostic], &format!("{output_name} could not be read"));
+            eprint_diagnostics(
+                error_style,
+                &[diagnostic],
+                &format!("{output_name} could not be read"),
+            );
             return EXIT_ERROR;
         }
     };
@@ -72,7 +81,11 @@ pub fn run(args: ImportArgs, error_style: Style, out: &mut Vec<u8>) -> u8 {
     let capture = match import::read(&folder) {
         Ok(capture) => capture,
         Err(errors) => {
-            eprint_diagnostics(error_style, &errors.diagnostics, "the capture could not be imported");
+            eprint_diagnostics(
+                error_style,
+                &errors.diagnostics,
+                "the capture could not be imported",
+            );
             return EXIT_ERROR;
         }
     };
@@ -149,9 +162,12 @@ fn whole_seconds(time: DateTime<Utc>) -> DateTime<Utc> {
 
 /// The current file's text; `None` when it does not exist yet.
 fn read_existing(path: &std::path::Path, name: &str) -> Result<Option<String>, FileDiagnostic> {
-    let problem = |message: String| FileDiagnostic::error(SourceText::new(name, ""), Problem::new(0..0, message));
+    let problem =
+        |message: String| FileDiagnostic::error(SourceText::new(name, ""), Problem::new(0..0, message));
     if path.is_dir() {
-        return Err(problem(format!("{name} is a folder: name the account file with -o")));
+        return Err(problem(format!(
+            "{name} is a folder: name the account file with -o"
+        )));
     }
     match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes)
@@ -195,11 +211,17 @@ fn write_diff(old: Option<&str>, new: &str, name: &str, out: &mut Vec<u8>) {
     let old_text = mask(old.unwrap_or(""));
     let new_text = mask(new);
     let diff = similar::TextDiff::from_lines(&old_text, &new_text);
-    let before = if old.is_some() { format!("a/{name}") } else { "/dev/null".to_owned() };
+    let before = if old.is_some() {
+        format!("a/{name}")
+    } else {
+        "/dev/null".to_owned()
+    };
     let _ = write!(
         out,
         "{}",
-        diff.unified_diff().context_radius(3).header(&before, &format!("b/{name}"))
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&before, &format!("b/{name}"))
     );
 }
 

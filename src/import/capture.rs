@@ -138,12 +138,19 @@ pub fn scan(dir: &Path, display: &str) -> Result<CaptureFolder, Vec<FileDiagnost
             ));
         }
     }
-    if problems.is_empty() { Ok(folder) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(folder)
+    } else {
+        Err(problems)
+    }
 }
 
 fn scan_regions(folder: &mut CaptureFolder, dir: &Path, problems: &mut Vec<FileDiagnostic>) {
     let Ok(entries) = fs::read_dir(dir) else {
-        problems.push(folder_problem(&folder.display_path("regions"), "cannot read the folder"));
+        problems.push(folder_problem(
+            &folder.display_path("regions"),
+            "cannot read the folder",
+        ));
         return;
     };
     let mut names: Vec<(String, PathBuf)> = entries
@@ -155,10 +162,9 @@ fn scan_regions(folder: &mut CaptureFolder, dir: &Path, problems: &mut Vec<FileD
     for (region, path) in names {
         let shown = folder.display_path(&format!("regions/{region}"));
         if !path.is_dir() {
-            folder.warnings.push(format!(
-                "{}: not a region folder, ignored",
-                json::safe(&shown)
-            ));
+            folder
+                .warnings
+                .push(format!("{}: not a region folder, ignored", json::safe(&shown)));
             continue;
         }
         if regions::by_name(&region).is_none() {
@@ -172,7 +178,9 @@ fn scan_regions(folder: &mut CaptureFolder, dir: &Path, problems: &mut Vec<FileD
                     0..0,
                     format!("`{}` is not a Container Registry region", json::safe(&region)),
                 )
-                .help(format!("name each folder in regions/ after its registry region: {hint}")),
+                .help(format!(
+                    "name each folder in regions/ after its registry region: {hint}"
+                )),
             ));
             continue;
         }
@@ -217,10 +225,7 @@ fn note_file(folder: &mut CaptureFolder, path: &Path, name: &str, problems: &mut
                 folder.newest = Some(folder.newest.map_or(modified, |newest| newest.max(modified)));
             }
         }
-        Ok(_) => problems.push(folder_problem(
-            &folder.display_path(name),
-            "not a regular file",
-        )),
+        Ok(_) => problems.push(folder_problem(&folder.display_path(name), "not a regular file")),
         Err(error) => problems.push(folder_problem(
             &folder.display_path(name),
             format!("cannot read: {error}"),
@@ -269,7 +274,8 @@ pub struct ReadErrors {
 impl ReadErrors {
     fn add(&mut self, source: &SourceText, problems: Vec<Problem>) {
         for problem in problems {
-            self.diagnostics.push(FileDiagnostic::error(source.clone(), problem));
+            self.diagnostics
+                .push(FileDiagnostic::error(source.clone(), problem));
         }
     }
 }
@@ -345,15 +351,23 @@ pub fn read(folder: &CaptureFolder) -> Result<Capture, ReadErrors> {
     }
 
     if has("iam-access-groups-settings.json") {
-        with_json(folder, "iam-access-groups-settings.json", &mut errors, |r, source| {
-            iam::settings(r, source, &mut capture)
-        });
+        with_json(
+            folder,
+            "iam-access-groups-settings.json",
+            &mut errors,
+            |r, source| iam::settings(r, source, &mut capture),
+        );
     }
     let mut members = None;
     if has("iam-access-group-members.json") {
-        with_json(folder, "iam-access-group-members.json", &mut errors, |r, source| {
-            members = iam::members(r).map(|map| (map, source.to_owned()));
-        });
+        with_json(
+            folder,
+            "iam-access-group-members.json",
+            &mut errors,
+            |r, source| {
+                members = iam::members(r).map(|map| (map, source.to_owned()));
+            },
+        );
     }
     if has("iam-access-groups.json") {
         with_json(folder, "iam-access-groups.json", &mut errors, |r, source| {
@@ -413,7 +427,10 @@ pub fn read(folder: &CaptureFolder) -> Result<Capture, ReadErrors> {
 fn account_show(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
     let root = r.root();
     if !root.value.is_object() {
-        r.error(&root, format!("expected an object, found {}", json::kind(root.value)));
+        r.error(
+            &root,
+            format!("expected an object, found {}", json::kind(root.value)),
+        );
         return;
     }
     let id = match root.get("account_id").or_else(|| root.get("guid")) {
@@ -485,15 +502,23 @@ fn read_region(
 
     let mut retention = None;
     if has("cr-retention-policy-list.json") {
-        with_json(folder, &relative("cr-retention-policy-list.json"), errors, |r, source| {
-            retention = Some((registry::retention(r), source.to_owned()));
-        });
+        with_json(
+            folder,
+            &relative("cr-retention-policy-list.json"),
+            errors,
+            |r, source| {
+                retention = Some((registry::retention(r), source.to_owned()));
+            },
+        );
     }
     let mut namespaces = Section::new(SectionKind::Namespaces);
     if has("cr-namespace-list.json") {
-        with_json(folder, &relative("cr-namespace-list.json"), errors, |r, source| {
-            registry::namespaces(r, region, source, &mut namespaces)
-        });
+        with_json(
+            folder,
+            &relative("cr-namespace-list.json"),
+            errors,
+            |r, source| registry::namespaces(r, region, source, &mut namespaces),
+        );
     }
     if let Some((retention, source)) = retention {
         registry::apply_retention(region, retention, &source, &mut namespaces);
@@ -504,16 +529,26 @@ fn read_region(
 
     // Images: the union of the list and the digests, then inspect and VA details.
     let mut parsed: BTreeMap<&str, Parsed> = BTreeMap::new();
-    for name in ["cr-image-list.json", "cr-image-digests.json", "cr-image-inspect.json", "cr-va.json"] {
+    for name in [
+        "cr-image-list.json",
+        "cr-image-digests.json",
+        "cr-image-inspect.json",
+        "cr-va.json",
+    ] {
         if has(name)
             && let Some(file) = load_json(folder, &relative(name), errors)
         {
             parsed.insert(name, file);
         }
     }
-    let mut readers: BTreeMap<&str, Reader<'_>> =
-        parsed.iter().map(|(name, p)| (*name, Reader::new(&p.file))).collect();
-    let sources: BTreeMap<&str, &str> = parsed.iter().map(|(name, p)| (*name, p.relative.as_str())).collect();
+    let mut readers: BTreeMap<&str, Reader<'_>> = parsed
+        .iter()
+        .map(|(name, p)| (*name, Reader::new(&p.file)))
+        .collect();
+    let sources: BTreeMap<&str, &str> = parsed
+        .iter()
+        .map(|(name, p)| (*name, p.relative.as_str()))
+        .collect();
     images::read_region(region, &mut readers, &sources, capture);
     for (name, reader) in readers {
         if let Some(p) = parsed.get(name) {
@@ -522,8 +557,11 @@ fn read_region(
     }
 
     if has("cr-exemption-list.json") {
-        with_json(folder, &relative("cr-exemption-list.json"), errors, |r, source| {
-            registry::exemptions(r, region, source, capture)
-        });
+        with_json(
+            folder,
+            &relative("cr-exemption-list.json"),
+            errors,
+            |r, source| registry::exemptions(r, region, source, capture),
+        );
     }
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::json::{self, At, Reader};
-use crate::account::model::Enforcement;
 use super::model::{Capture, Entry, Field, Scope, SectionKind, Setting};
+use crate::account::model::Enforcement;
 
 /// `iam-ServiceId-…` and `iam-Profile-…` lose the `iam-` prefix; `IBMid-…` stays.
 pub fn strip_iam(id: &str) -> String {
@@ -35,7 +35,11 @@ pub fn settings(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
                 });
             }
         }
-        None => r.missing(&root, "public_access_enabled", "the account setting of the Public Access group"),
+        None => r.missing(
+            &root,
+            "public_access_enabled",
+            "the account setting of the Public Access group",
+        ),
     }
 }
 
@@ -44,9 +48,13 @@ pub fn access_groups(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
     let section = capture.section_mut(SectionKind::AccessGroups);
     section.judged.push((Scope::All, source.to_owned()));
     let root = r.root();
-    let Some(list) = r.list(&root, &["groups"]) else { return };
+    let Some(list) = r.list(&root, &["groups"]) else {
+        return;
+    };
     for item in list.elements() {
-        let Some(id) = r.req_str(&item, "id", "the access group's id") else { continue };
+        let Some(id) = r.req_str(&item, "id", "the access group's id") else {
+            continue;
+        };
         let mut entry = id_entry(&id, source);
         entry.set("name", r.opt_str(&item, "name").map(Field::Str));
         section.entries.push(entry);
@@ -58,7 +66,13 @@ pub fn access_groups(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
 pub fn members(r: &mut Reader<'_>) -> Option<Vec<(String, Vec<String>)>> {
     let root = r.root();
     if !root.value.is_object() {
-        r.error(&root, format!("expected an object keyed by access group id, found {}", json::kind(root.value)));
+        r.error(
+            &root,
+            format!(
+                "expected an object keyed by access group id, found {}",
+                json::kind(root.value)
+            ),
+        );
         return None;
     }
     let mut out = Vec::new();
@@ -81,7 +95,13 @@ pub fn members(r: &mut Reader<'_>) -> Option<Vec<(String, Vec<String>)>> {
                     }
                 },
                 other => {
-                    r.error(&member, format!("expected a member (an id or an object), found {}", json::kind(other)));
+                    r.error(
+                        &member,
+                        format!(
+                            "expected a member (an id or an object), found {}",
+                            json::kind(other)
+                        ),
+                    );
                     None
                 }
             };
@@ -127,7 +147,10 @@ struct Attribute {
 fn attributes(r: &mut Reader<'_>, list: &At<'_>) -> Vec<Attribute> {
     let mut out = Vec::new();
     if !list.value.is_array() {
-        r.error(list, format!("expected a list of attributes, found {}", json::kind(list.value)));
+        r.error(
+            list,
+            format!("expected a list of attributes, found {}", json::kind(list.value)),
+        );
         return out;
     }
     for item in list.elements() {
@@ -152,9 +175,15 @@ fn attributes(r: &mut Reader<'_>, list: &At<'_>) -> Vec<Attribute> {
                 None
             }
         };
-        let operator = item.get("operator").and_then(|at| at.value.as_str().map(str::to_owned));
+        let operator = item
+            .get("operator")
+            .and_then(|at| at.value.as_str().map(str::to_owned));
         if let (Some(name), Some(value)) = (name, value) {
-            out.push(Attribute { name, operator, value });
+            out.push(Attribute {
+                name,
+                operator,
+                value,
+            });
         }
     }
     out
@@ -171,25 +200,41 @@ pub fn policies(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
     let section = capture.section_mut(SectionKind::Policies);
     section.judged.push((Scope::All, source.to_owned()));
     let root = r.root();
-    let Some(list) = r.list(&root, &["policies"]) else { return };
+    let Some(list) = r.list(&root, &["policies"]) else {
+        return;
+    };
     for item in list.elements() {
         if !item.value.is_object() {
-            r.error(&item, format!("expected a policy (an object), found {}", json::kind(item.value)));
+            r.error(
+                &item,
+                format!("expected a policy (an object), found {}", json::kind(item.value)),
+            );
             continue;
         }
-        if item.get("type").and_then(|at| at.value.as_str().map(|t| t.eq_ignore_ascii_case("authorization"))) == Some(true) {
+        if item
+            .get("type")
+            .and_then(|at| at.value.as_str().map(|t| t.eq_ignore_ascii_case("authorization")))
+            == Some(true)
+        {
             continue;
         }
-        if let Some(state) = item.get("state").and_then(|at| at.value.as_str().map(str::to_owned))
+        if let Some(state) = item
+            .get("state")
+            .and_then(|at| at.value.as_str().map(str::to_owned))
             && !state.eq_ignore_ascii_case("active")
         {
             continue;
         }
-        let Some(id) = r.req_str(&item, "id", "the policy's id") else { continue };
+        let Some(id) = r.req_str(&item, "id", "the policy's id") else {
+            continue;
+        };
         let v2 = item.get("control").is_some() || item.get("subject").is_some();
         let (subject_attributes, roles_at, resource_attributes) = if v2 {
             let subject = item.get("subject").and_then(|s| s.get("attributes"));
-            let roles = item.get("control").and_then(|c| c.get("grant")).and_then(|g| g.get("roles"));
+            let roles = item
+                .get("control")
+                .and_then(|c| c.get("grant"))
+                .and_then(|g| g.get("roles"));
             let resource = item.get("resource").and_then(|s| s.get("attributes"));
             if subject.is_none() {
                 r.missing(&item, "subject", "the policy's subject (`subject.attributes`)");
@@ -209,15 +254,23 @@ pub fn policies(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
                 .and_then(|s| s.elements().next())
                 .and_then(|s| s.get("attributes"));
             if subject.is_none() {
-                r.missing(&item, "subjects", "the policy's subject (`subjects[0].attributes`)");
+                r.missing(
+                    &item,
+                    "subjects",
+                    "the policy's subject (`subjects[0].attributes`)",
+                );
             }
             if roles.is_none() {
                 r.missing(&item, "roles", "the policy's roles");
             }
             (subject, roles, resource)
         };
-        let (Some(subject_attributes), Some(roles_at)) = (subject_attributes, roles_at) else { continue };
-        let resource = resource_attributes.map(|at| attributes(r, &at)).unwrap_or_default();
+        let (Some(subject_attributes), Some(roles_at)) = (subject_attributes, roles_at) else {
+            continue;
+        };
+        let resource = resource_attributes
+            .map(|at| attributes(r, &at))
+            .unwrap_or_default();
         let resource_value = |name: &str| resource.iter().find(|a| a.name == name).map(|a| a.value.clone());
         if let Some(service) = resource_value("serviceName")
             && service != "container-registry"
@@ -229,17 +282,26 @@ pub fn policies(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
             .find(|a| a.name == "access_group_id" || a.name == "iam_id")
             .map(|a| strip_iam(&a.value));
         let Some(subject) = subject else {
-            r.missing(&subject_attributes, "access_group_id", "the subject (an `access_group_id` or `iam_id` attribute)");
+            r.missing(
+                &subject_attributes,
+                "access_group_id",
+                "the subject (an `access_group_id` or `iam_id` attribute)",
+            );
             continue;
         };
         let mut roles = Vec::new();
         if !roles_at.value.is_array() {
-            r.error(&roles_at, format!("expected a list of roles, found {}", json::kind(roles_at.value)));
+            r.error(
+                &roles_at,
+                format!("expected a list of roles, found {}", json::kind(roles_at.value)),
+            );
             continue;
         }
         let mut refused = false;
         for role in roles_at.elements() {
-            let Some(role_id) = r.req_str(&role, "role_id", "the role's CRN") else { continue };
+            let Some(role_id) = r.req_str(&role, "role_id", "the role's CRN") else {
+                continue;
+            };
             let name = role_id.rsplit(':').next().unwrap_or(&role_id).to_owned();
             if name == "UnsupportedVersion" {
                 r.error(&role, "a v1 listing shows this v2 policy as a placeholder (role `UnsupportedVersion`): list the policies with `ibmcloud iam access-policies --output json --api-version v2`");
@@ -261,14 +323,18 @@ pub fn policies(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
             ("resource", "resource"),
             ("resourceGroupId", "resource_group"),
         ] {
-            entry.set(key, Some(Field::Str(resource_value(attribute).unwrap_or_default())));
+            entry.set(
+                key,
+                Some(Field::Str(resource_value(attribute).unwrap_or_default())),
+            );
         }
         if item.get("rule").is_some() || item.get("pattern").is_some() {
             entry.note = Some(CONDITIONAL);
-        } else if resource
-            .iter()
-            .any(|a| a.operator.as_deref().is_some_and(|o| o.eq_ignore_ascii_case("stringMatch")))
-        {
+        } else if resource.iter().any(|a| {
+            a.operator
+                .as_deref()
+                .is_some_and(|o| o.eq_ignore_ascii_case("stringMatch"))
+        }) {
             entry.note = Some(WILDCARD);
         }
         section.entries.push(entry);
@@ -280,9 +346,13 @@ pub fn service_ids(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
     let section = capture.section_mut(SectionKind::ServiceIds);
     section.judged.push((Scope::All, source.to_owned()));
     let root = r.root();
-    let Some(list) = r.list(&root, &["serviceids", "service_ids"]) else { return };
+    let Some(list) = r.list(&root, &["serviceids", "service_ids"]) else {
+        return;
+    };
     for item in list.elements() {
-        let Some(id) = r.req_str(&item, "id", "the service id") else { continue };
+        let Some(id) = r.req_str(&item, "id", "the service id") else {
+            continue;
+        };
         let mut entry = id_entry(&id, source);
         entry.set("name", r.opt_str(&item, "name").map(Field::Str));
         section.entries.push(entry);
@@ -295,14 +365,28 @@ pub fn api_keys(r: &mut Reader<'_>, source: &str, scope: Scope, capture: &mut Ca
     let section = capture.section_mut(SectionKind::ApiKeys);
     section.judged.push((scope, source.to_owned()));
     let root = r.root();
-    let Some(list) = r.list(&root, &["apikeys", "api_keys"]) else { return };
+    let Some(list) = r.list(&root, &["apikeys", "api_keys"]) else {
+        return;
+    };
     for item in list.elements() {
-        let Some(id) = r.req_str(&item, "id", "the API key's id") else { continue };
+        let Some(id) = r.req_str(&item, "id", "the API key's id") else {
+            continue;
+        };
         let mut entry = id_entry(&id, source);
-        entry.set("owner", r.opt_str(&item, "iam_id").map(|owner| Field::Str(strip_iam(&owner))));
-        entry.set("created_at", item.get("created_at").and_then(|at| r.time(&at)).map(Field::Time));
+        entry.set(
+            "owner",
+            r.opt_str(&item, "iam_id")
+                .map(|owner| Field::Str(strip_iam(&owner))),
+        );
+        entry.set(
+            "created_at",
+            item.get("created_at").and_then(|at| r.time(&at)).map(Field::Time),
+        );
         // Absent: the key never expires.
-        entry.set("expires_at", item.get("expires_at").and_then(|at| r.time(&at)).map(Field::Time));
+        entry.set(
+            "expires_at",
+            item.get("expires_at").and_then(|at| r.time(&at)).map(Field::Time),
+        );
         // Absent: activity is not reported; what an earlier import saw stays.
         if let Some(at) = item.get("activity").and_then(|a| a.get("last_authn")) {
             entry.set("last_used_at", r.time(&at).map(Field::Time));
@@ -317,15 +401,24 @@ pub fn cbr_rules(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
     let section = capture.section_mut(SectionKind::CbrRules);
     section.judged.push((Scope::All, source.to_owned()));
     let root = r.root();
-    let Some(list) = r.list(&root, &["rules"]) else { return };
+    let Some(list) = r.list(&root, &["rules"]) else {
+        return;
+    };
     for item in list.elements() {
-        let Some(id) = r.req_str(&item, "id", "the rule's id") else { continue };
+        let Some(id) = r.req_str(&item, "id", "the rule's id") else {
+            continue;
+        };
         let mut resource = None;
         if let Some(resources) = item.get("resources") {
             for candidate in resources.elements() {
-                let Some(list) = candidate.get("attributes") else { continue };
+                let Some(list) = candidate.get("attributes") else {
+                    continue;
+                };
                 let found = attributes(r, &list);
-                if found.iter().any(|a| a.name == "serviceName" && a.value == "container-registry") {
+                if found
+                    .iter()
+                    .any(|a| a.name == "serviceName" && a.value == "container-registry")
+                {
                     resource = Some(found);
                     break;
                 }
@@ -334,7 +427,9 @@ pub fn cbr_rules(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
         let Some(resource) = resource else { continue };
         let value = |name: &str| resource.iter().find(|a| a.name == name).map(|a| a.value.clone());
         let region = value("region").or_else(|| {
-            value("geography").filter(|g| g == "global").map(|_| "global".to_owned())
+            value("geography")
+                .filter(|g| g == "global")
+                .map(|_| "global".to_owned())
         });
         let mut contexts = Vec::new();
         if let Some(list) = item.get("contexts") {
@@ -351,10 +446,20 @@ pub fn cbr_rules(r: &mut Reader<'_>, source: &str, capture: &mut Capture) {
             }
         }
         let mut entry = id_entry(&id, source);
-        entry.set("enforcement", r.opt_str(&item, "enforcement_mode").map(Field::choice::<Enforcement>));
+        entry.set(
+            "enforcement",
+            r.opt_str(&item, "enforcement_mode")
+                .map(Field::choice::<Enforcement>),
+        );
         entry.set("region", Some(Field::Str(region.unwrap_or_default())));
-        entry.set("resource_type", Some(Field::Str(value("resourceType").unwrap_or_default())));
-        entry.set("resource", Some(Field::Str(value("resource").unwrap_or_default())));
+        entry.set(
+            "resource_type",
+            Some(Field::Str(value("resourceType").unwrap_or_default())),
+        );
+        entry.set(
+            "resource",
+            Some(Field::Str(value("resource").unwrap_or_default())),
+        );
         entry.set("contexts", Some(Field::strings(contexts)));
         section.entries.push(entry);
     }

@@ -65,7 +65,8 @@ pub fn va_status(text: &str) -> Option<(&'static str, Option<i64>)> {
         _ => {
             let (count, word) = lower.split_once(' ')?;
             let count: i64 = count.parse().ok()?;
-            return (matches!(word.trim(), "issues" | "issue") && count >= 0).then_some(("issues", Some(count)));
+            return (matches!(word.trim(), "issues" | "issue") && count >= 0)
+                .then_some(("issues", Some(count)));
         }
     };
     Some((status, None))
@@ -147,10 +148,16 @@ fn security_status(r: &mut Reader<'_>, item: &At<'_>) -> Option<Va> {
                 va.status = status;
                 text_count = count;
             }
-            None => r.error(&at, format!("unknown VA status `{}`: expected {STATUSES}", json::safe(&text))),
+            None => r.error(
+                &at,
+                format!("unknown VA status `{}`: expected {STATUSES}", json::safe(&text)),
+            ),
         }
     }
-    va.issue_count = security.get_ci("IssueCount").and_then(|at| r.count(&at)).or(text_count);
+    va.issue_count = security
+        .get_ci("IssueCount")
+        .and_then(|at| r.count(&at))
+        .or(text_count);
     va.exemption_count = security.get_ci("ExemptionCount").and_then(|at| r.count(&at));
     Some(va)
 }
@@ -174,12 +181,21 @@ fn api_status(r: &mut Reader<'_>, item: &At<'_>) -> Va {
                     va.status = status;
                     text_count = count;
                 }
-                None => r.error(&at, format!("unknown VA status `{}`: expected {STATUSES}", json::safe(text))),
+                None => r.error(
+                    &at,
+                    format!("unknown VA status `{}`: expected {STATUSES}", json::safe(text)),
+                ),
             },
-            other => r.error(&at, format!("expected a VA status or a boolean, found {}", json::kind(other))),
+            other => r.error(
+                &at,
+                format!("expected a VA status or a boolean, found {}", json::kind(other)),
+            ),
         }
     }
-    va.issue_count = item.get_ci("IssueCount").and_then(|at| r.count(&at)).or(text_count);
+    va.issue_count = item
+        .get_ci("IssueCount")
+        .and_then(|at| r.count(&at))
+        .or(text_count);
     va.exemption_count = item.get_ci("ExemptIssueCount").and_then(|at| r.count(&at));
     va
 }
@@ -192,7 +208,10 @@ fn image_list(r: &mut Reader<'_>, source: &str, images: &mut Images<'_>) {
     };
     for item in list.elements() {
         if !item.value.is_object() {
-            r.error(&item, format!("expected an image (an object), found {}", json::kind(item.value)));
+            r.error(
+                &item,
+                format!("expected an image (an object), found {}", json::kind(item.value)),
+            );
             continue;
         }
         if item.get_ci("RepoTags").is_some() || item.get_ci("RepoDigests").is_some() {
@@ -211,7 +230,11 @@ fn cli_image(r: &mut Reader<'_>, item: &At<'_>, source: &str, images: &mut Image
     let tag = real_tag(r.opt_str_ci(item, "Tag"));
     let digest = r.opt_str_ci(item, "Digest").filter(|d| !d.is_empty());
     if tag.is_none() && digest.is_none() {
-        r.missing(item, "Tag", "the image's tag, or its `Digest` when it is untagged");
+        r.missing(
+            item,
+            "Tag",
+            "the image's tag, or its `Digest` when it is untagged",
+        );
         return;
     }
     let mut facts = images.facts(&repository, tag.as_deref(), digest.as_deref(), source);
@@ -244,15 +267,25 @@ fn split_ref(reference: &str) -> (&str, Option<&str>, Option<&str>) {
     }
     let slash = reference.rfind('/').map_or(0, |i| i + 1);
     match reference[slash..].rfind(':') {
-        Some(colon) => (&reference[..slash + colon], Some(&reference[slash + colon + 1..]), None),
+        Some(colon) => (
+            &reference[..slash + colon],
+            Some(&reference[slash + colon + 1..]),
+            None,
+        ),
         None => (reference, None, None),
     }
 }
 
 /// The API's shape: `RepoTags[]`, `RepoDigests[]`, `Created`, `IssueCount`, `Vulnerable`.
 fn api_image(r: &mut Reader<'_>, item: &At<'_>, source: &str, images: &mut Images<'_>) {
-    let tags = item.get_ci("RepoTags").and_then(|at| r.strings(&at)).unwrap_or_default();
-    let digests = item.get_ci("RepoDigests").and_then(|at| r.strings(&at)).unwrap_or_default();
+    let tags = item
+        .get_ci("RepoTags")
+        .and_then(|at| r.strings(&at))
+        .unwrap_or_default();
+    let digests = item
+        .get_ci("RepoDigests")
+        .and_then(|at| r.strings(&at))
+        .unwrap_or_default();
     let tags: Vec<String> = tags.into_iter().filter(|t| !t.contains("<none>")).collect();
     let repo_digest = digests.first().cloned();
     let digest = repo_digest
@@ -266,7 +299,11 @@ fn api_image(r: &mut Reader<'_>, item: &At<'_>, source: &str, images: &mut Image
         match repo_digest {
             Some(reference) => vec![reference],
             None => {
-                r.missing(item, "RepoTags", "the image's tags, or `RepoDigests` when it is untagged");
+                r.missing(
+                    item,
+                    "RepoTags",
+                    "the image's tags, or `RepoDigests` when it is untagged",
+                );
                 return;
             }
         }
@@ -293,7 +330,10 @@ fn image_digests(r: &mut Reader<'_>, source: &str, images: &mut Images<'_>) {
     };
     for item in list.elements() {
         if !item.value.is_object() {
-            r.error(&item, format!("expected an image (an object), found {}", json::kind(item.value)));
+            r.error(
+                &item,
+                format!("expected an image (an object), found {}", json::kind(item.value)),
+            );
             continue;
         }
         let Some(repository) = repository(r, &item) else {
@@ -317,7 +357,11 @@ fn image_digests(r: &mut Reader<'_>, source: &str, images: &mut Images<'_>) {
         let created = item.get_ci("Created").and_then(|at| r.time(&at));
         let id = r.opt_str_ci(&item, "Id");
         let va = security_status(r, &item);
-        let tags: Vec<Option<String>> = if tags.is_empty() { vec![None] } else { tags.into_iter().map(Some).collect() };
+        let tags: Vec<Option<String>> = if tags.is_empty() {
+            vec![None]
+        } else {
+            tags.into_iter().map(Some).collect()
+        };
         for tag in tags {
             let mut facts = images.facts(&repository, tag.as_deref(), Some(&digest), source);
             facts.created = created;
@@ -334,12 +378,21 @@ fn image_digests(r: &mut Reader<'_>, source: &str, images: &mut Images<'_>) {
 /// One inspection: `Created`, `Config.Env`, `Config.Labels` (keys in any case).
 fn inspection(r: &mut Reader<'_>, item: &At<'_>) -> Option<Inspected> {
     if !item.value.is_object() {
-        r.error(item, format!("expected an image inspection (an object), found {}", json::kind(item.value)));
+        r.error(
+            item,
+            format!(
+                "expected an image inspection (an object), found {}",
+                json::kind(item.value)
+            ),
+        );
         return None;
     }
     let created = item.get_ci("Created").and_then(|at| r.time(&at));
     let config = item.get_ci("Config");
-    let env = config.as_ref().and_then(|c| c.get_ci("Env")).and_then(|at| r.strings(&at));
+    let env = config
+        .as_ref()
+        .and_then(|c| c.get_ci("Env"))
+        .and_then(|at| r.strings(&at));
     let labels = match config.as_ref().and_then(|c| c.get_ci("Labels")) {
         Some(at) if at.value.is_object() => {
             let mut labels = Vec::new();
@@ -351,7 +404,10 @@ fn inspection(r: &mut Reader<'_>, item: &At<'_>) -> Option<Inspected> {
             Some(labels)
         }
         Some(at) => {
-            r.error(&at, format!("expected an object of labels, found {}", json::kind(at.value)));
+            r.error(
+                &at,
+                format!("expected an object of labels, found {}", json::kind(at.value)),
+            );
             None
         }
         None => None,
@@ -371,7 +427,14 @@ fn matching(images: &Images<'_>, by_digest: &HashMap<String, Vec<usize>>, refere
 /// Detail-only entries: results for images no list showed update an existing entry only.
 type Orphans = BTreeMap<String, (String, Option<Inspected>, Option<Va>, String)>;
 
-fn image_inspect(r: &mut Reader<'_>, source: &str, images: &mut Images<'_>, by_digest: &HashMap<String, Vec<usize>>, by_id: &HashMap<String, Vec<usize>>, orphans: &mut Orphans) {
+fn image_inspect(
+    r: &mut Reader<'_>,
+    source: &str,
+    images: &mut Images<'_>,
+    by_digest: &HashMap<String, Vec<usize>>,
+    by_id: &HashMap<String, Vec<usize>>,
+    orphans: &mut Orphans,
+) {
     let root = r.root();
     match root.value {
         Value::Object(_) => {
@@ -384,7 +447,9 @@ fn image_inspect(r: &mut Reader<'_>, source: &str, images: &mut Images<'_>, by_d
                     },
                     _ => item,
                 };
-                let Some(details) = inspection(r, &item) else { continue };
+                let Some(details) = inspection(r, &item) else {
+                    continue;
+                };
                 let found = matching(images, by_digest, reference);
                 if found.is_empty() {
                     let slot = orphans
@@ -400,7 +465,9 @@ fn image_inspect(r: &mut Reader<'_>, source: &str, images: &mut Images<'_>, by_d
         }
         Value::Array(_) => {
             for item in root.elements() {
-                let Some(details) = inspection(r, &item) else { continue };
+                let Some(details) = inspection(r, &item) else {
+                    continue;
+                };
                 let mut found = Vec::new();
                 for key in ["RepoTags", "RepoDigests"] {
                     if let Some(list) = item.get_ci(key) {
@@ -422,13 +489,25 @@ fn image_inspect(r: &mut Reader<'_>, source: &str, images: &mut Images<'_>, by_d
                 }
             }
         }
-        other => r.error(&root, format!("expected an object keyed by image or a list of inspections, found {}", json::kind(other))),
+        other => r.error(
+            &root,
+            format!(
+                "expected an object keyed by image or a list of inspections, found {}",
+                json::kind(other)
+            ),
+        ),
     }
 }
 
 /// `cr va --output json IMAGE…`: a report per image: `image`, `status`, `scan_time`,
 /// `vulnerabilities[].exempt_status`.
-fn va_reports(r: &mut Reader<'_>, source: &str, images: &mut Images<'_>, by_digest: &HashMap<String, Vec<usize>>, orphans: &mut Orphans) {
+fn va_reports(
+    r: &mut Reader<'_>,
+    source: &str,
+    images: &mut Images<'_>,
+    by_digest: &HashMap<String, Vec<usize>>,
+    orphans: &mut Orphans,
+) {
     let root = r.root();
     let list = match root.value {
         // `cr va IMAGE` for one image prints one report.
@@ -438,10 +517,20 @@ fn va_reports(r: &mut Reader<'_>, source: &str, images: &mut Images<'_>, by_dige
             None => return,
         },
     };
-    let items: Vec<At<'_>> = if list.value.is_array() { list.elements().collect() } else { vec![list] };
+    let items: Vec<At<'_>> = if list.value.is_array() {
+        list.elements().collect()
+    } else {
+        vec![list]
+    };
     for item in items {
         if !item.value.is_object() {
-            r.error(&item, format!("expected a VA report (an object), found {}", json::kind(item.value)));
+            r.error(
+                &item,
+                format!(
+                    "expected a VA report (an object), found {}",
+                    json::kind(item.value)
+                ),
+            );
             continue;
         }
         let reference = match item.get_ci("image") {
@@ -464,7 +553,10 @@ fn va_reports(r: &mut Reader<'_>, source: &str, images: &mut Images<'_>, by_dige
                         va.status = status;
                         text_count = count;
                     }
-                    None => r.error(&at, format!("unknown VA status `{}`: expected {STATUSES}", json::safe(&text))),
+                    None => r.error(
+                        &at,
+                        format!("unknown VA status `{}`: expected {STATUSES}", json::safe(&text)),
+                    ),
                 }
             }
         }
@@ -485,7 +577,13 @@ fn va_reports(r: &mut Reader<'_>, source: &str, images: &mut Images<'_>, by_dige
                 va.issue_count = Some(total);
                 va.exemption_count = Some(exempt);
             } else {
-                r.error(&list, format!("expected a list of vulnerabilities, found {}", json::kind(list.value)));
+                r.error(
+                    &list,
+                    format!(
+                        "expected a list of vulnerabilities, found {}",
+                        json::kind(list.value)
+                    ),
+                );
             }
         }
         va.issue_count = va.issue_count.or(text_count);
@@ -536,7 +634,10 @@ pub fn read_region(
         }
     }
     let mut orphans = Orphans::new();
-    if let (Some(r), Some(source)) = (readers.get_mut("cr-image-inspect.json"), sources.get("cr-image-inspect.json")) {
+    if let (Some(r), Some(source)) = (
+        readers.get_mut("cr-image-inspect.json"),
+        sources.get("cr-image-inspect.json"),
+    ) {
         image_inspect(r, source, &mut images, &by_digest, &by_id, &mut orphans);
     }
     if let (Some(r), Some(source)) = (readers.get_mut("cr-va.json"), sources.get("cr-va.json")) {
@@ -546,7 +647,9 @@ pub fn read_region(
     let section = capture.section_mut(SectionKind::Images);
     // The list names the marker of a stale image; the digests file when there is no list.
     if let Some(source) = list_source.or(digests_source) {
-        section.judged.push((Scope::Region(region.to_owned()), source.to_owned()));
+        section
+            .judged
+            .push((Scope::Region(region.to_owned()), source.to_owned()));
     }
     for facts in images.facts {
         let mut entry = Entry::new(facts.key.clone(), json::safe(&facts.reference), &facts.source)
@@ -597,7 +700,12 @@ fn set_details(entry: &mut Entry, details: &Inspected) {
     entry.set(
         "labels",
         details.labels.clone().map(|labels| {
-            Field::Map(labels.into_iter().map(|(name, value)| (name, Field::Str(value))).collect())
+            Field::Map(
+                labels
+                    .into_iter()
+                    .map(|(name, value)| (name, Field::Str(value)))
+                    .collect(),
+            )
         }),
     );
 }
@@ -629,8 +737,14 @@ mod tests {
 
     #[test]
     fn refs_split_into_repository_tag_and_digest() {
-        assert_eq!(split_ref("us.icr.io/ns/a/b:1.0"), ("us.icr.io/ns/a/b", Some("1.0"), None));
-        assert_eq!(split_ref("us.icr.io/ns/a@sha256:ab"), ("us.icr.io/ns/a", None, Some("sha256:ab")));
+        assert_eq!(
+            split_ref("us.icr.io/ns/a/b:1.0"),
+            ("us.icr.io/ns/a/b", Some("1.0"), None)
+        );
+        assert_eq!(
+            split_ref("us.icr.io/ns/a@sha256:ab"),
+            ("us.icr.io/ns/a", None, Some("sha256:ab"))
+        );
         assert_eq!(split_ref("host:5000/ns/a"), ("host:5000/ns/a", None, None));
         assert_eq!(image_key("private.us.icr.io/ns/a:1"), "us.icr.io/ns/a:1");
     }

@@ -57,11 +57,7 @@ pub fn parse(source: SourceText) -> Result<JsonFile, Problem> {
         }
         offset += line.len();
     }
-    Ok(JsonFile {
-        source,
-        start,
-        value,
-    })
+    Ok(JsonFile { source, start, value })
 }
 
 /// Offset of the first line whose first non-blank character opens a JSON value.
@@ -317,9 +313,12 @@ impl<'f> Reader<'f> {
     /// A non-negative integer (a whole-valued float is accepted: some APIs print `20.0`).
     pub fn count(&mut self, at: &At<'_>) -> Option<i64> {
         let number = match at.value {
-            Value::Number(number) => number
-                .as_i64()
-                .or_else(|| number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64)),
+            Value::Number(number) => number.as_i64().or_else(|| {
+                number
+                    .as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                    .map(|f| f as i64)
+            }),
             _ => None,
         };
         match number {
@@ -344,7 +343,10 @@ impl<'f> Reader<'f> {
     /// A list of strings.
     pub fn strings(&mut self, at: &At<'_>) -> Option<Vec<String>> {
         if !at.value.is_array() {
-            self.error(at, format!("expected a list of strings, found {}", kind(at.value)));
+            self.error(
+                at,
+                format!("expected a list of strings, found {}", kind(at.value)),
+            );
             return None;
         }
         let mut out = Vec::new();
@@ -409,7 +411,11 @@ pub fn parse_time(value: &Value) -> Result<DateTime<Utc>, String> {
             if let Ok(time) = DateTime::parse_from_rfc3339(text) {
                 return Ok(whole_seconds(time.with_timezone(&Utc)));
             }
-            for format in ["%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
+            for format in [
+                "%Y-%m-%dT%H:%M%z",
+                "%Y-%m-%dT%H:%M:%S%z",
+                "%Y-%m-%dT%H:%M:%S%.f%z",
+            ] {
                 if let Ok(time) = DateTime::parse_from_str(text, format) {
                     return Ok(whole_seconds(time.with_timezone(&Utc)));
                 }
@@ -437,7 +443,13 @@ pub fn safe(text: &str) -> String {
     let mut out: String = text
         .chars()
         .take(80)
-        .map(|c| if c.is_control() || is_bidi_control(c) { '?' } else { c })
+        .map(|c| {
+            if c.is_control() || is_bidi_control(c) {
+                '?'
+            } else {
+                c
+            }
+        })
         .collect();
     if text.chars().nth(80).is_some() {
         out.push('…');
@@ -590,7 +602,11 @@ mod tests {
     fn a_second_value_or_stray_text_after_the_json_is_an_error() {
         for text in ["[1]\n[2]\n", "[1]]\n", "{\"a\":1} }"] {
             let error = parse(SourceText::new("t.json", text)).unwrap_err();
-            assert!(error.message.contains("after the JSON"), "{text}: {}", error.message);
+            assert!(
+                error.message.contains("after the JSON"),
+                "{text}: {}",
+                error.message
+            );
         }
     }
 
@@ -605,8 +621,18 @@ mod tests {
 
     #[test]
     fn empty_and_jsonless_files_are_errors() {
-        assert!(parse(SourceText::new("t", "")).unwrap_err().message.contains("empty"));
-        assert!(parse(SourceText::new("t", "FAILED\nNot logged in\n")).unwrap_err().message.contains("no JSON"));
+        assert!(
+            parse(SourceText::new("t", ""))
+                .unwrap_err()
+                .message
+                .contains("empty")
+        );
+        assert!(
+            parse(SourceText::new("t", "FAILED\nNot logged in\n"))
+                .unwrap_err()
+                .message
+                .contains("no JSON")
+        );
     }
 
     #[test]
@@ -615,7 +641,8 @@ mod tests {
         let f = file(text);
         fn walk(f: &JsonFile, at: &At<'_>) {
             let span = locate(&f.source.text, f.start, &at.segments());
-            let mut stream = serde_json::Deserializer::from_str(&f.source.text[span.start..]).into_iter::<Value>();
+            let mut stream =
+                serde_json::Deserializer::from_str(&f.source.text[span.start..]).into_iter::<Value>();
             match at.value {
                 Value::Object(_) | Value::Array(_) => {
                     assert_eq!(stream.next().unwrap().unwrap(), *at.value, "{}", at.pointer())
@@ -652,7 +679,10 @@ mod tests {
         reader.missing(&second, "a", "the id");
         let problem = &reader.problems[0];
         assert_eq!(problem.message, "/1/a is missing: the id");
-        assert_eq!(crate::diagnostic::line_col(&f.source.text, problem.span.start), (2, 2));
+        assert_eq!(
+            crate::diagnostic::line_col(&f.source.text, problem.span.start),
+            (2, 2)
+        );
     }
 
     #[test]
@@ -669,7 +699,11 @@ mod tests {
         ] {
             assert_eq!(parse_time(&value), Ok(expect), "{value}");
         }
-        assert!(parse_time(&serde_json::json!("2026-11-20T06:00:00")).unwrap_err().contains("offset"));
+        assert!(
+            parse_time(&serde_json::json!("2026-11-20T06:00:00"))
+                .unwrap_err()
+                .contains("offset")
+        );
         assert!(parse_time(&serde_json::json!(true)).is_err());
         assert!(parse_time(&serde_json::json!(1e300)).is_err());
     }

@@ -60,7 +60,10 @@ pub struct MergeReport {
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
     #[error("{message}")]
-    Syntax { message: String, span: std::ops::Range<usize> },
+    Syntax {
+        message: String,
+        span: std::ops::Range<usize>,
+    },
     #[error(
         "the capture is of account `{captured}` ({source_name}), but the file is of account `{file}`: import each account into its own file"
     )]
@@ -101,19 +104,23 @@ pub fn merge(
         created: existing.is_none(),
         ..MergeReport::default()
     };
-    let mut doc: DocumentMut = existing.unwrap_or(NEW_FILE).parse().map_err(|error: toml_edit::TomlError| {
-        MergeError::Syntax {
-            message: format!("TOML syntax error: {}", error.message().trim_end()),
-            span: error.span().unwrap_or(0..0),
-        }
-    })?;
+    let mut doc: DocumentMut =
+        existing
+            .unwrap_or(NEW_FILE)
+            .parse()
+            .map_err(|error: toml_edit::TomlError| MergeError::Syntax {
+                message: format!("TOML syntax error: {}", error.message().trim_end()),
+                span: error.span().unwrap_or(0..0),
+            })?;
     let time = format_time(options.captured_at);
 
     // The account: its id must agree with the capture's.
-    let captured_id = capture
-        .account_id
-        .clone()
-        .or_else(|| options.account_id.clone().map(|id| (id, "--account-id".to_owned())));
+    let captured_id = capture.account_id.clone().or_else(|| {
+        options
+            .account_id
+            .clone()
+            .map(|id| (id, "--account-id".to_owned()))
+    });
     let account = table_at(doc.as_table_mut(), "account", None)?;
     let file_id = account.get("id").and_then(Item::as_str).map(str::to_owned);
     match (&file_id, &captured_id) {
@@ -149,9 +156,20 @@ pub fn merge(
     for kind in SectionKind::ALL {
         let parent = kind.path()[0];
         if kind == SectionKind::AccessGroups || kind == SectionKind::Targets {
-            apply_settings(&mut doc, capture, parent, last_position, options.captured_at, &mut report)?;
+            apply_settings(
+                &mut doc,
+                capture,
+                parent,
+                last_position,
+                options.captured_at,
+                &mut report,
+            )?;
             // `[iam]` and `[activity_tracker]` come before their arrays of tables.
-            let own = doc.as_table().get(parent).and_then(Item::as_table).and_then(Table::position);
+            let own = doc
+                .as_table()
+                .get(parent)
+                .and_then(Item::as_table)
+                .and_then(Table::position);
             last_position = last_position.max(own);
         }
         if let Some(section) = capture.section(kind) {
@@ -205,13 +223,19 @@ fn max_position(item: Option<&Item>) -> Option<isize> {
     match item? {
         Item::Table(table) => {
             let own = table.position();
-            let nested = table.iter().filter_map(|(_, item)| max_position(Some(item))).max();
+            let nested = table
+                .iter()
+                .filter_map(|(_, item)| max_position(Some(item)))
+                .max();
             own.max(nested)
         }
         Item::ArrayOfTables(array) => array
             .iter()
             .filter_map(|table| {
-                let nested = table.iter().filter_map(|(_, item)| max_position(Some(item))).max();
+                let nested = table
+                    .iter()
+                    .filter_map(|(_, item)| max_position(Some(item)))
+                    .max();
                 table.position().max(nested)
             })
             .max(),
@@ -220,7 +244,11 @@ fn max_position(item: Option<&Item>) -> Option<isize> {
 }
 
 /// The table `key` of `root`, created (at `position`) when absent.
-fn table_at<'a>(root: &'a mut Table, key: &str, position: Option<isize>) -> Result<&'a mut Table, MergeError> {
+fn table_at<'a>(
+    root: &'a mut Table,
+    key: &str,
+    position: Option<isize>,
+) -> Result<&'a mut Table, MergeError> {
     if !root.contains_key(key) {
         let mut table = Table::new();
         table.set_implicit(true);
@@ -380,8 +408,12 @@ fn merge_section(
             continue;
         }
         let Some(table) = array.get_mut(i) else { continue };
-        let Some(scope) = existing_scope(kind, table) else { continue };
-        let Some(file) = section.judged_by(&scope) else { continue };
+        let Some(scope) = existing_scope(kind, table) else {
+            continue;
+        };
+        let Some(file) = section.judged_by(&scope) else {
+            continue;
+        };
         let label = existing_label(kind, table);
         if options.prune {
             remove[i] = true;
@@ -592,7 +624,11 @@ fn same_value(value: &Value, field: &Field, at: DateTime<Utc>) -> bool {
         (Field::Time(time), value) => value_time(value) == Some(*time),
         (Field::CapturedAt, value) => value_time(value) == Some(at),
         (Field::Array(items), Value::Array(array)) => {
-            array.len() == items.len() && array.iter().zip(items).all(|(value, item)| same_value(value, item, at))
+            array.len() == items.len()
+                && array
+                    .iter()
+                    .zip(items)
+                    .all(|(value, item)| same_value(value, item, at))
         }
         (Field::Map(_) | Field::Record(_), Value::InlineTable(table)) => same_table(table, field, at),
         _ => false,
@@ -612,7 +648,9 @@ fn value_time(value: &Value) -> Option<DateTime<Utc>> {
         Value::String(text) => text.value().clone(),
         _ => return None,
     };
-    DateTime::parse_from_rfc3339(&text).ok().map(|time| time.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(&text)
+        .ok()
+        .map(|time| time.with_timezone(&Utc))
 }
 
 /// `account.captured_at` of a file's text, when it has one.

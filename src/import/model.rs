@@ -185,7 +185,10 @@ impl Entry {
     }
 
     pub fn get(&self, key: &str) -> Option<&Option<Field>> {
-        self.fields.iter().find(|(name, _)| *name == key).map(|(_, value)| value)
+        self.fields
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, value)| value)
     }
 }
 

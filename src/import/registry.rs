@@ -25,7 +25,10 @@ pub fn plan(r: &mut Reader<'_>) -> Option<String> {
             }
         },
         other => {
-            r.error(&root, format!("expected an object with `plan`, found {}", json::kind(other)));
+            r.error(
+                &root,
+                format!("expected an object with `plan`, found {}", json::kind(other)),
+            );
             None
         }
     }
@@ -38,7 +41,10 @@ const MB: i64 = 1_048_576;
 pub fn quota(r: &mut Reader<'_>) -> Option<Field> {
     let root = r.root();
     if !root.value.is_object() {
-        r.error(&root, format!("expected an object, found {}", json::kind(root.value)));
+        r.error(
+            &root,
+            format!("expected an object, found {}", json::kind(root.value)),
+        );
         return None;
     }
     let mut figure = |group: &str, names: [&str; 2]| -> Option<Field> {
@@ -79,8 +85,12 @@ pub fn private_only(text: &str) -> Result<bool, Problem> {
             .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
             .filter(|w| !w.is_empty())
             .collect();
-        let negated = words.iter().any(|w| matches!(*w, "not" | "disabled" | "false" | "off"));
-        let positive = words.iter().any(|w| matches!(*w, "enabled" | "true" | "on" | "enforced"));
+        let negated = words
+            .iter()
+            .any(|w| matches!(*w, "not" | "disabled" | "false" | "off"));
+        let positive = words
+            .iter()
+            .any(|w| matches!(*w, "enabled" | "true" | "on" | "enforced"));
         if negated || positive {
             verdict = Some(!negated);
             break;
@@ -115,14 +125,19 @@ pub fn va_version(text: &str) -> Result<String, Problem> {
             }
         }
     }
-    Err(Problem::new(0..text.len().min(1), "cannot find the Vulnerability Advisor version")
-        .help("expected the output of `ibmcloud cr va-version`, naming `v4` (or `v3`)"))
+    Err(Problem::new(
+        0..text.len().min(1),
+        "cannot find the Vulnerability Advisor version",
+    )
+    .help("expected the output of `ibmcloud cr va-version`, naming `v4` (or `v3`)"))
 }
 
 /// `cr namespace-list -v --output json`: each namespace's name and resource group (a plain
 /// name list without `-v` gives names only).
 pub fn namespaces(r: &mut Reader<'_>, region: &str, source: &str, section: &mut Section) {
-    section.judged.push((Scope::Region(region.to_owned()), source.to_owned()));
+    section
+        .judged
+        .push((Scope::Region(region.to_owned()), source.to_owned()));
     let root = r.root();
     let Some(list) = r.list(&root, &["namespaces"]) else {
         return;
@@ -145,7 +160,13 @@ pub fn namespaces(r: &mut Reader<'_>, region: &str, source: &str, section: &mut 
                 (name, Some(group))
             }
             other => {
-                r.error(&item, format!("expected a namespace (an object or a name), found {}", json::kind(other)));
+                r.error(
+                    &item,
+                    format!(
+                        "expected a namespace (an object or a name), found {}",
+                        json::kind(other)
+                    ),
+                );
                 continue;
             }
         };
@@ -184,9 +205,7 @@ pub fn retention(r: &mut Reader<'_>) -> HashMap<String, Field> {
             None => None,
         };
         let retain_untagged = item.get_ci("retain_untagged").and_then(|at| r.boolean(&at));
-        let threshold = item
-            .get_ci("deletion_threshold_days")
-            .and_then(|at| r.count(&at));
+        let threshold = item.get_ci("deletion_threshold_days").and_then(|at| r.count(&at));
         out.insert(
             namespace,
             Field::Record(vec![
@@ -201,7 +220,12 @@ pub fn retention(r: &mut Reader<'_>) -> HashMap<String, Field> {
 
 /// Sets every namespace's `retention` (removed where the list has none). Namespaces that only
 /// the retention list names update an existing entry but add none.
-pub fn apply_retention(region: &str, mut retention: HashMap<String, Field>, source: &str, section: &mut Section) {
+pub fn apply_retention(
+    region: &str,
+    mut retention: HashMap<String, Field>,
+    source: &str,
+    section: &mut Section,
+) {
     for entry in &mut section.entries {
         let name = entry
             .identity
@@ -226,7 +250,9 @@ pub fn apply_retention(region: &str, mut retention: HashMap<String, Field>, sour
 /// `cr exemption-list --output json`: each exemption's scope, issue type and id.
 pub fn exemptions(r: &mut Reader<'_>, region: &str, source: &str, capture: &mut Capture) {
     let section = capture.section_mut(SectionKind::Exemptions);
-    section.judged.push((Scope::Region(region.to_owned()), source.to_owned()));
+    section
+        .judged
+        .push((Scope::Region(region.to_owned()), source.to_owned()));
     let root = r.root();
     let Some(list) = r.list(&root, &["exemptions"]) else {
         return;
@@ -239,7 +265,11 @@ pub fn exemptions(r: &mut Reader<'_>, region: &str, source: &str, capture: &mut 
                 None
             }
         };
-        let issue_type = r.req_str(&item, "issue_type", "the issue type (`cve`, `sn` or `configuration`)");
+        let issue_type = r.req_str(
+            &item,
+            "issue_type",
+            "the issue type (`cve`, `sn` or `configuration`)",
+        );
         let issue_id = r.req_str(&item, "issue_id", "the issue id");
         let (Some(scope), Some(issue_type), Some(issue_id)) = (scope, issue_type, issue_id) else {
             continue;
@@ -263,7 +293,11 @@ pub fn exemptions(r: &mut Reader<'_>, region: &str, source: &str, capture: &mut 
 /// `scope.scope_type`: account → `*`, namespace → `ns`, repository → `ns/repo`, image →
 /// `ns/repo:tag` (or `@digest`).
 fn exemption_scope(r: &mut Reader<'_>, scope: &At<'_>) -> Option<String> {
-    let scope_type = r.req_str(scope, "scope_type", "the scope type (account, namespace, repository or image)")?;
+    let scope_type = r.req_str(
+        scope,
+        "scope_type",
+        "the scope type (account, namespace, repository or image)",
+    )?;
     let mut part = |key: &str, what: &str| r.req_str(scope, key, what);
     match scope_type.to_ascii_lowercase().as_str() {
         "account" => Some("*".to_owned()),
@@ -277,10 +311,18 @@ fn exemption_scope(r: &mut Reader<'_>, scope: &At<'_>) -> Option<String> {
             let namespace = part("namespace", "the exempted namespace");
             let repository = part("repository", "the exempted repository");
             let (namespace, repository) = (namespace?, repository?);
-            if let Some(tag) = scope.get("tag").and_then(|at| r.string(&at)).filter(|t| !t.is_empty()) {
+            if let Some(tag) = scope
+                .get("tag")
+                .and_then(|at| r.string(&at))
+                .filter(|t| !t.is_empty())
+            {
                 return Some(format!("{namespace}/{repository}:{tag}"));
             }
-            match scope.get("digest").and_then(|at| r.string(&at)).filter(|d| !d.is_empty()) {
+            match scope
+                .get("digest")
+                .and_then(|at| r.string(&at))
+                .filter(|d| !d.is_empty())
+            {
                 Some(digest) => Some(format!("{namespace}/{repository}@{digest}")),
                 None => {
                     r.missing(scope, "tag", "the exempted image's tag (or `digest`)");
@@ -290,10 +332,13 @@ fn exemption_scope(r: &mut Reader<'_>, scope: &At<'_>) -> Option<String> {
         }
         _ => {
             if let Some(at) = scope.get("scope_type") {
-                r.error(&at, format!(
-                    "unknown scope type `{}`: expected account, namespace, repository or image",
-                    json::safe(&scope_type)
-                ));
+                r.error(
+                    &at,
+                    format!(
+                        "unknown scope type `{}`: expected account, namespace, repository or image",
+                        json::safe(&scope_type)
+                    ),
+                );
             }
             None
         }
