@@ -32,6 +32,10 @@ fn unix(time: &regcheck::account::model::Timestamp) -> i64 {
     time.0.timestamp()
 }
 
+/// A region's image files: the list, the digests of untagged images, inspections by ref, VA
+/// reports.
+type RegionImages = (Vec<Value>, Vec<Value>, serde_json::Map<String, Value>, Vec<Value>);
+
 /// Writes the capture folder of `account` into `dir`.
 pub fn write_captures(account: &Account, dir: &Path) -> std::io::Result<()> {
     write(
@@ -126,8 +130,7 @@ pub fn write_captures(account: &Account, dir: &Path) -> std::io::Result<()> {
     }
 
     // Images, by the region of their registry host.
-    let mut lists: BTreeMap<String, (Vec<Value>, Vec<Value>, serde_json::Map<String, Value>, Vec<Value>)> =
-        BTreeMap::new();
+    let mut lists: BTreeMap<String, RegionImages> = BTreeMap::new();
     for image in &account.images {
         let Some(parsed) = ImageRef::parse(&image.reference) else {
             continue;

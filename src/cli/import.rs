@@ -68,12 +68,8 @@ pub fn run(args: ImportArgs, error_style: Style, out: &mut Vec<u8>) -> u8 {
 
     let existing = match read_existing(&args.output, &output_name) {
         Ok(existing) => existing,
-        Err(diagnostic) => {
-            eprint_diagnostics(
-                error_style,
-                &[diagnostic],
-                &format!("{output_name} could not be read"),
-            );
+        Err(message) => {
+            eprintln!("error: {message}");
             return EXIT_ERROR;
         }
     };
@@ -161,20 +157,16 @@ fn whole_seconds(time: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// The current file's text; `None` when it does not exist yet.
-fn read_existing(path: &std::path::Path, name: &str) -> Result<Option<String>, FileDiagnostic> {
-    let problem =
-        |message: String| FileDiagnostic::error(SourceText::new(name, ""), Problem::new(0..0, message));
+fn read_existing(path: &std::path::Path, name: &str) -> Result<Option<String>, String> {
     if path.is_dir() {
-        return Err(problem(format!(
-            "{name} is a folder: name the account file with -o"
-        )));
+        return Err(format!("{name} is a folder: name the account file with -o"));
     }
     match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes)
             .map(Some)
-            .map_err(|_| problem(format!("{name} is not UTF-8 text: an account file is TOML"))),
+            .map_err(|_| format!("{name} is not UTF-8 text: an account file is TOML")),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(problem(format!("cannot read {name}: {error}"))),
+        Err(error) => Err(format!("cannot read {name}: {error}")),
     }
 }
 

@@ -240,21 +240,21 @@ struct Loaded {
     source: SourceText,
 }
 
-fn load_text(folder: &CaptureFolder, relative: &str) -> Result<Loaded, FileDiagnostic> {
+fn load_text(folder: &CaptureFolder, relative: &str) -> Result<Loaded, Box<FileDiagnostic>> {
     let shown = folder.display_path(relative);
     let bytes = fs::read(folder.dir.join(relative))
-        .map_err(|error| folder_problem(&shown, format!("cannot read {shown}: {error}")))?;
+        .map_err(|error| Box::new(folder_problem(&shown, format!("cannot read {shown}: {error}"))))?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
             let lossy = String::from_utf8_lossy(error.as_bytes()).into_owned();
-            return Err(FileDiagnostic::error(
+            return Err(Box::new(FileDiagnostic::error(
                 SourceText::new(shown, lossy),
                 Problem::new(at..at + 1, "the file is not valid UTF-8")
                     .label("invalid byte sequence here")
                     .help("save the command's output as it printed it (UTF-8 JSON)"),
-            ));
+            )));
         }
     };
     // Lines of a capture are shown only with secrets masked (image env, labels).
@@ -290,7 +290,7 @@ fn load_json(folder: &CaptureFolder, relative: &str, errors: &mut ReadErrors) ->
     let loaded = match load_text(folder, relative) {
         Ok(loaded) => loaded,
         Err(diagnostic) => {
-            errors.diagnostics.push(diagnostic);
+            errors.diagnostics.push(*diagnostic);
             return None;
         }
     };
@@ -478,7 +478,7 @@ fn read_region(
                 Ok(flag) => registry.set("private_only", Some(Field::Bool(flag))),
                 Err(problem) => errors.add(&loaded.source, vec![problem]),
             },
-            Err(diagnostic) => errors.diagnostics.push(diagnostic),
+            Err(diagnostic) => errors.diagnostics.push(*diagnostic),
         }
     }
     if has("cr-va-version.txt") {
@@ -487,7 +487,7 @@ fn read_region(
                 Ok(version) => registry.set("va_version", Some(Field::Str(version))),
                 Err(problem) => errors.add(&loaded.source, vec![problem]),
             },
-            Err(diagnostic) => errors.diagnostics.push(diagnostic),
+            Err(diagnostic) => errors.diagnostics.push(*diagnostic),
         }
     }
     if has("cr-quota.json") {

@@ -546,18 +546,18 @@ fn va_reports(
             ..Va::default()
         };
         let mut text_count = None;
-        if let Some(at) = item.get_ci("status") {
-            if let Some(text) = r.string(&at) {
-                match va_status(&text) {
-                    Some((status, count)) => {
-                        va.status = status;
-                        text_count = count;
-                    }
-                    None => r.error(
-                        &at,
-                        format!("unknown VA status `{}`: expected {STATUSES}", json::safe(&text)),
-                    ),
+        if let Some(at) = item.get_ci("status")
+            && let Some(text) = r.string(&at)
+        {
+            match va_status(&text) {
+                Some((status, count)) => {
+                    va.status = status;
+                    text_count = count;
                 }
+                None => r.error(
+                    &at,
+                    format!("unknown VA status `{}`: expected {STATUSES}", json::safe(&text)),
+                ),
             }
         }
         if let Some(list) = item.get_ci("vulnerabilities") {

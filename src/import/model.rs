@@ -29,9 +29,9 @@ impl Field {
 
     /// An enum value in account.md's spelling when IBM's is a known alias (`Standard` →
     /// `standard`); an unknown one is kept as IBM printed it, for the loader to report.
-    pub fn choice<C: crate::toml_reader::Choice + AsStr>(text: String) -> Self {
+    pub fn choice<C: crate::toml_reader::Choice + Canonical>(text: String) -> Self {
         match C::from_spelling(text.trim()) {
-            Some(choice) => Field::Str(choice.as_str().to_owned()),
+            Some(choice) => Field::Str(choice.canonical().to_owned()),
             None => Field::Str(text),
         }
     }
@@ -42,20 +42,20 @@ impl Field {
 }
 
 /// The canonical spelling of an account-file enum.
-pub trait AsStr {
-    fn as_str(self) -> &'static str;
+pub trait Canonical {
+    fn canonical(self) -> &'static str;
 }
 
-macro_rules! as_str {
+macro_rules! canonical {
     ($($name:ident),*) => {
-        $(impl AsStr for crate::account::model::$name {
-            fn as_str(self) -> &'static str {
-                crate::account::model::$name::as_str(self)
+        $(impl Canonical for crate::account::model::$name {
+            fn canonical(self) -> &'static str {
+                self.as_str()
             }
         })*
     };
 }
-as_str!(Plan, TargetType, WriteStatus, Enforcement);
+canonical!(Plan, TargetType, WriteStatus, Enforcement);
 
 /// The sections of `account.toml` that hold entries (arrays of tables).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
