@@ -16,8 +16,13 @@ use regcheck::report::human::Style;
 use super::{display_name, eprint_diagnostics};
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The capture folder holds one file per `ibmcloud` command, each optional: \
+account-show.json, iam-*.json, cbr-rules.json, atracker-*.json at the top, and a registry \
+region's cr-*.json in regions/<region>/. docs/evidence.md lists them with their commands."
+)]
 pub struct ImportArgs {
-    /// The capture folder (import.md's layout).
+    /// The capture folder: one file per `ibmcloud` command (docs/evidence.md).
     pub dir: PathBuf,
     /// The account file to create or refresh.
     #[arg(
@@ -61,7 +66,7 @@ pub fn run(args: ImportArgs, error_style: Style, out: &mut Vec<u8>) -> u8 {
     }
     if folder.is_empty() {
         eprintln!(
-            "error: {dir_name} holds no capture files: see `regcheck import --help` and docs/evidence.md for the layout"
+            "error: {dir_name} holds no capture files: `regcheck import --help` names them, docs/evidence.md lists their commands"
         );
         return EXIT_ERROR;
     }
