@@ -15,6 +15,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod engine;
 pub mod findings;
+pub mod import;
 pub mod path;
 pub mod policy;
 pub mod regions;

@@ -6,6 +6,8 @@
 //!     cargo run --release --example bench-report -- --rules small medium  # only the per-rule times
 //!     cargo run --release --example bench-report -- --check       # only check the generated files load
 //!     cargo run --release --example bench-report -- --write large /tmp/large.toml  # save one account
+//!     cargo run --release --example bench-report -- --import large  # `regcheck import` against audit
+//!     cargo run --release --example bench-report -- --write-captures large /tmp/captures  # save a capture
 //!
 //! (The target is `[[example]] name = "bench-report"`, path `benches/report/bench_report.rs`: a
 //! file directly in `benches/` would also be auto-discovered as a libtest bench target. Build it
@@ -30,6 +32,11 @@
 //! - growth: time per image and per MB at each size (linear growth = flat columns);
 //! - time per rule on small and medium: `evaluate` with one policy less `evaluate` with none.
 //!
+//! `--import` measures `regcheck import` instead (`import_report`): a capture folder of the
+//! generated account (`support/captures.rs`), imported into a new file and into the account file
+//! itself (a nightly refresh), each against an audit of the file it produced; medians, target
+//! import ≤ 2× audit.
+//!
 //! The audit child runs first and doubles as a guard: if it has not finished within the budget
 //! it is stopped (its VmHWM so far is read first), the audit is reported as "> budget", and the
 //! in-process audit runs are skipped. A rule that does not scale thus cannot hang the report.
@@ -47,6 +54,8 @@ use regcheck::engine::{Settings, evaluate};
 use regcheck::findings::{RuleOutcome, RuleStatus};
 use regcheck::policy::Policy;
 
+#[path = "../support/captures.rs"]
+mod captures;
 #[path = "../support/common.rs"]
 mod common;
 #[path = "../support/generate.rs"]
@@ -134,6 +143,10 @@ fn main() {
         write_account(&args[1..]);
         return;
     }
+    if args.first().map(String::as_str) == Some("--write-captures") {
+        write_capture_folder(&args[1..]);
+        return;
+    }
     let check_only = args.iter().any(|a| a == "--check");
     let rules_only = args.iter().any(|a| a == "--rules");
     let mut budget = Duration::from_secs(300);
@@ -150,7 +163,7 @@ fn main() {
                 });
             budget = Duration::from_secs(seconds);
         } else if arg.starts_with("--") {
-            if !["--check", "--rules"].contains(&arg.as_str()) {
+            if !["--check", "--rules", "--import"].contains(&arg.as_str()) {
                 eprintln!("unknown option `{arg}`");
                 std::process::exit(2);
             }
@@ -182,6 +195,10 @@ fn main() {
 
     let policies = common::builtin_policies();
     let settings = common::settings();
+    if args.iter().any(|a| a == "--import") {
+        import_report(&sizes, &policies, &settings);
+        return;
+    }
     let load_before = load_average();
     // Per-rule times only on the sizes where every rule finishes in reasonable time.
     let rule_sizes: Vec<Size> = sizes
@@ -395,6 +412,185 @@ fn write_account(args: &[String]) {
     if let Err(error) = std::fs::write(path, generate::generate(&size)) {
         eprintln!("cannot write {path}: {error}");
         std::process::exit(2);
+    }
+}
+
+/// `--write-captures SIZE DIR`: saves the capture folder of a generated account, to time the
+/// CLI on it (`regcheck import DIR -o account.toml`).
+fn write_capture_folder(args: &[String]) {
+    let (Some(size), Some(dir)) = (
+        args.first().and_then(|name| generate::size_by_name(name)),
+        args.get(1),
+    ) else {
+        eprintln!("usage: bench-report --write-captures SIZE DIR");
+        std::process::exit(2);
+    };
+    let loaded = regcheck::account::load_str(size.name, generate::generate(&size)).expect("load");
+    if let Err(error) = captures::write_captures(&loaded.model, std::path::Path::new(dir)) {
+        eprintln!("cannot write {dir}: {error}");
+        std::process::exit(2);
+    }
+}
+
+/// What `regcheck import` does, in process: scan and read the capture, merge it into the file
+/// (when there is one), load the result, write it. Returns the text written.
+fn import_once(captures: &std::path::Path, output: &std::path::Path) -> String {
+    let folder = regcheck::import::scan(captures, "captures").expect("scan");
+    let existing = std::fs::read_to_string(output).ok();
+    let capture = regcheck::import::read(&folder).unwrap_or_else(|e| {
+        panic!(
+            "capture did not read: {:?}",
+            e.diagnostics
+                .iter()
+                .take(3)
+                .map(|d| d.problem.message.clone())
+                .collect::<Vec<_>>()
+        )
+    });
+    let options = regcheck::import::MergeOptions {
+        captured_at: common::as_of(),
+        prune: false,
+        account_id: None,
+    };
+    let (text, report) = regcheck::import::merge(existing.as_deref(), &capture, &options).expect("merge");
+    let loaded = regcheck::account::load_str("merged", text.as_str()).unwrap_or_else(|e| {
+        panic!(
+            "merged file did not load: {:?}",
+            e.diagnostics
+                .iter()
+                .take(3)
+                .map(|d| d.problem.message.clone())
+                .collect::<Vec<_>>()
+        )
+    });
+    drop(std::hint::black_box(loaded));
+    if existing.as_deref() != Some(text.as_str()) {
+        regcheck::write::write_file(output, text.as_bytes()).expect("write");
+    }
+    drop(std::hint::black_box(report));
+    text
+}
+
+/// Load + evaluate, as the audit rows of the main report.
+fn audit_once(text: &str, policies: &[Arc<Policy>], settings: &Settings) -> Duration {
+    let t = Instant::now();
+    let loaded = regcheck::account::load_str("audit", text).expect("load");
+    let result = evaluate(&loaded, policies, settings);
+    drop(std::hint::black_box(result));
+    drop(loaded);
+    let elapsed = t.elapsed();
+    regcheck::engine::wait_for_releases();
+    elapsed
+}
+
+fn folder_bytes(dir: &std::path::Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.metadata().ok())
+        .filter(|meta| meta.is_file())
+        .map(|meta| meta.len())
+        .sum()
+}
+
+/// `--import`: per size, import of the generated account's capture into a new file and into
+/// the account file itself, against an audit of the file each produced.
+fn import_report(sizes: &[Size], policies: &[Arc<Policy>], settings: &Settings) {
+    let load_before = load_average();
+    let mut rows = Vec::new();
+    for size in sizes {
+        eprintln!("[{}] generating the account and its capture", size.name);
+        let account_text = generate::generate(size);
+        let loaded = regcheck::account::load_str(size.name, account_text.as_str()).expect("load");
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let capture_dir = dir.path().join("captures");
+        captures::write_captures(&loaded.model, &capture_dir).expect("write the capture");
+        drop(loaded);
+        let capture_bytes = folder_bytes(&capture_dir);
+        let new_file = dir.path().join("new.toml");
+        let refreshed = dir.path().join("account.toml");
+        let (runs, warm_up) = runs_for(size);
+        let (mut new_times, mut refresh_times, mut audit_new, mut audit_refreshed) =
+            (vec![], vec![], vec![], vec![]);
+        let (mut new_bytes, mut refreshed_bytes) = (0, 0);
+        for round in 0..runs + usize::from(warm_up) {
+            eprintln!(
+                "[{}] round {}/{}",
+                size.name,
+                round + 1,
+                runs + usize::from(warm_up)
+            );
+            let measured = !(warm_up && round == 0);
+            let _ = std::fs::remove_file(&new_file);
+            let t = Instant::now();
+            let new_text = import_once(&capture_dir, &new_file);
+            let new_time = t.elapsed();
+            std::fs::write(&refreshed, &account_text).expect("write the account file");
+            let t = Instant::now();
+            let refreshed_text = import_once(&capture_dir, &refreshed);
+            let refresh_time = t.elapsed();
+            let audit_new_time = audit_once(&new_text, policies, settings);
+            let audit_refreshed_time = audit_once(&refreshed_text, policies, settings);
+            new_bytes = new_text.len();
+            refreshed_bytes = refreshed_text.len();
+            if measured {
+                new_times.push(new_time);
+                refresh_times.push(refresh_time);
+                audit_new.push(audit_new_time);
+                audit_refreshed.push(audit_refreshed_time);
+            }
+        }
+        rows.push((
+            *size,
+            capture_bytes,
+            new_bytes,
+            refreshed_bytes,
+            median(new_times),
+            median(audit_new),
+            median(refresh_times),
+            median(audit_refreshed),
+        ));
+    }
+    println!("## regcheck import bench report\n");
+    println!(
+        "Built-in policies: {}. Cores: {}; 1-minute load average {load_before} before, {} after. Medians over 11 / 5 / 5 runs \
+         (small / medium / large) after a warm-up round. Import = scan and read the capture folder, merge, load the result \
+         with the normal loader, write it (what `regcheck import` does); audit = load + evaluate the file the import wrote.\n",
+        policies.len(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_average(),
+    );
+    println!(
+        "| size | images | capture | import → new file | audit of it | ratio | import → refresh of the account file | audit of it | ratio |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (size, capture, new_bytes, refreshed_bytes, new, audit_new, refresh, audit_refreshed) in &rows {
+        println!(
+            "| {} | {} | {:.1} MB | {} ({:.1} MB) | {} | {:.2}× | {} ({:.1} MB) | {} | {:.2}× |",
+            size.name,
+            size.images,
+            mb(*capture as usize),
+            ms(*new),
+            mb(*new_bytes),
+            ms(*audit_new),
+            ratio(*new, *audit_new),
+            ms(*refresh),
+            mb(*refreshed_bytes),
+            ms(*audit_refreshed),
+            ratio(*refresh, *audit_refreshed),
+        );
+    }
+    println!("\nTarget: import ≤ 2× the audit of the file it wrote.");
+    for (size, _, _, _, new, audit_new, refresh, audit_refreshed) in &rows {
+        let verdict = |r: f64| if r <= 2.0 { "met" } else { "NOT met" };
+        println!(
+            "- {}: new file {:.2}× ({}), refresh {:.2}× ({})",
+            size.name,
+            ratio(*new, *audit_new),
+            verdict(ratio(*new, *audit_new)),
+            ratio(*refresh, *audit_refreshed),
+            verdict(ratio(*refresh, *audit_refreshed)),
+        );
     }
 }
 
@@ -685,6 +881,27 @@ mod tests {
         for name in ["small", "medium", "large"] {
             assert!(super::generate::size_by_name(name).is_some());
         }
+    }
+
+    /// The import benchmark's capture of the small account imports into an account that loads,
+    /// and refreshing the account file itself with it keeps it loading.
+    #[test]
+    fn generated_captures_import() {
+        let text = super::generate::generate(&super::generate::SMALL);
+        let loaded = regcheck::account::load_str("small", text.as_str()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let captures = dir.path().join("captures");
+        super::captures::write_captures(&loaded.model, &captures).unwrap();
+        let new = super::import_once(&captures, &dir.path().join("new.toml"));
+        let imported = regcheck::account::load_str("new", new).unwrap();
+        assert_eq!(imported.model.images.len(), loaded.model.images.len());
+        assert_eq!(
+            imported.model.iam.as_ref().map(|iam| iam.policies.len()),
+            loaded.model.iam.as_ref().map(|iam| iam.policies.len())
+        );
+        let account = dir.path().join("account.toml");
+        std::fs::write(&account, &text).unwrap();
+        super::import_once(&captures, &account);
     }
 
     #[test]

@@ -46,6 +46,15 @@ enum ColorChoice {
 enum Command {
     /// Audit account files against the rules; exit 1 when a finding fails the gate.
     Audit(audit::AuditArgs),
+    /// Run IBM's `ibmcloud` CLI and write the capture folder that `import` reads.
+    ///
+    /// Needs `ibmcloud` logged in with the container-registry, atracker and cbr plug-ins. Runs
+    /// read-only commands (and one Access Groups API read with the CLI's token, through curl),
+    /// stores no token or API key, and puts the targeted registry region back at the end.
+    /// Exit 2 when the check or any command fails.
+    Collect(collect::CollectArgs),
+    /// Build or refresh an account file from a capture of IBM Cloud CLI output.
+    Import(import::ImportArgs),
     /// Load and check account files only; no rules run.
     Validate {
         /// Account files to check.
@@ -95,13 +104,6 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = ".")]
         dir: PathBuf,
     },
-    /// Run IBM's `ibmcloud` CLI and write the capture folder that `import` reads.
-    ///
-    /// Needs `ibmcloud` logged in with the container-registry, atracker and cbr plug-ins. Runs
-    /// read-only commands (and one Access Groups API read with the CLI's token, through curl),
-    /// stores no token or API key, and puts the targeted registry region back at the end.
-    /// Exit 2 when the check or any command fails.
-    Collect(collect::CollectArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -174,6 +176,7 @@ pub fn main() -> u8 {
     let mut output = Vec::new();
     let code = match cli.command {
         Command::Audit(args) => audit::run(args, stdout_style, stderr_style, &mut output),
+        Command::Import(args) => import::run(args, stderr_style, &mut output),
         Command::Validate { paths } => validate(&paths, stderr_style, &mut output),
         Command::Rules { format, policies } => rules(format, &policies, stderr_style, &mut output),
         Command::Explain { id, policies } => explain(&id, &policies, stderr_style, &mut output),
