@@ -283,14 +283,18 @@ pub(crate) fn load_accounts(
     (loaded, failed)
 }
 
-/// Loads the policies the arguments ask for; prints every problem and returns `None` on error.
-pub(crate) fn load_policies(args: &PolicyArgs, style: Style) -> Option<Vec<std::sync::Arc<policy::Policy>>> {
+/// Loads the policies the arguments ask for; prints every problem and returns them on error
+/// (empty when there was simply nothing to load).
+pub(crate) fn load_policies(
+    args: &PolicyArgs,
+    style: Style,
+) -> Result<Vec<std::sync::Arc<policy::Policy>>, Vec<regcheck::diagnostic::FileDiagnostic>> {
     match policy::load_all(!args.no_default_policies, &args.dirs) {
         Ok(policies) if policies.is_empty() => {
             eprintln!("error: no policies to run (--no-default-policies and no policy files found)");
-            None
+            Err(Vec::new())
         }
-        Ok(policies) => Some(policies),
+        Ok(policies) => Ok(policies),
         Err(error) => {
             for diagnostic in &error.diagnostics {
                 eprint_diagnostic(style, diagnostic);
@@ -300,7 +304,7 @@ pub(crate) fn load_policies(args: &PolicyArgs, style: Style) -> Option<Vec<std::
                 "error: the policies did not load: {count} problem{}",
                 if count == 1 { "" } else { "s" }
             );
-            None
+            Err(error.diagnostics)
         }
     }
 }
@@ -314,7 +318,7 @@ fn validate(paths: &[PathBuf], style: Style, out: &mut Vec<u8>) -> u8 {
 }
 
 fn rules(format: CatalogFormat, args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
-    let Some(policies) = load_policies(args, style) else {
+    let Ok(policies) = load_policies(args, style) else {
         return EXIT_ERROR;
     };
     let written = match format {
@@ -326,7 +330,7 @@ fn rules(format: CatalogFormat, args: &PolicyArgs, style: Style, out: &mut Vec<u
 }
 
 fn explain(id: &str, args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
-    let Some(policies) = load_policies(args, style) else {
+    let Ok(policies) = load_policies(args, style) else {
         return EXIT_ERROR;
     };
     match policies.iter().find(|policy| policy.id.eq_ignore_ascii_case(id)) {
@@ -348,7 +352,7 @@ fn explain(id: &str, args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
 }
 
 fn test_policies(args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
-    let Some(policies) = load_policies(args, style) else {
+    let Ok(policies) = load_policies(args, style) else {
         return EXIT_ERROR;
     };
     let (mut passed, mut failed, mut untested) = (0, 0, Vec::new());
@@ -387,7 +391,7 @@ fn test_policies(args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
 fn responsibilities(run: &audit::RunArgs, format: MatrixFormat, style: Style, out: &mut Vec<u8>) -> u8 {
     let report = match audit::prepare(run, false, style) {
         Ok(report) => report,
-        Err(code) => return code,
+        Err(stopped) => return stopped.code,
     };
     let written = match format {
         MatrixFormat::Human => report::responsibilities::write_human(&report, out),
