@@ -34,7 +34,11 @@ impl Release {
                 .arg(dir.path())
                 .output()
                 .unwrap();
-            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
             dir
         });
         let dir = tempfile::tempdir().unwrap();
@@ -109,7 +113,10 @@ fn installs_the_release_archive_and_then_reuses_it() {
     assert!(stderr.contains("checksum verified"), "{stderr}");
     let installed = release.install_dir().join("regcheck");
     let version = Command::new(&installed).arg("--version").output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), format!("regcheck {VERSION}"));
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("regcheck {VERSION}")
+    );
     let path = std::fs::read_to_string(release.dir.path().join("github-path")).unwrap();
     assert_eq!(path.trim(), release.install_dir().to_string_lossy());
 
@@ -123,7 +130,9 @@ fn installs_the_release_archive_and_then_reuses_it() {
 #[test]
 fn a_checksum_mismatch_installs_nothing_and_does_not_fall_back() {
     let release = Release::new();
-    let sum = release.folder().join(format!("regcheck-{VERSION}-{TARGET}.tar.gz.sha256"));
+    let sum = release
+        .folder()
+        .join(format!("regcheck-{VERSION}-{TARGET}.tar.gz.sha256"));
     let text = std::fs::read_to_string(&sum).unwrap();
     let flipped = if text.starts_with('0') { "1" } else { "0" };
     std::fs::write(&sum, format!("{flipped}{}", &text[1..])).unwrap();
@@ -136,13 +145,21 @@ fn a_checksum_mismatch_installs_nothing_and_does_not_fall_back() {
     assert!(stderr.contains("checksum mismatch"), "{stderr}");
     assert!(outputs.is_empty(), "{outputs}");
     assert!(!release.install_dir().join("regcheck").exists());
-    assert!(release.cargo_args().is_empty(), "no silent fallback on a mismatch");
+    assert!(
+        release.cargo_args().is_empty(),
+        "no silent fallback on a mismatch"
+    );
 }
 
 #[test]
 fn an_archive_without_its_sum_is_refused() {
     let release = Release::new();
-    std::fs::remove_file(release.folder().join(format!("regcheck-{VERSION}-{TARGET}.tar.gz.sha256"))).unwrap();
+    std::fs::remove_file(
+        release
+            .folder()
+            .join(format!("regcheck-{VERSION}-{TARGET}.tar.gz.sha256")),
+    )
+    .unwrap();
     let (code, _, stderr) = release.install(&[("REGCHECK_TARGET", TARGET)]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("cannot be verified"), "{stderr}");
@@ -160,11 +177,17 @@ fn a_missing_asset_falls_back_to_cargo_install_locked() {
         ("REGCHECK_CARGO", cargo.to_str().unwrap()),
     ]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("has no regcheck-9.9.9-x86_64-unknown-linux-musl.tar.gz"), "{stderr}");
+    assert!(
+        stderr.contains("has no regcheck-9.9.9-x86_64-unknown-linux-musl.tar.gz"),
+        "{stderr}"
+    );
     assert!(outputs.contains("source=cargo"), "{outputs}");
     let args = release.cargo_args();
     assert!(
-        args.starts_with(&format!("install --locked --quiet --path {}", env!("CARGO_MANIFEST_DIR"))),
+        args.starts_with(&format!(
+            "install --locked --quiet --path {}",
+            env!("CARGO_MANIFEST_DIR")
+        )),
         "{args}"
     );
     assert!(release.install_dir().join("regcheck").exists());
@@ -174,7 +197,10 @@ fn a_missing_asset_falls_back_to_cargo_install_locked() {
         ("REGCHECK_TARGET", TARGET),
         ("REGCHECK_VERSION", "9.9.8"),
         ("REGCHECK_CARGO", "/nonexistent/cargo"),
-        ("REGCHECK_INSTALL_DIR", release.dir.path().join("other").to_str().unwrap()),
+        (
+            "REGCHECK_INSTALL_DIR",
+            release.dir.path().join("other").to_str().unwrap(),
+        ),
     ]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("cargo is not installed"), "{stderr}");
@@ -190,8 +216,14 @@ fn an_unsupported_platform_falls_back_to_cargo_install_locked() {
         ("REGCHECK_CARGO", cargo.to_str().unwrap()),
     ]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("no release archive for this platform (Windows ARM64)"), "{stderr}");
-    assert!(outputs.contains("source=cargo") && outputs.contains("target=none"), "{outputs}");
+    assert!(
+        stderr.contains("no release archive for this platform (Windows ARM64)"),
+        "{stderr}"
+    );
+    assert!(
+        outputs.contains("source=cargo") && outputs.contains("target=none"),
+        "{outputs}"
+    );
     assert!(release.cargo_args().starts_with("install --locked"));
 }
 
@@ -220,7 +252,10 @@ fn the_plan_names_the_runner_s_target_and_the_action_s_own_version() {
         let text = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{os} {arch}");
         assert!(text.contains(&format!("version={VERSION}\n")), "{text}");
-        assert!(text.contains(&format!("target={target}\n")), "{os} {arch}: {text}");
+        assert!(
+            text.contains(&format!("target={target}\n")),
+            "{os} {arch}: {text}"
+        );
         if target != "none" {
             assert!(
                 text.contains(&format!("dir=/opt/hostedtoolcache/regcheck/{VERSION}/{target}\n")),

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use globset::{Glob, GlobMatcher};
+use clap::ValueHint;
+use globset::{GlobBuilder, GlobMatcher};
 
 use regcheck::account::LoadError;
 use regcheck::audit::{self, EXIT_ERROR, FailOn, Judgement};
@@ -15,7 +16,7 @@ use regcheck::discover;
 use regcheck::engine::Settings;
 use regcheck::report::{self, Format, RenderOptions, human::Style};
 
-use super::{PolicyArgs, eprint_diagnostics, load_accounts, load_policies, parse_as_of, parse_fail_on};
+use super::{PolicyArgs, eprint_diagnostics, fail_on_parser, load_accounts, load_policies, parse_as_of};
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
@@ -35,45 +36,45 @@ pub struct AuditArgs {
     write_baseline: Option<PathBuf>,
 
     /// SARIF artifact URIs are relative to this folder [default: the current folder].
-    #[arg(long, value_name = "DIR", default_value = ".")]
+    #[arg(long, value_name = "DIR", default_value = ".", value_hint = ValueHint::DirPath)]
     root: PathBuf,
 
     /// SARIF `automationDetails.id` (the upload action's `category`), to tell apart several
     /// uploads of one commit; without it GitHub derives one from the workflow and job.
-    #[arg(long, value_name = "CATEGORY")]
+    #[arg(long, value_name = "CATEGORY", value_hint = ValueHint::Other)]
     sarif_category: Option<String>,
 }
 
 /// What every command that runs the rules takes: accounts, time, config, policies, selection.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Account files, or folders to walk for `*.toml` account files.
-    #[arg(required = true)]
+    /// Account files, folders to walk for `*.toml` account files, or `-` for standard input.
+    #[arg(required = true, value_hint = ValueHint::AnyPath)]
     paths: Vec<PathBuf>,
 
     /// Reference time of every age check: a date (midnight UTC) or an RFC 3339 time. Default: now.
-    #[arg(long, value_parser = parse_as_of)]
+    #[arg(long, value_name = "DATE", value_parser = parse_as_of, value_hint = ValueHint::Other)]
     as_of: Option<DateTime<Utc>>,
 
     /// Lowest severity of a failing finding that makes the exit code 1 [default: the config
     /// file's fail_on, else low].
-    #[arg(long, value_parser = parse_fail_on)]
+    #[arg(long, value_name = "SEVERITY", value_parser = fail_on_parser())]
     fail_on: Option<FailOn>,
 
     /// The config file [default: regcheck.toml in the current folder, if present].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     config: Option<PathBuf>,
 
     /// Run only rules whose id matches this glob; repeatable.
-    #[arg(long = "rule", value_name = "ID")]
+    #[arg(long = "rule", value_name = "ID", value_hint = ValueHint::Other)]
     rules: Vec<String>,
 
     /// Skip rules whose id matches this glob; repeatable.
-    #[arg(long = "skip-rule", value_name = "ID")]
+    #[arg(long = "skip-rule", value_name = "ID", value_hint = ValueHint::Other)]
     skip_rules: Vec<String>,
 
     /// Report failures recorded in this baseline file as `baselined`; fail only on new ones.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     baseline: Option<PathBuf>,
 
     #[command(flatten)]
@@ -93,11 +94,14 @@ fn parse_report(text: &str) -> Result<(Format, PathBuf), String> {
     Ok((format, PathBuf::from(path)))
 }
 
+/// `--rule` and `--skip-rule` patterns; case-insensitive, as `explain` is.
 fn globs(patterns: &[String], flag: &str) -> Result<Vec<(String, GlobMatcher)>, String> {
     patterns
         .iter()
         .map(|pattern| {
-            Glob::new(pattern)
+            GlobBuilder::new(pattern)
+                .case_insensitive(true)
+                .build()
                 .map(|glob| (pattern.clone(), glob.compile_matcher()))
                 .map_err(|error| format!("invalid {flag} pattern `{pattern}`: {error}"))
         })
