@@ -249,3 +249,126 @@ fn optional_fields_have_no_null_branch_and_every_definition_a_title() {
         }
     }
 }
+
+/// `docs/account-file.md`, the reference of the account file, is generated from the schema:
+/// `REGCHECK_BLESS=1 cargo test --test schema` regenerates it.
+#[test]
+fn account_file_reference_matches_the_schema() {
+    let expected = account_file_markdown(&committed_schema());
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/account-file.md");
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    if actual == expected {
+        return;
+    }
+    if std::env::var_os("REGCHECK_BLESS").is_some() {
+        std::fs::write(&path, expected).unwrap();
+        return;
+    }
+    panic!("docs/account-file.md is out of date: run `REGCHECK_BLESS=1 cargo test --test schema`");
+}
+
+fn account_file_markdown(schema: &Value) -> String {
+    let defs = schema["$defs"].as_object().unwrap();
+    let anchor = |name: &str| {
+        let title = defs[name]["title"].as_str().unwrap_or(name);
+        format!("[{title}](#{})", title.to_lowercase().replace(' ', "-"))
+    };
+    let describe_type = |property: &Value| -> String {
+        fn inner(
+            property: &Value,
+            defs: &serde_json::Map<String, Value>,
+            anchor: &dyn Fn(&str) -> String,
+        ) -> String {
+            if let Some(reference) = property.get("$ref").and_then(Value::as_str) {
+                let name = reference.trim_start_matches("#/$defs/");
+                let target = &defs[name];
+                if target.get("properties").is_some() {
+                    return format!("table: {}", anchor(name));
+                }
+                return inner(target, defs, anchor);
+            }
+            if let Some(values) = property.get("enum").and_then(Value::as_array) {
+                let values: Vec<String> = values
+                    .iter()
+                    .map(|v| format!("`{}`", v.as_str().unwrap_or_default()))
+                    .collect();
+                return format!("one of {}", values.join(", "));
+            }
+            if let Some(options) = property.get("anyOf").and_then(Value::as_array) {
+                if options.iter().all(|o| o.get("format").is_some()) {
+                    return "datetime (2026-11-20T06:00:00Z) or date (2026-11-20), or such a string"
+                        .to_owned();
+                }
+                let canonical = inner(&options[0], defs, anchor);
+                let others = options[1]["description"].as_str().unwrap_or_default();
+                return format!("{canonical}. {others}");
+            }
+            match property.get("type").and_then(Value::as_str) {
+                Some("array") => format!("array of {}", inner(&property["items"], defs, anchor)),
+                Some("object") => "table of strings".to_owned(),
+                Some("integer") => "integer".to_owned(),
+                Some("boolean") => "boolean".to_owned(),
+                Some("string") => match property.get("pattern").and_then(Value::as_str) {
+                    Some(pattern) => format!("string matching `{pattern}`"),
+                    None => "string".to_owned(),
+                },
+                _ => "any".to_owned(),
+            }
+        }
+        inner(property, defs, &anchor)
+    };
+    let mut out = String::from(
+        "# The account file\n\n<!-- Generated from schema/account.schema.json by tests/schema.rs: `REGCHECK_BLESS=1 cargo test --test schema`. -->\n\n\
+         An account file (`account.toml`) holds the evidence regcheck audits for one IBM Cloud account. Every\n\
+         table below lists its keys; a key that is not listed is an error, and so is a value of another type.\n\
+         Optional evidence that is absent is unknown: a rule that needs it fails closed and reports the gap.\n\
+         Besides what is listed, the loader checks references between sections: a namespace's region must be a\n\
+         `[[registries]]` region, an image's domain a declared registry and its namespace a declared namespace,\n\
+         an automation's service id and namespaces declared, an API key's service-id owner declared, and names\n\
+         unique per region.\n\n",
+    );
+    let mut queue = vec![("regcheck account file".to_owned(), schema.clone())];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((title, table)) = queue.first().cloned() {
+        queue.remove(0);
+        out.push_str(&format!("## {title}\n\n"));
+        if let Some(description) = table.get("description").and_then(Value::as_str) {
+            out.push_str(&format!("{description}\n\n"));
+        }
+        out.push_str("| key | type | required | description |\n|---|---|---|---|\n");
+        let required: Vec<&str> = table["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for (key, property) in table["properties"].as_object().unwrap() {
+            let description = property
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .replace('|', "\\|");
+            out.push_str(&format!(
+                "| `{key}` | {} | {} | {description} |\n",
+                describe_type(property).replace('|', "\\|"),
+                if required.contains(&key.as_str()) {
+                    "yes"
+                } else {
+                    ""
+                },
+            ));
+            let reference = property
+                .get("$ref")
+                .or_else(|| property.get("items").and_then(|items| items.get("$ref")))
+                .and_then(Value::as_str);
+            if let Some(reference) = reference {
+                let name = reference.trim_start_matches("#/$defs/").to_owned();
+                let target = &defs[&name];
+                if target.get("properties").is_some() && seen.insert(name.clone()) {
+                    let title = target["title"].as_str().unwrap_or(&name).to_owned();
+                    queue.push((title, target.clone()));
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out.trim_end().to_owned() + "\n"
+}
