@@ -16,7 +16,10 @@ use regcheck::discover;
 use regcheck::engine::Settings;
 use regcheck::report::{self, Format, RenderOptions, human::Style};
 
-use super::{PolicyArgs, eprint_diagnostics, fail_on_parser, load_accounts, load_policies, parse_as_of};
+use super::{
+    PolicyArgs, eprint_diagnostics, fail_on_parser, load_accounts, load_policies, merge_policy_dirs,
+    parse_as_of,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
@@ -165,7 +168,7 @@ pub fn prepare(
         }
     };
     let mut policy_args = args.policies.clone();
-    policy_args.dirs.splice(0..0, config.policies.iter().cloned());
+    policy_args.dirs = merge_policy_dirs(&config.policies, &args.policies.dirs);
     let mut policies = load_policies(&policy_args, error_style).map_err(|diagnostics| Stopped {
         code: EXIT_ERROR,
         unusable: unusable(diagnostics),

@@ -236,8 +236,24 @@ fn load_policies_with_config(
         }
     };
     let mut args = args.clone();
-    args.dirs.splice(0..0, config.policies);
+    args.dirs = merge_policy_dirs(&config.policies, &args.dirs);
     load_policies(&args, style).ok()
+}
+
+/// The config's policy folders, then the command line's, each folder once: a folder named in
+/// both (`regcheck test policies-acme` with `policies = ["policies-acme"]`) would otherwise load
+/// its rules twice, a duplicate-id error.
+pub(crate) fn merge_policy_dirs(from_config: &[PathBuf], from_args: &[PathBuf]) -> Vec<PathBuf> {
+    let mut merged: Vec<PathBuf> = Vec::new();
+    let mut seen = Vec::new();
+    for dir in from_config.iter().chain(from_args) {
+        let key = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+        if !seen.contains(&key) {
+            seen.push(key);
+            merged.push(dir.clone());
+        }
+    }
+    merged
 }
 
 /// The value parser of `--fail-on`: its values are listed, so shells complete them.
