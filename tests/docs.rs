@@ -58,3 +58,44 @@ fn every_builtin_rule_is_explained() {
         }
     }
 }
+
+/// Every relative link in the README and docs/ points at a file of this repository, and none
+/// sends readers to the spec beside it: a clone has nothing beside it (no `../shared/`).
+#[test]
+fn links_stay_inside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![root.join("README.md")];
+    for entry in walkdir::WalkDir::new(root.join("docs")) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_some_and(|ext| ext == "md") {
+            pages.push(entry.into_path());
+        }
+    }
+    let link = regex::Regex::new(r"\]\(([^)\s]+)\)").unwrap();
+    let root = root.canonicalize().unwrap();
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap();
+        // The spec lives beside the repository, not in a clone: the docs here must suffice.
+        assert!(
+            !text.contains("shared/spec"),
+            "{} sends readers to shared/spec",
+            page.display()
+        );
+        for capture in link.captures_iter(&text) {
+            let target = &capture[1];
+            if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:") {
+                continue;
+            }
+            let path = target.split('#').next().unwrap_or_default();
+            let resolved = page.parent().unwrap().join(path);
+            let resolved = resolved
+                .canonicalize()
+                .unwrap_or_else(|_| panic!("{}: link to {target}, which does not exist", page.display()));
+            assert!(
+                resolved.starts_with(&root),
+                "{}: link to {target}, outside the repository",
+                page.display()
+            );
+        }
+    }
+}

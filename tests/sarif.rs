@@ -15,8 +15,16 @@ fn out_dir() -> PathBuf {
     dir
 }
 
-/// Runs `regcheck audit … --format sarif` in the repository root and saves the output.
+/// Runs `regcheck audit … --format sarif` in the repository root and saves the output for
+/// `.ci/run`'s validation.
 fn sarif(name: &str, args: &[&str], config: Option<&str>) -> (i32, Sarif, String) {
+    let (code, log, text) = run_sarif(name, args, config);
+    std::fs::write(out_dir().join(format!("{name}.sarif")), &text).unwrap();
+    (code, log, text)
+}
+
+/// Runs `regcheck audit … --format sarif` in the repository root.
+fn run_sarif(name: &str, args: &[&str], config: Option<&str>) -> (i32, Sarif, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut command = Command::new(env!("CARGO_BIN_EXE_regcheck"));
     command
@@ -33,7 +41,6 @@ fn sarif(name: &str, args: &[&str], config: Option<&str>) -> (i32, Sarif, String
     }
     let output = command.output().unwrap();
     let text = String::from_utf8(output.stdout).unwrap();
-    std::fs::write(out_dir().join(format!("{name}.sarif")), &text).unwrap();
     let log: Sarif = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: not SARIF: {e}\n{text}"));
     (output.status.code().unwrap_or(-1), log, text)
 }
@@ -85,13 +92,11 @@ fn assert_github_rules(name: &str, log: &Sarif) {
         );
     }
     assert!(
-        run.automation_details
-            .as_ref()
-            .and_then(|a| a.id.as_ref())
-            .is_some(),
-        "{name}: automationDetails.id"
+        run.automation_details.is_none(),
+        "{name}: automationDetails only with --sarif-category, so the upload action's category works"
     );
     let mut fingerprints = BTreeSet::new();
+    let mut previous_severity = 10.0_f64;
     for result in run.results.as_ref().unwrap() {
         let id = result.rule_id.as_deref().unwrap();
         let index = result.rule_index.unwrap() as usize;
@@ -128,12 +133,29 @@ fn assert_github_rules(name: &str, log: &Sarif) {
             region.end_line.unwrap() >= region.start_line.unwrap(),
             "{name}: region ends after it starts"
         );
-        // GitHub matches alerts by file and fingerprint: unique per file is what counts.
-        let hash = &result.partial_fingerprints.as_ref().unwrap()["primaryLocationLineHash"];
+        // regcheck's own key; primaryLocationLineHash is GitHub's and must not be set.
+        let partial = result.partial_fingerprints.as_ref().unwrap();
+        assert!(
+            !partial.contains_key("primaryLocationLineHash"),
+            "{name}: primaryLocationLineHash is left to GitHub"
+        );
+        let hash = &partial["regcheck/v1"];
         assert!(
             fingerprints.insert((uri.to_owned(), hash.clone())),
             "{name}: fingerprints are unique in {uri} ({hash})"
         );
+        // Most severe first.
+        let severity: f64 =
+            rules[index].properties.as_ref().unwrap().additional_properties["security-severity"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+        assert!(
+            severity <= previous_severity,
+            "{name}: results are most severe first"
+        );
+        previous_severity = severity;
     }
 }
 
@@ -295,7 +317,7 @@ fn fingerprints_survive_moving_lines() {
                     .start_line
                     .unwrap();
                 (
-                    r.partial_fingerprints.as_ref().unwrap()["primaryLocationLineHash"].clone(),
+                    r.partial_fingerprints.as_ref().unwrap()["regcheck/v1"].clone(),
                     line,
                 )
             })
@@ -308,4 +330,157 @@ fn fingerprints_survive_moving_lines() {
         assert_eq!(hash_before, hash_after);
         assert_eq!(line_before + 3, *line_after);
     }
+}
+
+#[test]
+fn a_category_becomes_the_automation_id() {
+    let (_, log, _) = sarif(
+        "with-category",
+        &["examples/account.toml", "--sarif-category", "regcheck/prod"],
+        None,
+    );
+    let details = log.runs[0].automation_details.as_ref().expect("asked for");
+    assert_eq!(details.id.as_deref(), Some("regcheck/prod/"));
+    let (_, log, _) = run_sarif(
+        "with-category-slash",
+        &["examples/account.toml", "--sarif-category", "accounts/"],
+        None,
+    );
+    let details = log.runs[0].automation_details.as_ref().unwrap();
+    assert_eq!(
+        details.id.as_deref(),
+        Some("accounts/"),
+        "a trailing slash is kept, not doubled"
+    );
+}
+
+#[test]
+fn files_outside_the_root_get_absolute_file_uris() {
+    let (_, log, text) = run_sarif(
+        "outside-root",
+        &["examples/account.toml", "--root", "tests"],
+        None,
+    );
+    let expected = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/account.toml");
+    let expected = format!("file://{}", expected.to_string_lossy().replace('\\', "/"));
+    let expected = if expected.starts_with("file:///") {
+        expected
+    } else {
+        expected.replacen("file://", "file:///", 1)
+    };
+    for result in results(&log) {
+        let uri = result.locations.as_ref().unwrap()[0]
+            .physical_location
+            .as_ref()
+            .unwrap()
+            .artifact_location
+            .as_ref()
+            .unwrap()
+            .uri
+            .as_deref()
+            .unwrap();
+        assert_eq!(uri, expected);
+    }
+    assert!(!text.contains("../"), "never a ../ URI");
+
+    // Inside the root, relative to it.
+    let (_, log, _) = run_sarif(
+        "inside-root",
+        &["examples/account.toml", "--root", "examples"],
+        None,
+    );
+    let uri = results(&log)[0].locations.as_ref().unwrap()[0]
+        .physical_location
+        .as_ref()
+        .unwrap()
+        .artifact_location
+        .as_ref()
+        .unwrap()
+        .uri
+        .clone();
+    assert_eq!(uri.as_deref(), Some("account.toml"));
+}
+
+/// GitHub rejects a run with more than 25,000 results: the most severe are kept, and a tool
+/// notification says how many were left out. A real run past the limit (one custom rule
+/// failing on every image, another on five of them at critical).
+#[test]
+fn at_most_25000_results_keeping_the_most_severe() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let images = 25_010;
+    let mut account = String::from(
+        "schema_version = 1\n[account]\nid = \"acc-big\"\ncaptured_at = 2026-11-25\n[[registries]]\nregion = \"us-south\"\n[[namespaces]]\nname = \"shop-prod\"\nregion = \"us-south\"\n",
+    );
+    for i in 0..images {
+        let name = if i % 5000 == 4999 { "crit" } else { "app" };
+        let _ = write!(
+            account,
+            "[[images]]\nref = \"us.icr.io/shop-prod/{name}-{i}:1\"\n"
+        );
+    }
+    std::fs::write(dir.path().join("account.toml"), account).unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    for (id, severity, when) in [
+        ("T-LOW", "low", "true"),
+        ("T-CRIT", "critical", "item.ref.contains('/crit-')"),
+    ] {
+        std::fs::write(
+            dir.path().join(format!("policies/{id}.toml")),
+            format!("id = \"{id}\"\ntitle = \"{severity} test rule\"\nseverity = \"{severity}\"\nresponsibility = \"TEST\"\nfor_each = \"$.images[*]\"\nwhen = \"{when}\"\nassert = \"false\"\nsubject = \"image:{{item.ref}}\"\nmessage = \"fails at {severity}\""),
+        )
+        .unwrap();
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_regcheck"))
+        .current_dir(dir.path())
+        .args([
+            "audit",
+            "account.toml",
+            "--as-of",
+            "2026-11-26",
+            "--no-default-policies",
+            "--policies",
+            "policies",
+            "--format",
+            "sarif",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let log: Sarif = serde_json::from_slice(&output.stdout).unwrap();
+    let results = results(&log);
+    assert_eq!(results.len(), 25_000);
+    let critical = results
+        .iter()
+        .filter(|r| r.rule_id.as_deref() == Some("T-CRIT"))
+        .count();
+    assert_eq!(critical, 5, "every critical result is kept");
+    assert!(
+        results[..5]
+            .iter()
+            .all(|r| r.rule_id.as_deref() == Some("T-CRIT"))
+    );
+    let invocation = &log.runs[0].invocations.as_ref().unwrap()[0];
+    assert!(
+        invocation.execution_successful,
+        "leaving results out is not a failure"
+    );
+    let notes: Vec<&str> = invocation
+        .tool_execution_notifications
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.message.text.as_deref())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("15 of 25015 results were left out")),
+        "{notes:?}"
+    );
 }

@@ -128,8 +128,50 @@ impl AccountFile {
 
 /// The JSON Schema of the account file, generated from the model (`regcheck schema`).
 pub fn json_schema() -> String {
-    let schema = schemars::schema_for!(Account);
-    serde_json::to_string_pretty(&schema).expect("a schema always serializes")
+    serde_json::to_string_pretty(&json_schema_value()).unwrap_or_default()
+}
+
+/// The JSON Schema of the account file as a value. Optional fields carry no `null` branch:
+/// TOML has no null, and a `null` alternative only makes editors' messages worse.
+pub fn json_schema_value() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Account)).unwrap_or_default();
+    drop_null(&mut schema);
+    schema
+}
+
+/// Removes `null` from `type` lists and `{"type": "null"}` from `anyOf` lists, everywhere.
+fn drop_null(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::Array(types)) = object.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    object.insert("type".to_owned(), only);
+                }
+            }
+            let is_null = |v: &Value| v.get("type") == Some(&Value::from("null"));
+            if let Some(Value::Array(options)) = object.get_mut("anyOf")
+                && options.iter().any(is_null)
+            {
+                options.retain(|option| !is_null(option));
+                if options.len() == 1
+                    && let Some(Value::Object(only)) = options.pop()
+                {
+                    object.remove("anyOf");
+                    for (key, value) in only {
+                        object.entry(key).or_insert(value);
+                    }
+                }
+            }
+            for child in object.values_mut() {
+                drop_null(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_null),
+        _ => {}
+    }
 }
 
 /// Why an account file could not be loaded: every problem found, in file order.
@@ -258,8 +300,7 @@ pub fn check_selectable(path: &crate::engine::jsonpath::JsonPath) -> Result<(), 
     use crate::engine::jsonpath::Step;
     use serde_json::Value;
     static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    let schema =
-        SCHEMA.get_or_init(|| serde_json::to_value(schemars::schema_for!(Account)).unwrap_or_default());
+    let schema = SCHEMA.get_or_init(json_schema_value);
     // Follows `$ref` and the nullable `anyOf` that optional fields produce.
     let resolve = |mut node: &'static Value| -> &'static Value {
         for _ in 0..8 {

@@ -9,8 +9,9 @@ mod import;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDate, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Parser, Subcommand, ValueEnum, ValueHint};
 use miette::Diagnostic;
 
 use regcheck::account::{self, LoadError, LoadedAccount};
@@ -57,8 +58,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Load and check account files only; no rules run.
     Validate {
-        /// Account files to check.
-        #[arg(required = true)]
+        /// Account files, folders to walk for `*.toml` account files, or `-` for standard input.
+        #[arg(required = true, value_hint = ValueHint::AnyPath)]
         paths: Vec<PathBuf>,
     },
     /// List every rule: id, severity, responsibility and title.
@@ -68,21 +69,30 @@ enum Command {
         format: CatalogFormat,
         #[command(flatten)]
         policies: PolicyArgs,
+        #[command(flatten)]
+        config: ConfigArg,
     },
     /// Explain a rule: what it checks, why, how to fix, parameters and references.
     Explain {
         /// A rule id such as ICR-AT-001 (case-insensitive).
+        #[arg(value_hint = ValueHint::Other)]
         id: String,
         #[command(flatten)]
         policies: PolicyArgs,
+        #[command(flatten)]
+        config: ConfigArg,
     },
-    /// Run the tests that ship inside policy files: the built-ins and those in DIR.
+    /// Run the tests that ship inside policy files: the built-ins, the config's policy folders
+    /// and those in DIR.
     Test {
         /// Folders of custom policies whose tests to run as well.
+        #[arg(value_hint = ValueHint::DirPath)]
         dirs: Vec<PathBuf>,
         /// Leave the built-in policies out.
         #[arg(long)]
         no_default_policies: bool,
+        #[command(flatten)]
+        config: ConfigArg,
     },
     /// Print the JSON Schema of the account file, for editors.
     Schema,
@@ -101,16 +111,110 @@ enum Command {
         #[arg(long)]
         force: bool,
         /// Folder to write them in.
-        #[arg(long, value_name = "DIR", default_value = ".")]
+        #[arg(long, value_name = "DIR", default_value = ".", value_hint = ValueHint::DirPath)]
         dir: PathBuf,
+        /// The starter's times are relative to this time (a date means midnight UTC), so that
+        /// it passes its own audit then [default: now].
+        #[arg(long, value_name = "DATE", value_parser = parse_as_of, value_hint = ValueHint::Other)]
+        as_of: Option<DateTime<Utc>>,
     },
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    Man,
+    /// Print a man page (roff): the overview, or COMMAND's page; --dir writes them all.
+    Man {
+        /// The command whose page to print.
+        #[arg(value_parser = PossibleValuesParser::new(COMMAND_NAMES))]
+        command: Option<String>,
+        /// Write every page (regcheck.1, regcheck-audit.1, …) into this folder instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "command", value_hint = ValueHint::DirPath)]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Every subcommand's name, for `regcheck man COMMAND` (a test keeps it in step with
+/// [`Command`]).
+const COMMAND_NAMES: [&str; 12] = [
+    "audit",
+    "collect",
+    "import",
+    "validate",
+    "rules",
+    "explain",
+    "test",
+    "schema",
+    "responsibilities",
+    "init",
+    "completions",
+    "man",
+];
+
+/// What each command's exit codes mean, for its man page (`cli.md`, "Exit codes").
+fn exit_status(command: &str) -> &'static [(&'static str, &'static str)] {
+    const ERROR: (&str, &str) = (
+        "2",
+        "could not run as asked: a usage error, an unreadable or invalid file, a rule that could not be evaluated",
+    );
+    match command {
+        "audit" | "responsibilities" => &[
+            ("0", "ran, and no failing finding at or above --fail-on"),
+            (
+                "1",
+                "ran, and at least one such finding (a finding whose waiver expired counts)",
+            ),
+            (
+                "2",
+                "could not run as asked: a usage error, an unreadable or invalid account, config or policy file, a rule that could not be evaluated. Errors beat findings: one invalid file among many gives 2, and the others are still audited and reported",
+            ),
+        ],
+        "validate" => &[
+            ("0", "every account file loaded"),
+            (
+                "2",
+                "at least one account file could not be read or is invalid, or a usage error",
+            ),
+        ],
+        "collect" => &[
+            (
+                "0",
+                "every command ran and the capture folder is complete (and imported, with --import)",
+            ),
+            (
+                "2",
+                "ibmcloud is missing, not logged in or lacks a plug-in (nothing is written), or a command failed: the other regions are still captured, the failed ones are named, and nothing is imported",
+            ),
+        ],
+        "import" => &[
+            ("0", "the account file was written, or is already up to date"),
+            ("1", "--check: the file would change (drift)"),
+            (
+                "2",
+                "a capture file is malformed, the merged file would not load (the old file stays as it was), or a usage error",
+            ),
+        ],
+        "test" => &[
+            ("0", "every policy test passed"),
+            ("1", "at least one policy test failed"),
+            ("2", "a policy or config file did not load, or a usage error"),
+        ],
+        "regcheck" => &[
+            (
+                "0",
+                "the command ran, and (audit, responsibilities) no failing finding at or above --fail-on, (test) every policy test passed",
+            ),
+            (
+                "1",
+                "audit and responsibilities: at least one such finding; test: a policy test failed",
+            ),
+            (
+                "2",
+                "could not run as asked: a usage error, an unreadable or invalid file, a rule that could not be evaluated. Errors beat findings. A broken pipe on standard output is not an error",
+            ),
+        ],
+        _ => &[("0", "the command did what it was asked"), ERROR],
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -132,11 +236,61 @@ enum CatalogFormat {
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct PolicyArgs {
     /// A folder of custom policy files (walked recursively); may be repeated.
-    #[arg(long = "policies", value_name = "DIR")]
+    #[arg(long = "policies", value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub(crate) dirs: Vec<PathBuf>,
     /// Leave the built-in policies out.
     #[arg(long)]
     pub(crate) no_default_policies: bool,
+}
+
+/// The config file of the commands that only read policies (`rules`, `explain`, `test`): its
+/// `policies = [...]` folders are loaded too, as `audit` does.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ConfigArg {
+    /// The config file whose policy folders are loaded too [default: regcheck.toml in the
+    /// current folder, if present].
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    config: Option<PathBuf>,
+}
+
+/// The policies of `args` plus the config file's policy folders; problems are printed.
+fn load_policies_with_config(
+    args: &PolicyArgs,
+    config: &ConfigArg,
+    style: Style,
+) -> Option<Vec<std::sync::Arc<policy::Policy>>> {
+    let config = match regcheck::config::Config::discover(config.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprint_diagnostics(style, &error.diagnostics, "the config file could not be used");
+            return None;
+        }
+    };
+    let mut args = args.clone();
+    args.dirs = merge_policy_dirs(&config.policies, &args.dirs);
+    load_policies(&args, style).ok()
+}
+
+/// The config's policy folders, then the command line's, each folder once: a folder named in
+/// both (`regcheck test policies-acme` with `policies = ["policies-acme"]`) would otherwise load
+/// its rules twice, a duplicate-id error.
+pub(crate) fn merge_policy_dirs(from_config: &[PathBuf], from_args: &[PathBuf]) -> Vec<PathBuf> {
+    let mut merged: Vec<PathBuf> = Vec::new();
+    let mut seen = Vec::new();
+    for dir in from_config.iter().chain(from_args) {
+        let key = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+        if !seen.contains(&key) {
+            seen.push(key);
+            merged.push(dir.clone());
+        }
+    }
+    merged
+}
+
+/// The value parser of `--fail-on`: its values are listed, so shells complete them.
+pub(crate) fn fail_on_parser() -> impl TypedValueParser<Value = FailOn> {
+    PossibleValuesParser::new(["critical", "high", "medium", "low", "none"])
+        .try_map(|text: String| parse_fail_on(&text))
 }
 
 pub(crate) fn parse_as_of(text: &str) -> Result<DateTime<Utc>, String> {
@@ -178,23 +332,30 @@ pub fn main() -> u8 {
         Command::Audit(args) => audit::run(args, stdout_style, stderr_style, &mut output),
         Command::Import(args) => import::run(args, stderr_style, &mut output),
         Command::Validate { paths } => validate(&paths, stderr_style, &mut output),
-        Command::Rules { format, policies } => rules(format, &policies, stderr_style, &mut output),
-        Command::Explain { id, policies } => explain(&id, &policies, stderr_style, &mut output),
+        Command::Rules {
+            format,
+            policies,
+            config,
+        } => rules(format, &policies, &config, stderr_style, &mut output),
+        Command::Explain { id, policies, config } => {
+            explain(&id, &policies, &config, stderr_style, &mut output)
+        }
         Command::Test {
             dirs,
             no_default_policies,
+            config,
         } => {
             let policies = PolicyArgs {
                 dirs,
                 no_default_policies,
             };
-            test_policies(&policies, stderr_style, &mut output)
+            test_policies(&policies, &config, stderr_style, &mut output)
         }
         Command::Schema => schema(&mut output),
         Command::Responsibilities { run, format } => {
             responsibilities(&run, format, stderr_style, &mut output)
         }
-        Command::Init { force, dir } => init(&dir, force, &mut output),
+        Command::Init { force, dir, as_of } => init(&dir, force, as_of.unwrap_or_else(Utc::now), &mut output),
         Command::Collect(args) => collect::run(args, stderr_style, &mut output),
         Command::Completions { shell } => {
             clap_complete::generate(
@@ -205,15 +366,7 @@ pub fn main() -> u8 {
             );
             EXIT_OK
         }
-        Command::Man => {
-            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut output) {
-                Ok(()) => EXIT_OK,
-                Err(error) => {
-                    eprintln!("error: cannot render the man page: {error}");
-                    EXIT_ERROR
-                }
-            }
-        }
+        Command::Man { command, dir } => man(command.as_deref(), dir.as_deref(), &mut output),
     };
     // Write the whole output at once; a closed pipe (`regcheck … | head`) is not an error.
     let mut stdout = io::stdout().lock();
@@ -269,7 +422,11 @@ fn display_name(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-/// Loads every path; prints each file's errors to standard error as they are found.
+/// How reports name an account file read from standard input (`-`).
+pub(crate) const STDIN_NAME: &str = "<stdin>";
+
+/// Loads every path (`-` is standard input); prints each file's errors to standard error as
+/// they are found.
 pub(crate) fn load_accounts(
     paths: &[PathBuf],
     style: Style,
@@ -277,8 +434,25 @@ pub(crate) fn load_accounts(
     let mut loaded = Vec::new();
     let mut failed = Vec::new();
     for path in paths {
-        let name = display_name(path);
-        match account::load_path(path, &name) {
+        let from_stdin = path.as_os_str() == "-";
+        let name = if from_stdin {
+            STDIN_NAME.to_owned()
+        } else {
+            display_name(path)
+        };
+        let result = if from_stdin {
+            let mut bytes = Vec::new();
+            match io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes) {
+                Ok(_) => account::load_bytes(&name, bytes),
+                Err(error) => Err(LoadError::message(
+                    &name,
+                    &format!("cannot read standard input: {error}"),
+                )),
+            }
+        } else {
+            account::load_path(path, &name)
+        };
+        match result {
             Ok(account) => loaded.push(account),
             Err(error) => {
                 for diagnostic in &error.diagnostics {
@@ -296,14 +470,18 @@ pub(crate) fn load_accounts(
     (loaded, failed)
 }
 
-/// Loads the policies the arguments ask for; prints every problem and returns `None` on error.
-pub(crate) fn load_policies(args: &PolicyArgs, style: Style) -> Option<Vec<std::sync::Arc<policy::Policy>>> {
+/// Loads the policies the arguments ask for; prints every problem and returns them on error
+/// (empty when there was simply nothing to load).
+pub(crate) fn load_policies(
+    args: &PolicyArgs,
+    style: Style,
+) -> Result<Vec<std::sync::Arc<policy::Policy>>, Vec<regcheck::diagnostic::FileDiagnostic>> {
     match policy::load_all(!args.no_default_policies, &args.dirs) {
         Ok(policies) if policies.is_empty() => {
             eprintln!("error: no policies to run (--no-default-policies and no policy files found)");
-            None
+            Err(Vec::new())
         }
-        Ok(policies) => Some(policies),
+        Ok(policies) => Ok(policies),
         Err(error) => {
             for diagnostic in &error.diagnostics {
                 eprint_diagnostic(style, diagnostic);
@@ -313,21 +491,47 @@ pub(crate) fn load_policies(args: &PolicyArgs, style: Style) -> Option<Vec<std::
                 "error: the policies did not load: {count} problem{}",
                 if count == 1 { "" } else { "s" }
             );
-            None
+            Err(error.diagnostics)
         }
     }
 }
 
 fn validate(paths: &[PathBuf], style: Style, out: &mut Vec<u8>) -> u8 {
-    let (loaded, failed) = load_accounts(paths, style);
+    // Folders are walked for account files, as `audit` does.
+    let discovered = regcheck::discover::account_files(paths);
+    let (loaded, failed) = load_accounts(&discovered.files, style);
+    for (_, message) in &discovered.problems {
+        eprintln!("error: {message}");
+    }
     for account in &loaded {
         let _ = writeln!(out, "{}: ok", account.file.source.name);
     }
-    if failed.is_empty() { EXIT_OK } else { EXIT_ERROR }
+    if discovered.files.is_empty() && discovered.problems.is_empty() {
+        eprintln!(
+            "error: no account files found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return EXIT_ERROR;
+    }
+    if failed.is_empty() && discovered.problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    }
 }
 
-fn rules(format: CatalogFormat, args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
-    let Some(policies) = load_policies(args, style) else {
+fn rules(
+    format: CatalogFormat,
+    args: &PolicyArgs,
+    config: &ConfigArg,
+    style: Style,
+    out: &mut Vec<u8>,
+) -> u8 {
+    let Some(policies) = load_policies_with_config(args, config, style) else {
         return EXIT_ERROR;
     };
     let written = match format {
@@ -338,8 +542,8 @@ fn rules(format: CatalogFormat, args: &PolicyArgs, style: Style, out: &mut Vec<u
     if written.is_err() { EXIT_ERROR } else { EXIT_OK }
 }
 
-fn explain(id: &str, args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
-    let Some(policies) = load_policies(args, style) else {
+fn explain(id: &str, args: &PolicyArgs, config: &ConfigArg, style: Style, out: &mut Vec<u8>) -> u8 {
+    let Some(policies) = load_policies_with_config(args, config, style) else {
         return EXIT_ERROR;
     };
     match policies.iter().find(|policy| policy.id.eq_ignore_ascii_case(id)) {
@@ -360,8 +564,8 @@ fn explain(id: &str, args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
     }
 }
 
-fn test_policies(args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
-    let Some(policies) = load_policies(args, style) else {
+fn test_policies(args: &PolicyArgs, config: &ConfigArg, style: Style, out: &mut Vec<u8>) -> u8 {
+    let Some(policies) = load_policies_with_config(args, config, style) else {
         return EXIT_ERROR;
     };
     let (mut passed, mut failed, mut untested) = (0, 0, Vec::new());
@@ -400,7 +604,7 @@ fn test_policies(args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
 fn responsibilities(run: &audit::RunArgs, format: MatrixFormat, style: Style, out: &mut Vec<u8>) -> u8 {
     let report = match audit::prepare(run, false, style) {
         Ok(report) => report,
-        Err(code) => return code,
+        Err(stopped) => return stopped.code,
     };
     let written = match format {
         MatrixFormat::Human => report::responsibilities::write_human(&report, out),
@@ -423,7 +627,40 @@ const STARTERS: [(&str, &str); 2] = [
     ("regcheck.toml", include_str!("templates/regcheck.toml")),
 ];
 
-fn init(dir: &Path, force: bool, out: &mut Vec<u8>) -> u8 {
+/// A starter with its placeholders filled in, relative to `now`: `{{now}}` is that time
+/// (whole seconds, UTC), `{{today}}`, `{{today-N}}` and `{{today+N}}` are dates. The starter
+/// then passes its own audit when it is written.
+fn render_starter(template: &str, now: DateTime<Utc>) -> String {
+    let now = now.with_nanosecond(0).unwrap_or(now);
+    let today = now.date_naive();
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let name = &after[..end];
+        if name == "now" {
+            out.push_str(&now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        } else if let Some(offset) = name.strip_prefix("today") {
+            let days: i64 = offset.replace('+', "").parse().unwrap_or(0);
+            let date = today
+                .checked_add_signed(chrono::Duration::days(days))
+                .unwrap_or(today);
+            out.push_str(&date.format("%Y-%m-%d").to_string());
+        } else {
+            out.push_str(&rest[start..start + 2 + end + 2]);
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn init(dir: &Path, force: bool, now: DateTime<Utc>, out: &mut Vec<u8>) -> u8 {
     let existing: Vec<String> = STARTERS
         .iter()
         .map(|(name, _)| dir.join(name))
@@ -438,8 +675,9 @@ fn init(dir: &Path, force: bool, out: &mut Vec<u8>) -> u8 {
         );
         return EXIT_ERROR;
     }
-    for (name, text) in STARTERS {
+    for (name, template) in STARTERS {
         let path = dir.join(name);
+        let text = render_starter(template, now);
         if let Err(message) = regcheck::write::write_file(&path, text.as_bytes()) {
             eprintln!("error: cannot write {}: {message}", path.display());
             return EXIT_ERROR;
@@ -456,4 +694,71 @@ fn init(dir: &Path, force: bool, out: &mut Vec<u8>) -> u8 {
 fn schema(out: &mut Vec<u8>) -> u8 {
     let _ = writeln!(out, "{}", regcheck::account::json_schema());
     EXIT_OK
+}
+
+/// `regcheck man`: the overview page, one command's page, or every page into a folder. Each
+/// page has an EXIT STATUS section (`cli.md`, "Exit codes").
+fn man(command: Option<&str>, dir: Option<&Path>, out: &mut Vec<u8>) -> u8 {
+    let mut root = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    root.build();
+    let mut pages = vec![("regcheck".to_owned(), root.clone())];
+    for sub in root.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+        pages.push((sub.get_name().to_owned(), sub.clone()));
+    }
+    let selected: Vec<_> = match (command, dir) {
+        (_, Some(_)) => pages,
+        (None, None) => pages.into_iter().take(1).collect(),
+        (Some(name), None) => pages.into_iter().filter(|(page, _)| page == name).collect(),
+    };
+    for (name, cmd) in selected {
+        let page = match man_page(&name, cmd) {
+            Ok(page) => page,
+            Err(error) => {
+                eprintln!("error: cannot render the man page of {name}: {error}");
+                return EXIT_ERROR;
+            }
+        };
+        let Some(dir) = dir else {
+            out.extend_from_slice(&page);
+            continue;
+        };
+        let file = if name == "regcheck" {
+            "regcheck.1".to_owned()
+        } else {
+            format!("regcheck-{name}.1")
+        };
+        let path = dir.join(file);
+        if let Err(error) = std::fs::create_dir_all(dir)
+            .map_err(|e| e.to_string())
+            .and_then(|()| regcheck::write::write_file(&path, &page).map_err(|e| e.to_string()))
+        {
+            eprintln!("error: cannot write {}: {error}", path.display());
+            return EXIT_ERROR;
+        }
+        let _ = writeln!(out, "wrote {}", path.display());
+    }
+    EXIT_OK
+}
+
+fn man_page(name: &str, cmd: clap::Command) -> io::Result<Vec<u8>> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd).render(&mut page)?;
+    let mut section = roff::Roff::new();
+    section.control("SH", ["EXIT STATUS"]);
+    for (code, meaning) in exit_status(name) {
+        section.control("TP", []);
+        section.text([roff::bold(*code)]);
+        section.text([roff::roman(*meaning)]);
+    }
+    // Without the preamble, which the page has already.
+    let rendered = section.render();
+    let section = rendered
+        .find(".SH")
+        .map_or(rendered.as_str(), |start| &rendered[start..]);
+    let text = String::from_utf8_lossy(&page).into_owned();
+    let text = match text.find(".SH VERSION") {
+        Some(at) => format!("{}{section}{}", &text[..at], &text[at..]),
+        None => format!("{text}{section}"),
+    };
+    Ok(text.into_bytes())
 }

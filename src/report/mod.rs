@@ -54,6 +54,8 @@ pub struct RenderOptions {
     pub style: human::Style,
     /// SARIF artifact URIs are relative to this folder.
     pub root: PathBuf,
+    /// `--sarif-category`: the SARIF run's `automationDetails.id`, only when asked for.
+    pub sarif_category: Option<String>,
 }
 
 pub fn render(
@@ -65,7 +67,14 @@ pub fn render(
     match format {
         Format::Human => human::write(report, options.style, out),
         Format::Json => json::write(report, out),
-        Format::Sarif => sarif::write(report, &options.root, out),
+        Format::Sarif => sarif::write(
+            report,
+            &sarif::Options {
+                root: &options.root,
+                category: options.sarif_category.as_deref(),
+            },
+            out,
+        ),
         Format::Junit => junit::write(report, out),
         Format::Markdown => markdown::write(report, out),
         Format::Github => github::write(report, out),

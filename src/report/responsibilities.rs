@@ -1,6 +1,9 @@
 //! `regcheck responsibilities`: IBM's shared-responsibility table row by row, with the rules that
-//! cover each customer duty and their status for each audited account.
+//! cover each customer duty and their status for each audited account. Rules whose
+//! responsibility has no row in IBM's table (regcheck's best practices, custom tags) get rows of
+//! their own after it, so that every failure that sets the exit code is shown.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -38,10 +41,10 @@ impl RowStatus {
 
 #[derive(Serialize)]
 struct MatrixRow<'a> {
-    area: &'a str,
-    task: &'a str,
-    ibm: &'a str,
-    customer: &'a str,
+    area: Cow<'a, str>,
+    task: Cow<'a, str>,
+    ibm: Cow<'a, str>,
+    customer: Cow<'a, str>,
     responsibility: Option<&'a str>,
     rules: Vec<&'a str>,
     status: Vec<AccountStatus<'a>>,
@@ -54,10 +57,43 @@ struct AccountStatus<'a> {
     failing_rules: Vec<&'a str>,
 }
 
-fn matrix<'a>(report: &'a AuditReport) -> Vec<MatrixRow<'a>> {
-    responsibility::rows()
+/// The area of the rows that IBM's table does not have.
+const BEYOND_AREA: &str = "Beyond IBM's table";
+
+/// IBM's rows, then one row per responsibility tag of the loaded rules that IBM's table has
+/// no row for.
+fn rows(report: &AuditReport) -> Vec<Cow<'static, Row>> {
+    let mut rows: Vec<Cow<'static, Row>> = responsibility::rows().iter().map(Cow::Borrowed).collect();
+    let mut extra: Vec<&str> = report
+        .policies
         .iter()
-        .map(|row: &'a Row| {
+        .map(|policy| policy.responsibility.as_str())
+        .filter(|tag| !rows.iter().any(|row| row.tag.as_deref() == Some(*tag)))
+        .collect();
+    extra.sort_by_key(|tag| responsibility::order(tag));
+    extra.dedup();
+    for tag in extra {
+        let title = responsibility::title(tag);
+        rows.push(Cow::Owned(Row {
+            area: BEYOND_AREA.to_owned(),
+            task: title.to_owned(),
+            ibm: String::new(),
+            customer: if tag == "BP" {
+                "regcheck's best practices: recent evidence, quota headroom, the Standard plan, retention."
+                    .to_owned()
+            } else {
+                format!("Your own rules tagged {tag}.")
+            },
+            tag: Some(tag.to_owned()),
+        }));
+    }
+    rows
+}
+
+fn matrix<'a>(report: &'a AuditReport) -> Vec<MatrixRow<'a>> {
+    rows(report)
+        .into_iter()
+        .map(|row: Cow<'static, Row>| {
             let rules: Vec<&str> = match &row.tag {
                 Some(tag) => report
                     .policies
@@ -101,12 +137,40 @@ fn matrix<'a>(report: &'a AuditReport) -> Vec<MatrixRow<'a>> {
                     }
                 })
                 .collect();
+            let responsibility = match &row.tag {
+                // The tag as the rules spell it, borrowed from the report.
+                Some(tag) => report
+                    .policies
+                    .iter()
+                    .find(|p| &p.responsibility == tag)
+                    .map(|p| p.responsibility.as_str())
+                    .or_else(|| {
+                        responsibility::rows()
+                            .iter()
+                            .find_map(|r| r.tag.as_deref().filter(|t| t == tag))
+                    }),
+                None => None,
+            };
+            let (area, task, ibm, customer) = match row {
+                Cow::Borrowed(row) => (
+                    Cow::Borrowed(row.area.as_str()),
+                    Cow::Borrowed(row.task.as_str()),
+                    Cow::Borrowed(row.ibm.as_str()),
+                    Cow::Borrowed(row.customer.as_str()),
+                ),
+                Cow::Owned(row) => (
+                    Cow::Owned(row.area),
+                    Cow::Owned(row.task),
+                    Cow::Owned(row.ibm),
+                    Cow::Owned(row.customer),
+                ),
+            };
             MatrixRow {
-                area: &row.area,
-                task: &row.task,
-                ibm: &row.ibm,
-                customer: &row.customer,
-                responsibility: row.tag.as_deref(),
+                area,
+                task,
+                ibm,
+                customer,
+                responsibility,
                 rules,
                 status,
             }
@@ -159,10 +223,10 @@ pub fn write_markdown(report: &AuditReport, out: &mut dyn Write) -> io::Result<(
         write!(
             out,
             "| {} | {} | {} | {} | {} |",
-            cell(row.area),
-            cell(row.task),
-            cell(row.ibm),
-            cell(row.customer),
+            cell(&row.area),
+            cell(&row.task),
+            cell(&row.ibm),
+            cell(&row.customer),
             rules
         )?;
         for status in &row.status {
@@ -178,10 +242,10 @@ pub fn write_markdown(report: &AuditReport, out: &mut dyn Write) -> io::Result<(
 }
 
 pub fn write_human(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
-    let mut area = "";
+    let mut area = String::new();
     for row in matrix(report) {
         if row.area != area {
-            area = row.area;
+            area = row.area.to_string();
             writeln!(out, "\n{area}")?;
         }
         writeln!(out, "  {}", row.task)?;

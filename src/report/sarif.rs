@@ -1,12 +1,20 @@
 //! SARIF 2.1.0 for GitHub code scanning: one run, every rule that ran in `tool.driver.rules`,
-//! one result per failing, waived or baselined finding, load errors as tool notifications.
+//! one result per failing, waived or baselined finding (most severe first, at most
+//! [`MAX_RESULTS`]), load errors as tool notifications.
+//!
+//! What GitHub's upload expects (`cli.md`, "Report formats"): fingerprints under regcheck's own
+//! key `regcheck/v1` (`primaryLocationLineHash` is GitHub's, computed by the upload action);
+//! `automationDetails.id` only when a category is asked for, so that the upload action's
+//! `category` input and several uploads in one job work; artifact URIs relative to `--root`, or
+//! absolute `file://` URIs for files outside it (never `../`).
 //!
 //! Own small structs rather than the `serde-sarif` crate: the output needs only a dozen object
 //! kinds, field order stays under our control (stable bytes for CI diffs), and the crate is
 //! used in the tests instead, to read the output back as an independent check.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
 
@@ -31,7 +39,8 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool<'a>,
-    automation_details: AutomationDetails,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    automation_details: Option<AutomationDetails>,
     invocations: [Invocation; 1],
     /// regcheck counts columns in Unicode code points, not SARIF's default UTF-16 code units.
     column_kind: &'static str,
@@ -85,10 +94,11 @@ struct Configuration {
 }
 
 #[derive(Serialize)]
-#[serde(rename_all = "kebab-case")]
 struct RuleProperties {
+    #[serde(rename = "security-severity")]
     security_severity: &'static str,
     precision: &'static str,
+    #[serde(rename = "problem.severity")]
     problem_severity: &'static str,
     tags: Vec<String>,
 }
@@ -111,6 +121,7 @@ struct Invocation {
 struct Notification {
     level: &'static str,
     message: Text,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     locations: Vec<Location>,
 }
 
@@ -159,11 +170,12 @@ struct Region {
     end_column: usize,
 }
 
+/// regcheck's own fingerprint key; GitHub's `primaryLocationLineHash` is left to the upload
+/// action, which computes it from the checkout.
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct PartialFingerprints {
-    #[serde(rename = "primaryLocationLineHash")]
-    primary_location_line_hash: String,
+    #[serde(rename = "regcheck/v1")]
+    regcheck_v1: String,
 }
 
 #[derive(Serialize)]
@@ -214,6 +226,15 @@ pub fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
+/// GitHub's `problem.severity` (error, warning or recommendation) of a rule of this severity.
+pub fn problem_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "recommendation",
+    }
+}
+
 /// SARIF `level` of a finding of this severity.
 pub fn level(severity: Severity) -> &'static str {
     match severity {
@@ -240,22 +261,67 @@ fn rule_name(policy: &Policy) -> String {
         .collect()
 }
 
-/// An artifact URI relative to `root`, with forward slashes; files outside `root` keep their
-/// path as given (made relative by stripping any leading `./`).
-pub fn relative_uri(file: &str, root: &Path) -> String {
+/// The artifact URI of `file`: relative to `root` with forward slashes when the file is inside
+/// it, else an absolute `file://` URI (a `../` path would point outside the repository that
+/// GitHub resolves it against). Paths are made absolute against the current folder and
+/// normalised lexically (`.` and `..`), so that a missing file still gets a URI.
+pub fn artifact_uri(file: &str, root: &Path) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let absolute = cwd.join(file);
-    let absolute_root = cwd.join(root);
-    let relative = match absolute.strip_prefix(&absolute_root) {
-        Ok(inside) => inside.to_path_buf(),
-        Err(_) => Path::new(file).to_path_buf(),
-    };
-    let text = relative.to_string_lossy().replace('\\', "/");
-    let text = text.trim_start_matches("./").trim_start_matches('/');
-    text.split('/')
-        .map(percent_encode_segment)
+    let absolute = normalize(&cwd.join(file));
+    let absolute_root = normalize(&cwd.join(root));
+    match absolute.strip_prefix(&absolute_root) {
+        Ok(inside) if !inside.as_os_str().is_empty() => encode_path(inside),
+        _ => file_uri(&absolute),
+    }
+}
+
+/// `path` without `.` components and with each `..` removing the component before it.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The segments of a relative path, percent-encoded and joined with `/`.
+fn encode_path(path: &Path) -> String {
+    path.components()
+        .filter_map(|component| match component {
+            Component::Normal(name) => Some(percent_encode_segment(&name.to_string_lossy())),
+            _ => None,
+        })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// `file:///abs/path` (or `file:///C:/path` on Windows) for an absolute, normalised path.
+fn file_uri(path: &Path) -> String {
+    let mut uri = String::from("file://");
+    for component in path.components() {
+        match component {
+            // `C:` stays as it is: a drive letter is not percent-encoded.
+            Component::Prefix(prefix) => {
+                uri.push('/');
+                uri.push_str(&prefix.as_os_str().to_string_lossy().replace('\\', "/"));
+            }
+            Component::Normal(name) => {
+                uri.push('/');
+                uri.push_str(&percent_encode_segment(&name.to_string_lossy()));
+            }
+            Component::RootDir | Component::CurDir | Component::ParentDir => {}
+        }
+    }
+    if uri == "file://" {
+        uri.push('/');
+    }
+    uri
 }
 
 fn percent_encode_segment(segment: &str) -> String {
@@ -326,7 +392,41 @@ fn message(finding: &Finding) -> String {
     text
 }
 
-pub fn write(report: &AuditReport, root: &Path, out: &mut dyn Write) -> io::Result<()> {
+/// GitHub code scanning rejects a run with more results than this.
+pub const MAX_RESULTS: usize = 25_000;
+
+/// What the SARIF report needs besides the audit.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// Artifact URIs are relative to this folder.
+    pub root: &'a Path,
+    /// `--sarif-category`: becomes `automationDetails.id` (with a trailing `/`, as the upload
+    /// action writes its own categories); absent, GitHub derives one from the workflow and job.
+    pub category: Option<&'a str>,
+}
+
+/// The `automationDetails.id` for a category: the upload action's convention of a trailing `/`
+/// (an id ending in `/` names the category alone, with no run id).
+pub fn automation_id(category: &str) -> String {
+    if category.ends_with('/') {
+        category.to_owned()
+    } else {
+        format!("{category}/")
+    }
+}
+
+pub fn write(report: &AuditReport, options: &Options<'_>, out: &mut dyn Write) -> io::Result<()> {
+    write_at_most(report, options, MAX_RESULTS, out)
+}
+
+/// [`write`] with the result limit as a parameter, so that tests can cross it cheaply.
+pub fn write_at_most(
+    report: &AuditReport,
+    options: &Options<'_>,
+    max_results: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let root = options.root;
     let rules: Vec<Rule<'_>> = report
         .policies
         .iter()
@@ -368,69 +468,81 @@ pub fn write(report: &AuditReport, root: &Path, out: &mut dyn Write) -> io::Resu
                 properties: RuleProperties {
                     security_severity: security_severity(policy.severity),
                     precision: "high",
-                    problem_severity: level(policy.severity),
+                    problem_severity: problem_severity(policy.severity),
                     tags,
                 },
             }
         })
         .collect();
+    let rule_index: HashMap<&str, usize> = report
+        .policies
+        .iter()
+        .enumerate()
+        .map(|(index, policy)| (policy.id.as_str(), index))
+        .collect();
 
-    let mut results = Vec::new();
-    for audit in &report.audits {
-        let uri = relative_uri(&audit.account.file.source.name, root);
-        for finding in audit.findings().filter(|f| f.status != FindingStatus::Pass) {
-            let Some(rule_index) = report.policies.iter().position(|p| p.id == finding.rule_id) else {
-                continue;
-            };
-            let location = &finding.location;
-            results.push(SarifResult {
-                rule_id: finding.rule_id.clone(),
-                rule_index,
-                level: level(finding.severity),
-                message: Text {
-                    text: message(finding),
-                },
-                locations: vec![Location {
-                    physical_location: PhysicalLocation {
-                        artifact_location: ArtifactLocation { uri: uri.clone() },
-                        region: Region {
-                            start_line: location.line.max(1),
-                            start_column: location.column.max(1),
-                            end_line: location.end_line.max(location.line).max(1),
-                            end_column: location.end_column.max(1),
-                        },
+    // Most severe first, so that the cut at `max_results` keeps what matters.
+    let listed = super::most_severe_first(report, |finding| finding.status != FindingStatus::Pass);
+    let left_out = listed.len().saturating_sub(max_results);
+    let mut uris: HashMap<&str, String> = HashMap::new();
+    let mut results = Vec::with_capacity(listed.len().min(max_results));
+    for (audit, finding) in listed.into_iter().take(max_results) {
+        let Some(&rule_index) = rule_index.get(finding.rule_id.as_str()) else {
+            continue;
+        };
+        let file = audit.account.file.source.name.as_str();
+        let uri = uris
+            .entry(file)
+            .or_insert_with(|| artifact_uri(file, root))
+            .clone();
+        let location = &finding.location;
+        results.push(SarifResult {
+            rule_id: finding.rule_id.clone(),
+            rule_index,
+            level: level(finding.severity),
+            message: Text {
+                text: message(finding),
+            },
+            locations: vec![Location {
+                physical_location: PhysicalLocation {
+                    artifact_location: ArtifactLocation { uri },
+                    region: Region {
+                        start_line: location.line.max(1),
+                        start_column: location.column.max(1),
+                        end_line: location.end_line.max(location.line).max(1),
+                        end_column: location.end_column.max(1),
                     },
-                }],
-                // Rule id and subject only: stable when lines move.
-                partial_fingerprints: PartialFingerprints {
-                    primary_location_line_hash: format!("{}:1", finding.fingerprint),
                 },
-                baseline_state: report.baseline_used.then_some(match finding.status {
-                    FindingStatus::Baselined => "unchanged",
-                    _ => "new",
-                }),
-                suppressions: finding
-                    .waiver
-                    .iter()
-                    .filter(|waiver| !waiver.expired && finding.status == FindingStatus::Waived)
-                    .map(|waiver| Suppression {
-                        kind: "external",
-                        status: "accepted",
-                        justification: match &waiver.owner {
-                            Some(owner) => {
-                                format!("{} (owner: {owner}; expires {})", waiver.reason, waiver.expires)
-                            }
-                            None => format!("{} (expires {})", waiver.reason, waiver.expires),
-                        },
-                    })
-                    .collect(),
-                properties: ResultProperties {
-                    subject: finding.subject.clone(),
-                    severity: finding.severity,
-                    path: finding.path.to_string(),
-                },
-            });
-        }
+            }],
+            // Account id, rule id and subject: stable when lines move.
+            partial_fingerprints: PartialFingerprints {
+                regcheck_v1: finding.fingerprint.clone(),
+            },
+            baseline_state: report.baseline_used.then_some(match finding.status {
+                FindingStatus::Baselined => "unchanged",
+                _ => "new",
+            }),
+            suppressions: finding
+                .waiver
+                .iter()
+                .filter(|waiver| !waiver.expired && finding.status == FindingStatus::Waived)
+                .map(|waiver| Suppression {
+                    kind: "external",
+                    status: "accepted",
+                    justification: match &waiver.owner {
+                        Some(owner) => {
+                            format!("{} (owner: {owner}; expires {})", waiver.reason, waiver.expires)
+                        }
+                        None => format!("{} (expires {})", waiver.reason, waiver.expires),
+                    },
+                })
+                .collect(),
+            properties: ResultProperties {
+                subject: finding.subject.clone(),
+                severity: finding.severity,
+                path: finding.path.to_string(),
+            },
+        });
     }
 
     let mut notifications = Vec::new();
@@ -446,13 +558,13 @@ pub fn write(report: &AuditReport, root: &Path, out: &mut dyn Write) -> io::Resu
                 locations: vec![Location {
                     physical_location: PhysicalLocation {
                         artifact_location: ArtifactLocation {
-                            uri: relative_uri(file, root),
+                            uri: artifact_uri(file, root),
                         },
                         region: Region {
-                            start_line: line,
-                            start_column: column,
-                            end_line,
-                            end_column: end_column.max(column),
+                            start_line: line.max(1),
+                            start_column: column.max(1),
+                            end_line: end_line.max(line).max(1),
+                            end_column: end_column.max(column).max(1),
                         },
                     },
                 }],
@@ -473,6 +585,18 @@ pub fn write(report: &AuditReport, root: &Path, out: &mut dyn Write) -> io::Resu
             });
         }
     }
+    if left_out > 0 {
+        notifications.push(Notification {
+            level: "warning",
+            message: Text {
+                text: format!(
+                    "{left_out} of {} results were left out: GitHub code scanning accepts at most {max_results} per run, so the most severe are kept; the JSON report lists every finding",
+                    left_out + results.len()
+                ),
+            },
+            locations: Vec::new(),
+        });
+    }
 
     let log = Log {
         schema: SCHEMA,
@@ -487,9 +611,9 @@ pub fn write(report: &AuditReport, root: &Path, out: &mut dyn Write) -> io::Resu
                     rules,
                 },
             },
-            automation_details: AutomationDetails {
-                id: "regcheck/audit/".to_owned(),
-            },
+            automation_details: options.category.map(|category| AutomationDetails {
+                id: automation_id(category),
+            }),
             invocations: [Invocation {
                 execution_successful: report.exit_code() != crate::audit::EXIT_ERROR,
                 tool_execution_notifications: notifications,

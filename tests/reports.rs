@@ -1,0 +1,361 @@
+//! The CI-facing reports at their limits, through the library: Markdown under GitHub's 1 MiB
+//! step-summary limit, annotations within 10 per level, JUnit that XML parsers accept whatever
+//! the account holds. Every list most severe first.
+//!
+//! The JUnit files are also written to `target/junit-tests/`, where `.ci/run` validates them
+//! against Jenkins' junit-10 XSD with lxml.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use regcheck::audit::{self, AuditReport, FailOn, Judgement};
+use regcheck::diagnostic::SourceText;
+use regcheck::engine::Settings;
+use regcheck::findings::Severity;
+use regcheck::policy::{self, Policy};
+use regcheck::report::{github, junit, markdown};
+
+fn junit_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../junit-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A rule failing on every element of `for_each` that `when` selects.
+fn rule(id: &str, severity: &str, for_each: &str, when: &str, subject: &str, message: &str) -> SourceText {
+    SourceText::new(
+        format!("policies/{id}.toml"),
+        format!(
+            "id = \"{id}\"\ntitle = \"{severity} test rule\"\nseverity = \"{severity}\"\nresponsibility = \"TEST\"\nfor_each = \"{for_each}\"\nwhen = \"{when}\"\nassert = \"false\"\nsubject = \"{subject}\"\nmessage = \"{message}\"\n"
+        ),
+    )
+}
+
+fn policies(sources: Vec<SourceText>) -> Vec<Arc<Policy>> {
+    policy::load_sources(sources, false).unwrap_or_else(|e| panic!("{:?}", e.diagnostics))
+}
+
+/// An account of `images` images; every 500th is named `crit-…`.
+fn account_text(name: &str, images: usize) -> String {
+    let mut text = format!(
+        "schema_version = 1\n[account]\nid = \"acc-1\"\nname = \"{name}\"\ncaptured_at = 2026-11-25\n[[registries]]\nregion = \"us-south\"\n[[namespaces]]\nname = \"shop-prod\"\nregion = \"us-south\"\n"
+    );
+    for i in 0..images {
+        let kind = if i % 500 == 499 { "crit" } else { "app" };
+        let _ = write!(text, "[[images]]\nref = \"us.icr.io/shop-prod/{kind}-{i}:1\"\n");
+    }
+    text
+}
+
+/// Audits the accounts (and the texts that fail to load) with the given rules.
+fn audit(accounts: &[(&str, String)], rules: Vec<SourceText>) -> AuditReport {
+    let mut loaded = Vec::new();
+    let mut failed = Vec::new();
+    for (name, text) in accounts {
+        match regcheck::account::load_str(name, text.as_str()) {
+            Ok(account) => loaded.push(account),
+            Err(error) => failed.push(((*name).to_owned(), error)),
+        }
+    }
+    let settings = Settings::new(Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap());
+    audit::run(
+        loaded,
+        failed,
+        policies(rules),
+        &settings,
+        FailOn(Some(Severity::Low)),
+        &Judgement::default(),
+    )
+}
+
+fn image_rules() -> Vec<SourceText> {
+    vec![
+        rule(
+            "T-LOW",
+            "low",
+            "$.images[*]",
+            "true",
+            "image:{item.ref}",
+            "low finding on {item.ref}",
+        ),
+        rule(
+            "T-CRIT",
+            "critical",
+            "$.images[*]",
+            "item.ref.contains('/crit-')",
+            "image:{item.ref}",
+            "critical finding on {item.ref}",
+        ),
+    ]
+}
+
+fn render(write: impl Fn(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut out = Vec::new();
+    write(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn markdown_stays_under_one_mebibyte_keeping_the_most_severe() {
+    // 10,000 images, each failing once: far more than 1 MiB of table rows.
+    let report = audit(&[("big.toml", account_text("big", 10_000))], image_rules());
+    let text = render(|out| markdown::write(&report, out));
+    assert!(text.len() < markdown::MAX_BYTES, "{} bytes", text.len());
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("| critical ") || l.starts_with("| low "))
+        .collect();
+    assert!(rows.len() > 1000, "as many rows as fit");
+    assert!(
+        rows[..20].iter().all(|row| row.starts_with("| critical ")),
+        "the 20 critical findings come first"
+    );
+    let left_out = 10_020 - rows.len();
+    assert!(
+        text.contains(&format!("_{left_out} more findings are not listed")),
+        "says how many were left out ({left_out})"
+    );
+}
+
+#[test]
+fn markdown_keeps_account_data_inside_code_spans_and_cells() {
+    let name = "a`b``c|d *e* <f>";
+    let account = account_text(&name.replace('\\', "\\\\"), 0);
+    let report = audit(
+        &[("odd.toml", account)],
+        vec![rule(
+            "T-NAME",
+            "high",
+            "$",
+            "true",
+            "account:{item.account.name}",
+            "bad name {item.account.name}",
+        )],
+    );
+    let text = render(|out| markdown::write(&report, out));
+    let row = text.lines().find(|l| l.starts_with("| high ")).unwrap();
+    assert!(row.contains("```account:a`b``c\\|d *e* <f>```"), "{row}");
+    assert!(row.contains("bad name a\\`b\\`\\`c\\|d \\*e\\* \\<f\\>"), "{row}");
+    // Five cells: the data's pipe did not open a sixth.
+    let unescaped_pipes = row.replace("\\|", "").matches('|').count();
+    assert_eq!(unescaped_pipes, 6, "{row}");
+}
+
+#[test]
+fn markdown_within_a_small_limit_says_how_many_were_left_out() {
+    let report = audit(&[("a.toml", account_text("a", 300))], image_rules());
+    let text = render(|out| markdown::write_within(&report, 16 * 1024, out));
+    assert!(text.len() <= 16 * 1024);
+    assert!(text.contains("more findings are not listed"), "{text}");
+}
+
+#[test]
+fn annotations_put_load_errors_first_and_stay_within_ten_per_level() {
+    let broken = "schema_version = 1\n[account]\nid = \"x\"\ncaptured_at = 2026-11-25\n[[registries]]\nregion = \"us-suoth\"\n".to_owned();
+    let mut rules = image_rules();
+    rules.push(rule(
+        "T-MED",
+        "medium",
+        "$.images[*]",
+        "true",
+        "image:{item.ref}",
+        "medium finding",
+    ));
+    rules.push(rule(
+        "T-HIGH",
+        "high",
+        "$.images[*]",
+        "true",
+        "image:{item.ref}",
+        "high finding",
+    ));
+    let report = audit(
+        &[
+            ("z-big.toml", account_text("big", 1_000)),
+            ("a-broken.toml", broken),
+        ],
+        rules,
+    );
+    let text = render(|out| github::write(&report, out));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("::error file=a-broken.toml,line=6,col=10,title=regcheck%3A a-broken.toml did not load::unknown registry region"),
+        "{}",
+        lines[0]
+    );
+    let count = |prefix: &str| lines.iter().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!(count("::error "), 10);
+    assert_eq!(count("::warning "), 10);
+    assert_eq!(count("::notice "), 10, "nine findings and the closing summary");
+    // The first errors after the load error are the critical findings.
+    assert!(
+        lines[1..3].iter().all(|l| l.contains("[critical]")),
+        "{:?}",
+        &lines[..3]
+    );
+    let last = lines.last().unwrap();
+    assert!(last.starts_with("::notice title=regcheck summary::1 account file audited: 3002 failing findings (2 critical, 1000 high, 1000 medium, 1000 low)"), "{last}");
+    assert!(last.contains("1 file did not load (1 problem)"), "{last}");
+    // What did not fit is in the log as plain lines that the runner cannot take for commands.
+    let plain = lines.iter().filter(|l| l.starts_with("regcheck: ")).count();
+    assert_eq!(plain, 1 + 3002 - 29, "every load error and finding is somewhere");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("::") || l.starts_with("regcheck: "))
+    );
+}
+
+#[test]
+fn annotations_cannot_be_forged_by_account_data() {
+    let name = "x\n::error::forged\r\n##[error]legacy %0A";
+    let account = account_text(&name.replace('\n', "\\n").replace('\r', "\\r"), 0);
+    let report = audit(
+        &[("odd.toml", account)],
+        vec![rule(
+            "T-NAME",
+            "high",
+            "$",
+            "true",
+            "account:{item.account.name}",
+            "bad name {item.account.name}",
+        )],
+    );
+    let text = render(|out| github::write(&report, out));
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        !text.contains("\n::error::forged") && !text.contains("##[error]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("x%0A::error::forged%0D%0A# #[error]legacy %250A"),
+        "{text}"
+    );
+}
+
+#[test]
+fn junit_filters_characters_xml_forbids_and_lists_failing_cases_first() {
+    // U+FFFE, U+FFFF and a C0 control in account data: XML 1.0 cannot carry them.
+    let account = account_text("bad\\uFFFEname\\uFFFF\\u0001", 3);
+    let report = audit(
+        &[("odd.toml", account)],
+        vec![rule(
+            "T-NAME",
+            "high",
+            "$",
+            "true",
+            "account:{item.account.name}",
+            "bad name {item.account.name}",
+        )],
+    );
+    let text = render(|out| junit::write(&report, out));
+    assert!(
+        !text
+            .chars()
+            .any(|c| matches!(c, '\u{FFFE}' | '\u{FFFF}' | '\u{1}')),
+        "{text}"
+    );
+    assert!(text.contains("bad\u{FFFD}name\u{FFFD}\u{FFFD}"), "{text}");
+    std::fs::write(junit_dir().join("forbidden-characters.xml"), &text).unwrap();
+
+    let big = audit(&[("big.toml", account_text("big", 600))], image_rules());
+    let text = render(|out| junit::write(&big, out));
+    // Failing test cases first, most severe first.
+    let first_case = text.find("<testcase").unwrap();
+    assert!(
+        text[first_case..].starts_with("<testcase name=\"T-CRIT"),
+        "{}",
+        &text[first_case..first_case + 80]
+    );
+    std::fs::write(junit_dir().join("big.xml"), &text).unwrap();
+}
+
+/// `regcheck audit ARGS` in the repository root: exit code, standard output, standard error.
+fn regcheck(args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_regcheck"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn junit_shows_waived_and_expired_waivers() {
+    let (code, text, stderr) = regcheck(&[
+        "audit",
+        "examples/account.toml",
+        "--as-of",
+        "2026-11-26",
+        "--config",
+        "tests/fixtures/config/waivers.toml",
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        text.contains("<system-out>waived until 2026-12-31: Tokyo pilot"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(waiver expired 2026-11-01: the staging password is a throwaway demo value)"),
+        "{text}"
+    );
+    std::fs::write(junit_dir().join("waivers.xml"), &text).unwrap();
+}
+
+/// A config error audits nothing, but the CI-facing reports still say why (and no SARIF is
+/// written, whose empty result list would close every open alert).
+#[test]
+fn a_config_error_gives_an_annotation_and_report_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("regcheck.xml");
+    let summary = dir.path().join("summary.md");
+    let sarif = dir.path().join("regcheck.sarif");
+    let report = |path: &Path, format: &str| format!("{format}={}", path.display());
+    let (code, stdout, stderr) = regcheck(&[
+        "audit",
+        "examples/account.toml",
+        "--config",
+        "tests/fixtures/config/typo.toml",
+        "--format",
+        "github",
+        "--report",
+        &report(&junit, "junit"),
+        "--report",
+        &report(&summary, "markdown"),
+        "--report",
+        &report(&sarif, "sarif"),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stdout.starts_with("::error file=tests/fixtures/config/typo.toml,line=2,col=8,title=regcheck%3A tests/fixtures/config/typo.toml did not load::unknown rule id `ICR-ACC-03`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("::notice title=regcheck summary::")
+    );
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        junit.contains(
+            "<error message=\"the file did not load\">tests/fixtures/config/typo.toml:2:8: unknown rule id"
+        ),
+        "{junit}"
+    );
+    std::fs::write(junit_dir().join("config-error.xml"), &junit).unwrap();
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(summary.starts_with("## regcheck audit: ⚠️ error"), "{summary}");
+    assert!(summary.contains("unknown rule id"), "{summary}");
+    assert!(!sarif.exists(), "no SARIF upload that would close every alert");
+}
