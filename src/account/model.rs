@@ -81,12 +81,16 @@ pub struct Registry {
 #[serde(deny_unknown_fields)]
 pub struct Quota {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub storage_limit_mb: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub storage_used_mb: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub traffic_limit_mb: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub traffic_used_mb: Option<i64>,
 }
 
@@ -116,10 +120,12 @@ pub struct Namespace {
 pub struct Retention {
     /// Images kept per repository; -1 keeps all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = -1))]
     pub images_per_repo: Option<i64>,
     #[serde(default)]
     pub retain_untagged: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub deletion_threshold_days: Option<i64>,
 }
 
@@ -149,8 +155,10 @@ pub struct Image {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub va_status: Option<VaStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub issue_count: Option<i64>,
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub exemption_count: i64,
     /// When the Vulnerability Advisor result was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -182,6 +190,7 @@ pub struct SecretScan {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scanned_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub findings: Option<i64>,
 }
 
