@@ -495,8 +495,9 @@ fn run_check(
         && !reads_position(&check.assert.value);
     let mut judged: HashMap<(&str, Option<&str>), Judgement, foldhash::fast::FixedState> = HashMap::default();
     check.for_each.visit_part(root, part, &mut |found| {
-        // Everything evaluated for this subject draws on one budget.
-        let _metering = cel::budget::meter(run.budget);
+        // Everything evaluated for this subject draws on one budget, started when something is
+        // evaluated (most subjects of a string rule are judged from `judged`).
+        let mut metering = None;
         let bindings = Bindings {
             account: root,
             params,
@@ -519,6 +520,7 @@ fn run_check(
         let judgement = match text.and_then(|text| judged.get(&text)) {
             Some(judgement) => *judgement,
             None => {
+                metering.get_or_insert_with(|| cel::budget::meter(run.budget));
                 let judgement = judge(check, &bindings).map_err(|(e, offset)| error(e, offset))?;
                 if let Some(text) = text {
                     judged.insert(text, judgement);
@@ -540,6 +542,7 @@ fn run_check(
         if passed && !record_passes {
             return Ok(());
         }
+        metering.get_or_insert_with(|| cel::budget::meter(run.budget));
         let subject = render(&check.subject)?;
         if passed {
             // A pass points at its subject, with no key to blame, and says what was checked

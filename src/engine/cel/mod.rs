@@ -797,6 +797,50 @@ mod tests {
     }
 
     #[test]
+    fn logic_is_strict_left_to_right_and_typed() {
+        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
+        let eval = |source: &str| {
+            compile(source)
+                .unwrap()
+                .eval_bool(&bindings(doc.root(), doc.root()))
+        };
+        for error in [
+            "item.absent == 1 || true",
+            "item.absent == 1 && false",
+            "[1, 2].exists(x, x == 1 ? item.absent : true)",
+            "![0, 1].all(x, x == 0 ? item.absent : false)",
+            "1 || true",
+            "false || 'yes'",
+            "true && 'yes'",
+        ] {
+            assert!(eval(error).is_err(), "{error}: {:?}", eval(error));
+        }
+        for (source, expected) in [
+            ("true || item.absent == 1", true),
+            ("false && item.absent == 1", false),
+            ("[1, 2].exists(x, x == 1 || item.absent)", true),
+            ("[1, 2].all(x, x != 1 && item.absent)", false),
+            ("has(item.absent) && item.absent == 1", false),
+        ] {
+            assert_eq!(eval(source), Ok(expected), "{source}");
+        }
+    }
+
+    #[test]
+    fn expressions_are_metered_and_an_exhausted_meter_stays_exhausted() {
+        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
+        let expr = compile("lists.range(100).all(i, i >= 0)").unwrap();
+        let _tight = budget::meter(50);
+        let error = expr.eval_bool(&bindings(doc.root(), doc.root())).unwrap_err();
+        assert!(error.contains("evaluation budget exhausted"), "{error}");
+        let cheap = compile("true").unwrap();
+        assert!(
+            cheap.eval_bool(&bindings(doc.root(), doc.root())).is_err(),
+            "the subject's budget is spent: every further evaluation fails"
+        );
+    }
+
+    #[test]
     fn syntax_errors_carry_an_offset() {
         let error = compile("a &&& b").unwrap_err();
         assert!(error.offset.is_some());

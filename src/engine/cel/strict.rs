@@ -102,8 +102,12 @@ impl Rewriter {
         self.call(operators::CONDITIONAL, vec![condition, then, otherwise])
     }
 
-    /// `value ? true : false`: `value` itself, or an error when it is not a boolean.
+    /// `value ? true : false`: `value` itself, or an error when it is not a boolean. A value
+    /// that can only be a boolean (a comparison, `!`, `has()`, …) is left as it is.
     fn strict_bool(&mut self, value: Expression) -> Expression {
+        if is_boolean(&value) {
+            return value;
+        }
         let (yes, no) = (self.boolean(true), self.boolean(false));
         self.conditional(value, yes, no)
     }
@@ -231,6 +235,16 @@ impl Rewriter {
                     let container = args.pop().unwrap_or_default();
                     let element = args.pop().unwrap_or_default();
                     args = vec![self.costed(element), self.costed(container)];
+                } else if name == operators::ADD && !appends {
+                    // In a chain `a + b + c`, each operand is charged as it enters the chain:
+                    // the partial sums (`a + b`) need not be charged again.
+                    args = args
+                        .into_iter()
+                        .map(|arg| match &arg.expr {
+                            Expr::Call(inner) if inner.func_name == operators::ADD => arg,
+                            _ => self.costed(arg),
+                        })
+                        .collect();
                 } else if !(CONSTANT_COST.contains(&name) || helper || appends) {
                     if !namespaced {
                         target = target.map(|target| self.costed(target));
@@ -249,9 +263,9 @@ impl Rewriter {
         }
     }
 
-    /// `@cost(value)`, unless the value's size is fixed by the expression's text.
+    /// `@cost(value)`, unless the value's size is fixed by the policy ([`is_bounded`]).
     fn costed(&mut self, value: Expression) -> Expression {
-        if is_constant(&value) {
+        if is_bounded(&value) {
             value
         } else {
             self.call(budget::COST, vec![value])
@@ -436,11 +450,54 @@ const COMPARISONS: &[&str] = &[
     operators::IN,
 ];
 
-/// A value whose size the policy fixes: a constant, or a parameter (`params.…`, set in the
-/// policy file or `regcheck.toml`).
+/// Functions whose result is a number, a boolean, a timestamp or a duration: a value of a
+/// fixed size.
+const SCALAR_RESULTS: &[&str] = &[
+    operators::SUBSTRACT,
+    operators::MULTIPLY,
+    operators::DIVIDE,
+    operators::MODULO,
+    operators::NEGATE,
+    operators::LOGICAL_NOT,
+    operators::EQUALS,
+    operators::NOT_EQUALS,
+    operators::LESS,
+    operators::LESS_EQUALS,
+    operators::GREATER,
+    operators::GREATER_EQUALS,
+    operators::IN,
+    "size",
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "duration",
+    "timestamp",
+    "getFullYear",
+    "getMonth",
+    "getDayOfYear",
+    "getDayOfMonth",
+    "getDate",
+    "getDayOfWeek",
+    "getHours",
+    "getMinutes",
+    "getSeconds",
+    "getMilliseconds",
+    "age_days",
+];
+
+/// A value whose size the policy fixes: a constant, a parameter (`params.…`, set in the policy
+/// file or `regcheck.toml`), or the result of a function that returns a scalar.
 fn is_bounded(expression: &Expression) -> bool {
     if is_constant(expression) {
         return true;
+    }
+    if let Expr::Call(call) = &expression.expr {
+        // `string(age_days(…))`: the text of a scalar is short too.
+        let text_of_scalar = call.func_name == "string" && call.args.iter().all(is_bounded);
+        if SCALAR_RESULTS.contains(&call.func_name.as_str()) || text_of_scalar {
+            return true;
+        }
     }
     let mut expr = &expression.expr;
     loop {
@@ -449,6 +506,28 @@ fn is_bounded(expression: &Expression) -> bool {
             Expr::Ident(name) => return name == "params",
             _ => return false,
         }
+    }
+}
+
+/// An expression whose value can only be a boolean (or an error): a comparison, `!`, `has()`,
+/// a boolean literal, or a conditional between such expressions (what `||` and `&&` become).
+fn is_boolean(expression: &Expression) -> bool {
+    match &expression.expr {
+        Expr::Literal(LiteralValue::Boolean(_)) => true,
+        Expr::Select(select) => select.test,
+        Expr::Call(call) => match call.func_name.as_str() {
+            operators::CONDITIONAL => call.args.iter().skip(1).all(is_boolean),
+            operators::LOGICAL_NOT
+            | operators::EQUALS
+            | operators::NOT_EQUALS
+            | operators::LESS
+            | operators::LESS_EQUALS
+            | operators::GREATER
+            | operators::GREATER_EQUALS
+            | operators::IN => true,
+            _ => false,
+        },
+        _ => false,
     }
 }
 
