@@ -5,7 +5,7 @@
 //! CEL always terminates, but nothing bounds how long it takes or how much it builds. As in
 //! Kubernetes, where each CEL evaluation has a cost limit, regcheck counts what an evaluation
 //! does as it does it, and stops it when the count passes the limit. The `cel` crate has no
-//! hook for that, so [`super::strict`] rewrites every expression when it compiles, adding calls
+//! hook for that, so `super::strict` rewrites every expression when it compiles, adding calls
 //! to the functions below where the work happens:
 //!
 //! - each step of a comprehension (`all`, `exists`, `exists_one`, `map`, `filter`) costs 1, plus

@@ -5,6 +5,16 @@
 //! index), [`Expr`] (a compiled expression), [`Bindings`] (the names an expression sees) and
 //! [`Data`] (plain values for helpers and parameters).
 //!
+//! regcheck evaluates CEL more strictly than the standard, so that a rule fails closed:
+//! - `fields`: when a policy loads, every name and field path an expression reads is checked
+//!   against the account format;
+//! - `strict`: each expression's syntax tree is rewritten once so that `||`, `&&`, `exists`
+//!   and `all` never absorb an error, and so that evaluation is metered;
+//! - [`budget`]: the cost meter, per rule and subject, that turns a runaway expression into a
+//!   rule error.
+//!
+//! The rewritten tree is evaluated with `cel`'s own interpreter (`Value::resolve`).
+//!
 //! Performance: the account is converted to CEL values once per audit (`convert`, straight from
 //! the model); items and the account are then handed to every evaluation by reference through a
 //! variable resolver, never copied. Helpers get string arguments lent, not copied, and a helper
@@ -292,7 +302,7 @@ pub struct CompileError {
 pub const BOUND_NAMES: &[&str] = &["account", "item", "params", "as_of", "parent", "key", "index"];
 
 /// A compiled CEL expression: its source text, the syntax tree as written (for load-time
-/// checks), and the tree rewritten for strict, metered evaluation ([`strict`]).
+/// checks), and the tree rewritten for strict, metered evaluation (`strict`).
 pub struct Expr {
     parsed: Expression,
     positions: SourceInfo,
@@ -322,7 +332,7 @@ impl Expr {
     }
 
     /// The names and fields this expression reads that the account format does not have, as
-    /// the rule's `for_each` binds them ([`fields`]).
+    /// the rule's `for_each` binds them (`fields`).
     pub fn check_fields(&self, scope: &Scope) -> Vec<FieldProblem> {
         fields::check(&self.parsed, &self.positions, &self.source, scope)
     }
