@@ -32,8 +32,8 @@ use cel::common::types::{CelBytes, CelInt, CelList, CelMap, CelString, DYN_TYPE}
 use cel::common::value::{CowVal, Val};
 use cel::{Env, ExecutionError};
 
-/// Cost units one rule may spend on one subject unless `regcheck.toml` says otherwise: about a
-/// second of work. The built-in rules spend under 2,000 on most subjects; the most is
+/// Cost units one rule may spend on one subject unless `regcheck.toml` says otherwise: one to
+/// two seconds of work at most (a loop step of `lists.range` costs 1 and takes about 200 ns). The built-in rules spend under 2,000 on most subjects; the most is
 /// ICR-IAM-003's one subject, about 100 per IAM policy (a million on the large benchmark
 /// account, 10,000 policies), so a real account is far from the limit.
 pub const DEFAULT_BUDGET: u64 = 10_000_000;
