@@ -107,6 +107,50 @@ impl AuditReport {
     }
 }
 
+/// Sets apart the accounts whose evidence was captured after `as_of`: an audit at a time when
+/// the evidence did not exist yet is an error for that file (rules.md, "Ages"), not a set of
+/// negative ages. The error points at `captured_at` and names both times.
+pub fn captured_after(
+    accounts: Vec<LoadedAccount>,
+    as_of: DateTime<Utc>,
+) -> (Vec<LoadedAccount>, Vec<(String, LoadError)>) {
+    let mut errors = Vec::new();
+    let accounts = accounts
+        .into_iter()
+        .filter_map(|account| {
+            let captured = account.model.account.captured_at;
+            if captured.0 <= as_of {
+                return Some(account);
+            }
+            let path = crate::path::DocPath::parse("account.captured_at").unwrap_or_default();
+            let span = account.file.locate(&path).value_span;
+            let as_of_text = crate::engine::cel::format_time(&as_of);
+            let problem = crate::diagnostic::Problem::new(
+                span,
+                format!(
+                    "the audit's as-of time {as_of_text} is before this account's captured_at {}: the evidence did not exist yet",
+                    captured.to_rfc3339()
+                ),
+            )
+            .label("captured after the as-of time")
+            .help(format!(
+                "audit with an --as-of at or after {} (the default is now), or correct captured_at",
+                captured.to_rfc3339()
+            ));
+            let name = account.file.source.name.clone();
+            let error = LoadError {
+                diagnostics: vec![crate::diagnostic::FileDiagnostic::error(
+                    account.file.source.clone(),
+                    problem,
+                )],
+            };
+            errors.push((name, error));
+            None
+        })
+        .collect();
+    (accounts, errors)
+}
+
 /// Evaluates every policy on every loaded account, then applies waivers and the baseline.
 pub fn run(
     accounts: Vec<LoadedAccount>,
@@ -117,13 +161,14 @@ pub fn run(
     judgement: &Judgement<'_>,
 ) -> AuditReport {
     let mut used = vec![false; judgement.waivers.len()];
-    let baseline = judgement.baseline.map(Baseline::fingerprints);
+    let baseline = judgement.baseline.map(Baseline::index);
     let audits = accounts
         .into_iter()
         .map(|account| {
             let mut outcomes = engine::evaluate(&account, &policies, settings);
             for outcome in &mut outcomes {
                 judge(
+                    &account.model.account.id,
                     outcome,
                     judgement.waivers,
                     &mut used,
@@ -155,10 +200,11 @@ pub fn run(
 /// Marks waived and baselined findings. The first matching waiver decides; an expired one
 /// leaves the finding failing and says so. A rule whose failures are all accepted passes.
 fn judge(
+    account_id: &str,
     outcome: &mut RuleOutcome,
     waivers: &[Waiver],
     used: &mut [bool],
-    baseline: Option<&std::collections::HashSet<&str>>,
+    baseline: Option<&crate::baseline::BaselineIndex<'_>>,
     as_of: DateTime<Utc>,
 ) {
     for finding in outcome
@@ -168,7 +214,7 @@ fn judge(
     {
         if let Some(index) = waivers
             .iter()
-            .position(|w| w.matches(&finding.rule_id, &finding.subject))
+            .position(|w| w.matches(account_id, &finding.rule_id, &finding.subject))
         {
             let waiver = &waivers[index];
             used[index] = true;
@@ -183,7 +229,7 @@ fn judge(
             if !expired {
                 finding.status = FindingStatus::Waived;
             }
-        } else if baseline.is_some_and(|known| known.contains(finding.fingerprint.as_str())) {
+        } else if baseline.is_some_and(|known| known.accepts(finding)) {
             finding.status = FindingStatus::Baselined;
         }
     }

@@ -1,5 +1,5 @@
 //! The tool's config file, `regcheck.toml` (`cli.md`): the gate threshold, extra policy folders,
-//! per-rule settings and waivers. Read with spans like every other file, in two phases as
+//! the evaluation budget, per-rule settings and waivers. Read with spans like every other file, in two phases as
 //! cargo-deny does: the shape first, then everything that needs the loaded policies (rule ids,
 //! parameter names and types), all problems reported together.
 
@@ -29,6 +29,8 @@ pub struct Config {
     pub fail_on: Option<Option<Severity>>,
     /// Extra policy folders, resolved against the config file's folder.
     pub policies: Vec<PathBuf>,
+    /// Cost units every rule may spend on one subject (`engine::cel::budget`).
+    pub evaluation_budget: Option<u64>,
     pub rules: BTreeMap<String, RuleSettings>,
     pub waivers: Vec<Waiver>,
 }
@@ -37,6 +39,8 @@ pub struct Config {
 pub struct RuleSettings {
     pub enabled: Option<bool>,
     pub severity: Option<Severity>,
+    /// This rule's evaluation budget, in cost units per subject.
+    pub evaluation_budget: Option<u64>,
     pub params: BTreeMap<String, Data>,
     /// The `[rules."ID"]` key, and each parameter's value, for later checks.
     id_span: Range<usize>,
@@ -48,6 +52,8 @@ pub struct RuleSettings {
 pub struct Waiver {
     pub rule: String,
     pub subject: Option<String>,
+    /// The account ids (an id or a glob) the waiver is for; absent = every account.
+    pub account: Option<String>,
     pub reason: String,
     /// The last moment the waiver holds (a date means through the end of that day, UTC).
     pub expires: DateTime<Utc>,
@@ -58,16 +64,22 @@ pub struct Waiver {
     pub position: String,
     rule_matcher: GlobMatcher,
     subject_matcher: Option<GlobMatcher>,
+    account_matcher: Option<GlobMatcher>,
     rule_span: Range<usize>,
 }
 
 impl Waiver {
-    pub fn matches(&self, rule_id: &str, subject: &str) -> bool {
+    /// Whether the waiver covers a finding of `rule_id` on `subject` in the account `account_id`.
+    pub fn matches(&self, account_id: &str, rule_id: &str, subject: &str) -> bool {
         self.rule_matcher.is_match(rule_id)
             && self
                 .subject_matcher
                 .as_ref()
                 .is_none_or(|matcher| matcher.is_match(subject))
+            && self
+                .account_matcher
+                .as_ref()
+                .is_none_or(|matcher| matcher.is_match(account_id))
     }
 
     pub fn is_expired(&self, as_of: DateTime<Utc>) -> bool {
@@ -119,6 +131,7 @@ impl Config {
         let mut top = TableReader::new(table.get_ref(), top_of_file(text), "regcheck.toml");
         let fail_on = top.optional("fail_on", &mut out, fail_on_value);
         let policies = top.optional("policies", &mut out, array(string));
+        let evaluation_budget = top.optional("evaluation_budget", &mut out, budget);
         let rules = top.optional("rules", &mut out, |v, out| rules_table(text, v, out));
         let waivers = top.optional(
             "waivers",
@@ -137,6 +150,7 @@ impl Config {
                 .into_iter()
                 .map(|dir| base.join(dir))
                 .collect(),
+            evaluation_budget: evaluation_budget.flatten(),
             rules: rules.flatten().unwrap_or_default(),
             waivers: waivers.flatten().unwrap_or_default(),
             source: Some(source),
@@ -208,6 +222,14 @@ impl Config {
                     .collect(),
             })
         }
+    }
+
+    /// Evaluation budgets of single rules, for the engine.
+    pub fn budgets(&self) -> BTreeMap<String, u64> {
+        self.rules
+            .iter()
+            .filter_map(|(id, settings)| settings.evaluation_budget.map(|budget| (id.clone(), budget)))
+            .collect()
     }
 
     /// Parameter overrides per rule, for the engine.
@@ -291,6 +313,7 @@ fn rules_table(
             match name_text.as_str() {
                 "enabled" => rule.enabled = boolean(value, out),
                 "severity" => rule.severity = choice::<Severity>("severity")(value, out),
+                "evaluation_budget" => rule.evaluation_budget = budget(value, out),
                 _ => match toml_value(value) {
                     Some(data) => {
                         rule.param_spans.insert(name_text.clone(), value.span());
@@ -312,6 +335,7 @@ fn waiver(text: &str, file: &str, value: &Spanned<DeValue<'_>>, out: &mut Collec
         glob(v, out).map(|(text, matcher)| (text, matcher, v.span()))
     });
     let subject = t.optional("subject", out, glob);
+    let account = t.optional("account", out, glob);
     let reason = t.required("reason", out, |v, out| {
         let reason = string(v, out)?;
         if reason.trim().is_empty() {
@@ -330,9 +354,14 @@ fn waiver(text: &str, file: &str, value: &Spanned<DeValue<'_>>, out: &mut Collec
         Some((text, matcher)) => (Some(text), Some(matcher)),
         None => (None, None),
     };
+    let (account, account_matcher) = match account? {
+        Some((text, matcher)) => (Some(text), Some(matcher)),
+        None => (None, None),
+    };
     Some(Waiver {
         rule,
         subject,
+        account,
         reason: reason?,
         expires,
         expires_text,
@@ -340,8 +369,28 @@ fn waiver(text: &str, file: &str, value: &Spanned<DeValue<'_>>, out: &mut Collec
         position: format!("{file}:{line}:{column}"),
         rule_matcher,
         subject_matcher,
+        account_matcher,
         rule_span,
     })
+}
+
+/// An evaluation budget: a positive number of cost units.
+fn budget(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<u64> {
+    let number = crate::toml_reader::integer(value, out)?;
+    match u64::try_from(number) {
+        Ok(units) if units > 0 => Some(units),
+        _ => {
+            out.push(
+                Problem::new(value.span(), format!("invalid evaluation_budget {number}"))
+                    .label("expected a positive number of cost units")
+                    .help(format!(
+                        "the default is {}; docs/writing-policies.md explains what costs what",
+                        crate::engine::cel::budget::DEFAULT_BUDGET
+                    )),
+            );
+            None
+        }
+    }
 }
 
 fn glob(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<(String, GlobMatcher)> {
@@ -409,8 +458,8 @@ owner = "platform-team"
         );
         assert_eq!(config.rules["ICR-IAM-004"].enabled, Some(false));
         let waiver = &config.waivers[0];
-        assert!(waiver.matches("ICR-DR-001", "namespace:us-south/shop-sandbox"));
-        assert!(!waiver.matches("ICR-DR-001", "namespace:us-south/shop-prod"));
+        assert!(waiver.matches("acc-1", "ICR-DR-001", "namespace:us-south/shop-sandbox"));
+        assert!(!waiver.matches("acc-1", "ICR-DR-001", "namespace:us-south/shop-prod"));
         assert!(
             !waiver.is_expired("2027-01-31T23:00:00Z".parse().unwrap()),
             "valid through its last day"
@@ -438,7 +487,37 @@ owner = "platform-team"
             "[[waivers]]\nrule = \"ICR-DR-*\"\nsubject = \"namespace:*/shop-sandbox\"\nreason = \"r\"\nexpires = 2027-01-31\n",
         )
         .unwrap();
-        assert!(config.waivers[0].matches("ICR-DR-002", "namespace:eu-de/shop-sandbox"));
-        assert!(!config.waivers[0].matches("ICR-VA-002", "namespace:eu-de/shop-sandbox"));
+        assert!(config.waivers[0].matches("acc-1", "ICR-DR-002", "namespace:eu-de/shop-sandbox"));
+        assert!(!config.waivers[0].matches("acc-1", "ICR-VA-002", "namespace:eu-de/shop-sandbox"));
+    }
+
+    #[test]
+    fn a_waiver_may_name_its_accounts() {
+        let config = parse(
+            "[[waivers]]\nrule = \"ICR-*\"\naccount = \"prod-*\"\nreason = \"r\"\nexpires = 2027-01-31\n",
+        )
+        .unwrap();
+        let waiver = &config.waivers[0];
+        assert_eq!(waiver.account.as_deref(), Some("prod-*"));
+        assert!(waiver.matches("prod-eu", "ICR-DR-001", "namespace:us-south/x"));
+        assert!(!waiver.matches("dev-eu", "ICR-DR-001", "namespace:us-south/x"));
+        let everywhere =
+            parse("[[waivers]]\nrule = \"ICR-*\"\nreason = \"r\"\nexpires = 2027-01-31\n").unwrap();
+        assert!(
+            everywhere.waivers[0].matches("dev-eu", "ICR-DR-001", "s"),
+            "no account = every account"
+        );
+    }
+
+    #[test]
+    fn evaluation_budgets_are_positive_integers() {
+        let config =
+            parse("evaluation_budget = 20_000_000\n[rules.\"ACME-1\"]\nevaluation_budget = 5\n").unwrap();
+        assert_eq!(config.evaluation_budget, Some(20_000_000));
+        assert_eq!(config.budgets()["ACME-1"], 5);
+        assert!(config.rules["ACME-1"].params.is_empty(), "not a parameter");
+        let errors = parse("evaluation_budget = 0\n").unwrap_err();
+        assert_eq!(errors, ["regcheck.toml:1:21 invalid evaluation_budget 0"]);
+        assert!(parse("evaluation_budget = \"lots\"\n").is_err());
     }
 }

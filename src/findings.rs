@@ -169,8 +169,11 @@ pub struct RuleError {
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} (at {}", self.message, self.policy_position)?;
-        if let Some(path) = &self.path {
-            write!(f, ", evaluating `{path}`")?;
+        match &self.path {
+            // `for_each = "$"`: the subject is the account itself.
+            Some(path) if path.segments().is_empty() => f.write_str(", evaluating the account")?,
+            Some(path) => write!(f, ", evaluating `{path}`")?,
+            None => {}
         }
         f.write_str(")")
     }

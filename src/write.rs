@@ -6,8 +6,11 @@
 //!   redirection would give it (0666 less the umask), or keeps the mode of the file it replaces.
 //! - A symbolic link is followed: the file it points at is replaced, the link stays. A link that
 //!   points nowhere is refused rather than replaced by a file.
-//! - A character device or a FIFO (`/dev/stdout`, `/dev/null`, a named pipe) is written to
-//!   directly, as `> PATH` would: renaming over it would replace the device node itself.
+//! - A character device or a FIFO (`/dev/null`, a named pipe) is written to directly, as
+//!   `> PATH` would: renaming over it would replace the device node itself.
+//! - `/dev/stdout` and `/dev/stderr` (or `/dev/fd/1`, `/proc/self/fd/2`) are the process's own
+//!   streams, whatever they are connected to (a terminal, a pipe, a redirected file): the bytes
+//!   go through them, after what the process wrote there before.
 //! - Anything else (a folder, a socket, a block device) is refused.
 
 use std::fs::{self, File, OpenOptions, Permissions};
@@ -27,29 +30,91 @@ pub enum WriteError {
 
 /// Writes `bytes` to `path` as described in the module documentation.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let target = match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => match fs::canonicalize(path) {
-            Ok(resolved) => resolved,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                let points_at = fs::read_link(path).unwrap_or_default();
-                return Err(WriteError::DanglingLink(points_at));
-            }
-            Err(error) => return Err(error.into()),
-        },
-        Ok(_) => path.to_path_buf(),
+    if let Some(stream) = standard_stream(path) {
+        return stream.write(bytes);
+    }
+    let is_link = match fs::symlink_metadata(path) {
+        Ok(meta) => meta.file_type().is_symlink(),
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
             return replace_atomically(path, bytes, None);
         }
         Err(error) => return Err(error.into()),
     };
-    match fs::metadata(&target) {
-        Ok(meta) if meta.is_file() => replace_atomically(&target, bytes, Some(meta.permissions())),
+    // What the path leads to, links followed. (Not `canonicalize`: a link into `/proc` can
+    // lead to a pipe, which has no path to resolve to, but has a type.)
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_file() => {
+            let target = if is_link {
+                fs::canonicalize(path)?
+            } else {
+                path.to_path_buf()
+            };
+            replace_atomically(&target, bytes, Some(meta.permissions()))
+        }
         Ok(meta) => match kind_of(&meta) {
-            Kind::Stream => write_in_place(&target, bytes),
+            Kind::Stream => write_in_place(path, bytes),
             Kind::Other(what) => Err(WriteError::NotAFile(what)),
         },
-        Err(error) if error.kind() == io::ErrorKind::NotFound => replace_atomically(&target, bytes, None),
+        Err(error) if is_link && error.kind() == io::ErrorKind::NotFound => {
+            let points_at = fs::read_link(path).unwrap_or_default();
+            Err(WriteError::DanglingLink(points_at))
+        }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// This process's standard output or error, named as a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StandardStream {
+    Output,
+    Error,
+}
+
+impl StandardStream {
+    /// Writes through the process's own stream, so that the report lands where the rest of
+    /// standard output goes (opening `/proc/self/fd/1` again would start a second write
+    /// position at the start of a redirected file, and the two would overwrite each other).
+    fn write(self, bytes: &[u8]) -> Result<(), WriteError> {
+        match self {
+            StandardStream::Output => {
+                let mut stdout = io::stdout().lock();
+                stdout.write_all(bytes)?;
+                stdout.flush()?;
+            }
+            StandardStream::Error => io::stderr().lock().write_all(bytes)?,
+        }
+        Ok(())
+    }
+}
+
+/// Whether `path` (following links: `/dev/stdout` is a link to `/proc/self/fd/1`) names this
+/// process's standard output or error.
+fn standard_stream(path: &Path) -> Option<StandardStream> {
+    let mut current = path.to_path_buf();
+    // Links can form loops: give up after as many hops as the kernel allows.
+    for _ in 0..40 {
+        if let Some(stream) = descriptor_path(&current) {
+            return Some(stream);
+        }
+        let target = fs::read_link(&current).ok()?;
+        current = match target.is_absolute() {
+            true => target,
+            false => current.parent()?.join(target),
+        };
+    }
+    None
+}
+
+/// `/proc/self/fd/1`, `/dev/fd/1` and their `2` counterparts.
+fn descriptor_path(path: &Path) -> Option<StandardStream> {
+    let own = format!("/proc/{}/fd", std::process::id());
+    let number = ["/proc/self/fd", "/dev/fd", own.as_str()]
+        .iter()
+        .find_map(|folder| path.strip_prefix(folder).ok())?;
+    match number.to_str()? {
+        "1" => Some(StandardStream::Output),
+        "2" => Some(StandardStream::Error),
+        _ => None,
     }
 }
 
@@ -222,6 +287,36 @@ mod tests {
         assert_eq!(reader.join().unwrap(), "through the pipe");
         use std::os::unix::fs::FileTypeExt;
         assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    }
+
+    #[test]
+    fn the_process_streams_are_recognised_through_links() {
+        assert_eq!(
+            standard_stream(Path::new("/dev/stdout")),
+            Some(StandardStream::Output)
+        );
+        assert_eq!(
+            standard_stream(Path::new("/dev/stderr")),
+            Some(StandardStream::Error)
+        );
+        assert_eq!(
+            standard_stream(Path::new("/proc/self/fd/1")),
+            Some(StandardStream::Output)
+        );
+        assert_eq!(
+            standard_stream(Path::new("/dev/fd/2")),
+            Some(StandardStream::Error)
+        );
+        assert_eq!(standard_stream(Path::new("/dev/null")), None);
+        assert_eq!(standard_stream(Path::new("/proc/self/fd/10")), None);
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("out");
+        symlink("/dev/stdout", &link).unwrap();
+        assert_eq!(standard_stream(&link), Some(StandardStream::Output));
+        let a = dir.path().join("a");
+        symlink(dir.path().join("b"), &a).unwrap();
+        symlink(&a, dir.path().join("b")).unwrap();
+        assert_eq!(standard_stream(&a), None, "a link loop ends");
     }
 
     #[test]

@@ -286,3 +286,143 @@ fn same_input_same_bytes() {
         assert_eq!(first, second, "{format} output is deterministic");
     }
 }
+
+/// `(file, status)` of every finding in a JSON report.
+fn findings_by_file(json: &str) -> Vec<(String, String)> {
+    let report: serde_json::Value = serde_json::from_str(json).expect("the JSON report parses");
+    let mut found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .expect("findings is an array")
+        .iter()
+        .map(|finding| {
+            (
+                finding["file"].as_str().unwrap_or_default().to_owned(),
+                finding["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Two accounts with the same failing subject (`registry:us-south`), and a rule that fails it.
+fn two_accounts() -> Fixture {
+    let fixture = Fixture::new();
+    std::fs::write(fixture.root.join("other.toml"), ACCOUNT.replace("acc-1", "acc-2")).unwrap();
+    std::fs::write(
+        fixture.root.join("policies/T-SAME.toml"),
+        "id = \"T-SAME\"\ntitle = \"same subject in every account\"\nseverity = \"high\"\nresponsibility = \"TEST\"\nfor_each = \"$\"\nassert = \"false\"\nsubject = \"registry:us-south\"\nmessage = \"fails\"\n",
+    )
+    .unwrap();
+    fixture
+}
+
+const BOTH: [&str; 2] = ["account.toml", "other.toml"];
+
+#[test]
+fn one_accounts_baseline_does_not_hide_another_accounts_identical_finding() {
+    let fixture = two_accounts();
+    let (code, _, _) = fixture.audit(
+        &["account.toml"],
+        "2026-11-26",
+        &["--rule", "T-SAME", "--write-baseline", "baseline.json"],
+    );
+    assert_eq!(code, 1);
+    let baseline = std::fs::read_to_string(fixture.root.join("baseline.json")).unwrap();
+    assert!(baseline.contains("\"version\": 2"), "{baseline}");
+    assert!(baseline.contains("\"account\": \"acc-1\""), "{baseline}");
+
+    let (code, stdout, _) = fixture.audit(
+        &BOTH,
+        "2026-11-26",
+        &[
+            "--rule",
+            "T-SAME",
+            "--baseline",
+            "baseline.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "acc-2's identical finding is new");
+    assert_eq!(
+        findings_by_file(&stdout),
+        [
+            ("account.toml".to_owned(), "baselined".to_owned()),
+            ("other.toml".to_owned(), "fail".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn a_version_one_baseline_is_read_with_a_warning_and_matched_by_rule_and_subject() {
+    let fixture = two_accounts();
+    std::fs::write(
+        fixture.root.join("old-baseline.json"),
+        r#"{"version": 1, "findings": [{"rule_id": "T-SAME", "subject": "registry:us-south", "fingerprint": "0a1b2c3d4e5f6a7b"}]}"#,
+    )
+    .unwrap();
+    let (code, stdout, stderr) = fixture.audit(
+        &BOTH,
+        "2026-11-26",
+        &[
+            "--rule",
+            "T-SAME",
+            "--baseline",
+            "old-baseline.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        stderr.contains("warning: old-baseline.json is a version-1 baseline")
+            && stderr.contains("matched by rule id and subject in every account")
+            && stderr.contains("--write-baseline"),
+        "{stderr}"
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        findings_by_file(&stdout),
+        [
+            ("account.toml".to_owned(), "baselined".to_owned()),
+            ("other.toml".to_owned(), "baselined".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn a_waiver_for_one_account_does_not_hide_another_accounts_identical_finding() {
+    let fixture = two_accounts();
+    config(
+        &fixture,
+        "[[waivers]]\nrule = \"T-SAME\"\nsubject = \"registry:us-south\"\naccount = \"acc-1\"\nreason = \"accepted in acc-1 only\"\nexpires = 2027-01-31\n",
+    );
+    let (code, stdout, stderr) =
+        fixture.audit(&BOTH, "2026-11-26", &["--rule", "T-SAME", "--format", "json"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        findings_by_file(&stdout),
+        [
+            ("account.toml".to_owned(), "waived".to_owned()),
+            ("other.toml".to_owned(), "fail".to_owned())
+        ]
+    );
+
+    config(
+        &fixture,
+        "[[waivers]]\nrule = \"T-SAME\"\naccount = \"acc-*\"\nreason = \"accepted everywhere\"\nexpires = 2027-01-31\n",
+    );
+    let (code, _, stderr) = fixture.audit(&BOTH, "2026-11-26", &["--rule", "T-SAME"]);
+    assert_eq!(code, 0, "a glob names both accounts: {stderr}");
+
+    config(
+        &fixture,
+        "[[waivers]]\nrule = \"T-SAME\"\naccount = \"acc-9\"\nreason = \"r\"\nexpires = 2027-01-31\n",
+    );
+    let (code, _, stderr) = fixture.audit(&BOTH, "2026-11-26", &["--rule", "T-SAME"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("(rule `T-SAME`, account `acc-9`) matched no finding"),
+        "{stderr}"
+    );
+}

@@ -123,6 +123,20 @@ const CASES: &[Case] = &[
             .label("expected one of: free, standard")
             .help("did you mean `standard`?")],
     },
+    // --- counts and sizes --------------------------------------------------------------------
+    Case {
+        // `images_per_repo = -1` (keep every image) is the one negative allowed.
+        file: "negative-counts.toml",
+        expect: &[
+            at(9, 54, "-310", "negative count -310").label("counts and sizes are 0 or more"),
+            at(14, 63, "-1", "negative count -1").label("counts and sizes are 0 or more"),
+            at(19, 33, "-2", "negative count -2")
+                .label("images_per_repo is 0 or more, or -1 to keep every image"),
+            at(23, 15, "-3", "negative count -3").label("counts and sizes are 0 or more"),
+            at(24, 19, "-1", "negative count -1").label("counts and sizes are 0 or more"),
+            at(25, 28, "-1", "negative count -1").label("counts and sizes are 0 or more"),
+        ],
+    },
     // --- regions and names -------------------------------------------------------------------
     Case {
         file: "bad-region.toml",

@@ -351,7 +351,7 @@ pub fn generate(size: &Size) -> String {
                 ns_text,
                 "retention = {{ images_per_repo = {per_repo}, retain_untagged = {}, deletion_threshold_days = {} }}",
                 rng.chance(20),
-                rng.pick(&[-1, 7, 30, 90]),
+                rng.pick(&[14, 7, 30, 90]),
             );
         }
         if replica_of.is_none() && index < replica_count {

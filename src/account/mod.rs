@@ -4,6 +4,7 @@
 pub mod imageref;
 pub mod model;
 mod sections;
+pub mod shape;
 mod validate;
 
 use std::ops::Range;
@@ -297,70 +298,5 @@ mod tests;
 /// must exist where the path uses it, so `$.image[*]` is a load error rather than a rule that
 /// silently never applies. Returns the byte offset of the bad step and a message.
 pub fn check_selectable(path: &crate::engine::jsonpath::JsonPath) -> Result<(), (usize, String)> {
-    use crate::engine::jsonpath::Step;
-    use serde_json::Value;
-    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    let schema = SCHEMA.get_or_init(json_schema_value);
-    // Follows `$ref` and the nullable `anyOf` that optional fields produce.
-    let resolve = |mut node: &'static Value| -> &'static Value {
-        for _ in 0..8 {
-            if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
-                let name = reference.trim_start_matches("#/$defs/");
-                node = &schema["$defs"][name];
-            } else if let Some(options) = node.get("anyOf").and_then(Value::as_array) {
-                match options
-                    .iter()
-                    .find(|option| option.get("type") != Some(&Value::from("null")))
-                {
-                    Some(option) => node = option,
-                    None => break,
-                }
-            } else {
-                break;
-            }
-        }
-        node
-    };
-    let mut node: &Value = resolve(schema);
-    for (step, offset) in path.steps() {
-        let properties = node.get("properties").and_then(Value::as_object);
-        let extra = node.get("additionalProperties").filter(|extra| extra.is_object());
-        let items = node.get("items");
-        node = match (step, properties, extra, items) {
-            (Step::Member(name), Some(properties), _, _) => match properties.get(name) {
-                Some(child) => resolve(child),
-                None => {
-                    let known: Vec<&str> = properties.keys().map(String::as_str).collect();
-                    let hint = match crate::suggest::did_you_mean(name, known.iter().copied()) {
-                        Some(best) => format!("did you mean `{best}`?"),
-                        None => format!("keys here: {}", known.join(", ")),
-                    };
-                    return Err((offset, format!("the account file has no `{name}` here ({hint})")));
-                }
-            },
-            (Step::Member(_) | Step::Wildcard, None, Some(extra), _) => resolve(extra),
-            (Step::Element | Step::Wildcard, _, _, Some(items)) => resolve(items),
-            // A wildcard over a record's fields has no single shape: nothing more to check.
-            (Step::Wildcard, Some(_), _, _) => return Ok(()),
-            (Step::Member(name), None, None, _) => {
-                return Err((
-                    offset,
-                    format!("`{name}` cannot be selected here: the value is not a table"),
-                ));
-            }
-            (Step::Element, _, _, None) => {
-                return Err((
-                    offset,
-                    "an index selects from an array, and this is not one".to_owned(),
-                ));
-            }
-            (Step::Wildcard, None, None, None) => {
-                return Err((
-                    offset,
-                    "`*` selects from an array or table, and this is neither".to_owned(),
-                ));
-            }
-        };
-    }
-    Ok(())
+    shape::select(path).map(|_| ())
 }

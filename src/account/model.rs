@@ -91,15 +91,19 @@ pub struct Registry {
 pub struct Quota {
     /// Storage limit, in megabytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub storage_limit_mb: Option<i64>,
     /// Storage used, in megabytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub storage_used_mb: Option<i64>,
     /// Monthly pull-traffic limit, in megabytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub traffic_limit_mb: Option<i64>,
     /// Pull traffic used this month, in megabytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub traffic_used_mb: Option<i64>,
 }
 
@@ -135,12 +139,14 @@ pub struct Namespace {
 pub struct Retention {
     /// Images kept per repository; -1 keeps all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = -1))]
     pub images_per_repo: Option<i64>,
     /// Whether untagged images are kept.
     #[serde(default)]
     pub retain_untagged: bool,
     /// Days after which images are deleted, where the policy sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub deletion_threshold_days: Option<i64>,
 }
 
@@ -183,9 +189,11 @@ pub struct Image {
     pub va_status: Option<VaStatus>,
     /// Vulnerability Advisor issues found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub issue_count: Option<i64>,
     /// Vulnerability Advisor issues exempted.
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub exemption_count: i64,
     /// When the Vulnerability Advisor result was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -223,6 +231,7 @@ pub struct SecretScan {
     pub scanned_at: Option<Timestamp>,
     /// Secrets it found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub findings: Option<i64>,
 }
 

@@ -88,10 +88,10 @@ fn registry(source: &str, value: &Value<'_>, out: &mut Collector) -> Option<Regi
 
 fn quota(source: &str, value: &Value<'_>, out: &mut Collector) -> Option<Quota> {
     let mut t = TableReader::open(value, "quota", source, out)?;
-    let storage_limit_mb = t.optional("storage_limit_mb", out, integer);
-    let storage_used_mb = t.optional("storage_used_mb", out, integer);
-    let traffic_limit_mb = t.optional("traffic_limit_mb", out, integer);
-    let traffic_used_mb = t.optional("traffic_used_mb", out, integer);
+    let storage_limit_mb = t.optional("storage_limit_mb", out, count);
+    let storage_used_mb = t.optional("storage_used_mb", out, count);
+    let traffic_limit_mb = t.optional("traffic_limit_mb", out, count);
+    let traffic_used_mb = t.optional("traffic_used_mb", out, count);
     t.finish(out);
     Some(Quota {
         storage_limit_mb: storage_limit_mb?,
@@ -122,9 +122,9 @@ fn namespace(source: &str, value: &Value<'_>, out: &mut Collector) -> Option<Nam
 
 fn retention(source: &str, value: &Value<'_>, out: &mut Collector) -> Option<Retention> {
     let mut t = TableReader::open(value, "retention", source, out)?;
-    let images_per_repo = t.optional("images_per_repo", out, integer);
+    let images_per_repo = t.optional("images_per_repo", out, images_per_repo);
     let retain_untagged = t.optional("retain_untagged", out, boolean);
-    let deletion_threshold_days = t.optional("deletion_threshold_days", out, integer);
+    let deletion_threshold_days = t.optional("deletion_threshold_days", out, count);
     t.finish(out);
     Some(Retention {
         images_per_repo: images_per_repo?,
@@ -154,8 +154,8 @@ fn image(source: &str, value: &Value<'_>, out: &mut Collector) -> Option<Image> 
     let digest = t.optional("digest", out, string);
     let created = t.optional("created", out, timestamp);
     let va_status = t.optional("va_status", out, va_status);
-    let issue_count = t.optional("issue_count", out, integer);
-    let exemption_count = t.optional("exemption_count", out, integer);
+    let issue_count = t.optional("issue_count", out, count);
+    let exemption_count = t.optional("exemption_count", out, count);
     let va_checked_at = t.optional("va_checked_at", out, timestamp);
     let encrypted = t.optional("encrypted", out, boolean);
     let env = t.optional("env", out, array(string));
@@ -181,6 +181,32 @@ fn image(source: &str, value: &Value<'_>, out: &mut Collector) -> Option<Image> 
     })
 }
 
+/// A count or size (`issue_count`, quota figures, …): an integer of 0 or more.
+fn count(value: &Value<'_>, out: &mut Collector) -> Option<i64> {
+    let number = integer(value, out)?;
+    if number < 0 {
+        out.push(
+            Problem::new(value.span(), format!("negative count {number}"))
+                .label("counts and sizes are 0 or more"),
+        );
+        return None;
+    }
+    Some(number)
+}
+
+/// `retention.images_per_repo`: 0 or more, or -1 for "keep every image".
+fn images_per_repo(value: &Value<'_>, out: &mut Collector) -> Option<i64> {
+    let number = integer(value, out)?;
+    if number < -1 {
+        out.push(
+            Problem::new(value.span(), format!("negative count {number}"))
+                .label("images_per_repo is 0 or more, or -1 to keep every image"),
+        );
+        return None;
+    }
+    Some(number)
+}
+
 /// `va_status` takes the enum spellings plus IBM's `N Issues` summary (any number).
 fn va_status(value: &Value<'_>, out: &mut Collector) -> Option<VaStatus> {
     if let DeValue::String(text) = value.get_ref()
@@ -198,7 +224,7 @@ fn secret_scan(source: &str, value: &Value<'_>, out: &mut Collector) -> Option<S
     let mut t = TableReader::open(value, "secret_scan", source, out)?;
     let tool = t.optional("tool", out, string);
     let scanned_at = t.optional("scanned_at", out, timestamp);
-    let findings = t.optional("findings", out, integer);
+    let findings = t.optional("findings", out, count);
     t.finish(out);
     Some(SecretScan {
         tool: tool?,

@@ -215,7 +215,15 @@ pub fn prepare(
             .map_err(|e| e.to_string())
             .and_then(|t| Baseline::parse(&t))
         {
-            Ok(baseline) => Some(baseline),
+            Ok(baseline) => {
+                if baseline.is_legacy() {
+                    eprintln!(
+                        "warning: {} is a version-1 baseline: its entries name no account, so each is matched by rule id and subject in every account audited; write it again with --write-baseline to record each finding's account (version 2)",
+                        path.display()
+                    );
+                }
+                Some(baseline)
+            }
             Err(message) => {
                 eprintln!("error: cannot use baseline {}: {message}", path.display());
                 return Err(EXIT_ERROR.into());
@@ -225,6 +233,17 @@ pub fn prepare(
 
     let discovered = discover::account_files(&args.paths);
     let (loaded, mut failed) = load_accounts(&discovered.files, error_style);
+    // Evidence captured after the as-of time cannot be judged at that time.
+    let as_of = args.as_of.unwrap_or_else(Utc::now);
+    let (loaded, too_early) = audit::captured_after(loaded, as_of);
+    for (name, error) in too_early {
+        eprint_diagnostics(
+            error_style,
+            &error.diagnostics,
+            &format!("{name} cannot be audited"),
+        );
+        failed.push((name, error));
+    }
     for (path, message) in &discovered.problems {
         eprintln!("error: {message}");
         failed.push((path.clone(), regcheck::account::LoadError::message(path, message)));
@@ -234,9 +253,13 @@ pub fn prepare(
         return Err(EXIT_ERROR.into());
     }
 
-    let mut settings = Settings::new(args.as_of.unwrap_or_else(Utc::now));
+    let mut settings = Settings::new(as_of);
     settings.record_passes = record_passes;
     settings.params = config.params();
+    if let Some(budget) = config.evaluation_budget {
+        settings.budget = budget;
+    }
+    settings.budgets = config.budgets();
     settings.severities = config
         .rules
         .iter()
@@ -262,13 +285,18 @@ pub fn prepare(
     }
     for waiver in &report.unused_waivers {
         eprintln!(
-            "warning: waiver at {} (rule `{}`{}) matched no finding; remove it or fix its pattern",
+            "warning: waiver at {} (rule `{}`{}{}) matched no finding; remove it or fix its pattern",
             waiver.position,
             waiver.rule,
             waiver
                 .subject
                 .as_ref()
                 .map(|s| format!(", subject `{s}`"))
+                .unwrap_or_default(),
+            waiver
+                .account
+                .as_ref()
+                .map(|a| format!(", account `{a}`"))
                 .unwrap_or_default()
         );
     }

@@ -62,7 +62,7 @@ pub const HELPERS: &[Helper] = &[
         name: "age_days",
         arity: 2,
         signature: "age_days(time: timestamp, as_of: timestamp) -> int",
-        doc: "Whole days from `time` to `as_of` (negative when `time` is later).",
+        doc: "Whole days from `time` to `as_of`: the floor of the exact age (90 days and 8 hours is 90), negative when `time` is later.",
         run: Run::Value(|args| Ok(Data::Int(age_days(time(args, 0)?, time(args, 1)?)))),
     },
     Helper {
@@ -394,8 +394,17 @@ pub fn receiving_targets(activity_tracker: &Data, region: &str) -> Result<Vec<St
         .collect())
 }
 
+/// Whole days from `time` to `as_of`: the floor of the exact age, so that 90 days and 8 hours
+/// is 90 days and passes a 90-day limit (rules.md, "Ages"); an age in the future rounds down
+/// too (half a day ahead is -1).
 pub fn age_days(time: DateTime<Utc>, as_of: DateTime<Utc>) -> i64 {
-    (as_of - time).num_days()
+    let age = as_of - time;
+    let days = age.num_days();
+    if age < chrono::Duration::days(days) {
+        days - 1
+    } else {
+        days
+    }
 }
 
 #[cfg(test)]
@@ -434,6 +443,22 @@ mod tests {
             vec!["t-cos", "t-logs"]
         );
         assert_eq!(receiving_targets(&tracker, "us-south").unwrap(), vec!["t-cos"]);
+    }
+
+    #[test]
+    fn ages_in_days_are_the_floor_of_the_exact_age() {
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        let time = at("2026-01-01T00:00:00Z");
+        assert_eq!(
+            age_days(time, at("2026-04-01T08:00:00Z")),
+            90,
+            "90 days and 8 hours"
+        );
+        assert_eq!(age_days(time, at("2026-04-01T23:59:59Z")), 90);
+        assert_eq!(age_days(time, at("2026-04-02T00:00:00Z")), 91);
+        assert_eq!(age_days(time, time), 0);
+        assert_eq!(age_days(time, at("2025-12-31T12:00:00Z")), -1, "half a day ahead");
+        assert_eq!(age_days(time, at("2025-12-31T00:00:00Z")), -1);
     }
 
     #[test]

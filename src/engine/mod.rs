@@ -41,6 +41,11 @@ pub struct Settings {
     /// account they are most of the work (a subject name and fingerprint each), so the CLI asks
     /// for them only when it writes JSON. Rule statuses are the same either way.
     pub record_passes: bool,
+    /// The cost units a rule may spend on one subject ([`cel::budget`]); past it the rule is
+    /// an error. `regcheck.toml`'s `evaluation_budget`.
+    pub budget: u64,
+    /// Budgets of single rules, by rule id (`[rules."ID"] evaluation_budget`).
+    pub budgets: BTreeMap<String, u64>,
 }
 
 impl Settings {
@@ -50,6 +55,8 @@ impl Settings {
             params: BTreeMap::new(),
             severities: BTreeMap::new(),
             record_passes: true,
+            budget: cel::budget::DEFAULT_BUDGET,
+            budgets: BTreeMap::new(),
         }
     }
 }
@@ -205,6 +212,11 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
             params: params.root(),
             as_of: as_of.root(),
             record_passes: settings.record_passes,
+            budget: settings
+                .budgets
+                .get(&policy.id)
+                .copied()
+                .unwrap_or(settings.budget),
         })
         .collect();
     let jobs = plan_jobs(&prepared, policies);
@@ -288,6 +300,9 @@ fn plan_jobs(prepared: &PreparedAccount<'_>, policies: &[Arc<Policy>]) -> Vec<Jo
     jobs
 }
 
+/// The stack of each evaluating thread.
+const EVALUATION_STACK: usize = 64 << 20;
+
 /// Runs the jobs on every core, each worker taking the next job; results come back in the
 /// jobs' order.
 ///
@@ -300,7 +315,21 @@ fn run_jobs(
     runs: &[RuleRun<'_>],
     jobs: &[Job],
 ) -> Vec<Result<JobResult, RuleError>> {
-    let run_one = |job: &Job| {
+    // The first job (in the rules' order) that failed, per rule: the rule is an error, and the
+    // jobs after that one cannot change which error it reports, so they are skipped. Jobs before
+    // it still run: one of them may fail earlier in the subjects' order. A costly expression
+    // thus spends its budget on a few subjects, not on every part of a large list.
+    let failed: Vec<std::sync::atomic::AtomicUsize> = runs
+        .iter()
+        .map(|_| std::sync::atomic::AtomicUsize::new(usize::MAX))
+        .collect();
+    let run_one = |at: usize, job: &Job| {
+        if at > failed[job.rule].load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(JobResult {
+                findings: Vec::new(),
+                evaluated: false,
+            });
+        }
         let run = &runs[job.rule];
         // Helpers that need the whole account (image_namespace) read its index.
         index::install(&prepared.index, || {
@@ -309,6 +338,9 @@ fn run_jobs(
             run_check(run, check, job.part.clone(), &mut findings)
                 .map(|evaluated| JobResult { findings, evaluated })
         })
+        .inspect_err(|_| {
+            failed[job.rule].fetch_min(at, std::sync::atomic::Ordering::Relaxed);
+        })
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&at| jobs[at].part.as_ref().map(|part| part.start));
@@ -316,20 +348,30 @@ fn run_jobs(
         .map_or(1, usize::from)
         .min(jobs.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&at) = order.get(taken) else { break };
+            done.push((at, run_one(at, &jobs[at])));
+        }
+        done
+    };
     let mut done: Vec<(usize, Result<JobResult, RuleError>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&at) = order.get(taken) else { break };
-                        done.push((at, run_one(&jobs[at])));
-                    }
-                    done
-                })
+            .filter_map(|_| {
+                // CEL evaluates by recursion, a few frames per level of an expression: room for
+                // the deepest expression a policy may hold (`cel::MAX_EXPRESSION_DEPTH`), in a
+                // debug build too. Only the pages used are ever touched.
+                std::thread::Builder::new()
+                    .name("regcheck-eval".to_owned())
+                    .stack_size(EVALUATION_STACK)
+                    .spawn_scoped(scope, work)
+                    .ok()
             })
             .collect();
+        // Without a thread (a limit reached), the work is done here.
+        let here = if handles.is_empty() { work() } else { Vec::new() };
         handles
             .into_iter()
             .flat_map(|handle| {
@@ -337,6 +379,7 @@ fn run_jobs(
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
+            .chain(here)
             .collect()
     });
     done.sort_by_key(|(at, _)| *at);
@@ -365,6 +408,8 @@ pub struct RuleRun<'a> {
     pub params: Node<'a>,
     pub as_of: Node<'a>,
     pub record_passes: bool,
+    /// Cost units per subject.
+    pub budget: u64,
 }
 
 /// A rule's outcome from its findings, whether any subject was evaluated, and its first error
@@ -450,6 +495,9 @@ fn run_check(
         && !reads_position(&check.assert.value);
     let mut judged: HashMap<(&str, Option<&str>), Judgement, foldhash::fast::FixedState> = HashMap::default();
     check.for_each.visit_part(root, part, &mut |found| {
+        // Everything evaluated for this subject draws on one budget, started when something is
+        // evaluated (most subjects of a string rule are judged from `judged`).
+        let mut metering = None;
         let bindings = Bindings {
             account: root,
             params,
@@ -472,6 +520,7 @@ fn run_check(
         let judgement = match text.and_then(|text| judged.get(&text)) {
             Some(judgement) => *judgement,
             None => {
+                metering.get_or_insert_with(|| cel::budget::meter(run.budget));
                 let judgement = judge(check, &bindings).map_err(|(e, offset)| error(e, offset))?;
                 if let Some(text) = text {
                     judged.insert(text, judgement);
@@ -493,6 +542,7 @@ fn run_check(
         if passed && !record_passes {
             return Ok(());
         }
+        metering.get_or_insert_with(|| cel::budget::meter(run.budget));
         let subject = render(&check.subject)?;
         if passed {
             // A pass points at its subject, with no key to blame, and says what was checked

@@ -228,3 +228,192 @@ fn equal_strings_are_judged_apart_when_their_position_is_read() {
         ["registries[0].plan", "registries[1].plan", "registries[2].plan"]
     );
 }
+
+/// Evaluates `checks` on `account` with `settings`.
+fn run_with(account: &str, checks: &str, settings: &Settings) -> RuleOutcome {
+    let loaded = account::load_str("account.toml", account).expect("account loads");
+    evaluate(&loaded, &[policy(checks)], settings).remove(0)
+}
+
+fn settings() -> Settings {
+    Settings::new("2026-11-26T00:00:00Z".parse().unwrap())
+}
+
+fn on_account(assert: &str) -> String {
+    format!("for_each = \"$\"\nassert = \"{assert}\"\nsubject = \"s\"\nmessage = \"m\"\n")
+}
+
+/// Three registries: the first without `plan`, then a standard one and a free one.
+const PLANS: &str = r#"schema_version = 1
+[account]
+id = "acc-1"
+captured_at = 2026-11-25T00:00:00Z
+[[registries]]
+region = "eu-de"
+[[registries]]
+region = "us-south"
+plan = "standard"
+[[registries]]
+region = "jp-tok"
+plan = "free"
+"#;
+
+#[test]
+fn a_field_missing_from_one_subject_inside_or_is_a_rule_error_not_a_pass() {
+    // Standard CEL: `error || true` is true, so eu-de (no plan) would pass.
+    let outcome = run(
+        "for_each = \"$.registries[*]\"\nassert = \"item.plan == 'standard' || true\"\nsubject = \"registry:{item.region}\"\nmessage = \"m\"\n",
+    );
+    assert_eq!(outcome.status, RuleStatus::Error);
+    let error = outcome.error.unwrap();
+    assert!(error.message.contains("plan"), "{}", error.message);
+    assert_eq!(error.path.unwrap().to_string(), "registries[1]");
+}
+
+#[test]
+fn a_missing_field_inside_and_is_a_rule_error_not_false() {
+    // Standard CEL: `error && false` is false.
+    let outcome = run(
+        "for_each = \"$.registries[*]\"\nassert = \"item.plan == 'standard' && false\"\nsubject = \"s\"\nmessage = \"m\"\n",
+    );
+    assert_eq!(outcome.status, RuleStatus::Error);
+}
+
+#[test]
+fn exists_and_all_do_not_absorb_an_error_in_an_element() {
+    // Standard CEL: the first registry's error is absorbed by the second's `true` (exists) or
+    // the third's `false` (all).
+    for assert in [
+        "account.registries.exists(r, r.plan == 'standard')",
+        "!account.registries.all(r, r.plan != 'free')",
+        "account.registries.exists_one(r, r.plan == 'free')",
+        "size(account.registries.filter(r, r.plan == 'free')) == 1",
+    ] {
+        let outcome = run_with(PLANS, &on_account(assert), &settings());
+        assert_eq!(outcome.status, RuleStatus::Error, "{assert}");
+        assert!(outcome.error.unwrap().message.contains("plan"), "{assert}");
+    }
+}
+
+#[test]
+fn guards_still_decide_from_left_to_right() {
+    for assert in [
+        "account.registries.all(r, !has(r.plan) || r.plan != 'gold')",
+        "account.registries.exists(r, has(r.plan) && r.plan == 'free')",
+        "true || account.registries[0].plan == 'x'",
+        "!(false && account.registries[0].plan == 'x')",
+    ] {
+        let outcome = run_with(PLANS, &on_account(assert), &settings());
+        assert_eq!(outcome.status, RuleStatus::Pass, "{assert}: {:?}", outcome.error);
+    }
+    let outcome = run_with(
+        PLANS,
+        &on_account("account.registries[0].region || true"),
+        &settings(),
+    );
+    assert_eq!(
+        outcome.status,
+        RuleStatus::Error,
+        "a non-boolean operand is an error"
+    );
+}
+
+/// An account with `count` images whose refs are about 40 characters long.
+fn many_images(count: usize) -> String {
+    let mut account = String::from(
+        "schema_version = 1\n[account]\nid = \"acc-1\"\ncaptured_at = 2026-11-25T00:00:00Z\n[[registries]]\nregion = \"us-south\"\n[[namespaces]]\nname = \"shop\"\nregion = \"us-south\"\n",
+    );
+    for at in 0..count {
+        account.push_str(&format!(
+            "[[images]]\nref = \"us.icr.io/shop/service-{at:05}:1.0.0-build\"\n"
+        ));
+    }
+    account
+}
+
+#[test]
+fn a_cubic_expression_over_a_large_list_is_a_rule_error_within_its_budget() {
+    let account = many_images(400);
+    // 400³ = 64 million steps: many minutes of work without a budget.
+    let assert = "account.images.all(a, account.images.all(b, account.images.all(c, !c.ref.startsWith(a.ref + b.ref))))";
+    let started = std::time::Instant::now();
+    let outcome = run_with(&account, &on_account(assert), &settings());
+    let elapsed = started.elapsed();
+    assert_eq!(outcome.status, RuleStatus::Error);
+    let error = outcome.error.unwrap();
+    assert!(
+        error.message.contains("evaluation budget exhausted"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("evaluation_budget"),
+        "says how to raise it"
+    );
+    assert_eq!(
+        error.policy_position, "t.toml:6:11",
+        "names the policy and the expression"
+    );
+    assert!(elapsed < std::time::Duration::from_secs(60), "took {elapsed:?}");
+}
+
+#[test]
+fn building_a_gigabyte_string_is_a_rule_error_before_it_is_built() {
+    for assert in [
+        // A thousand bytes, a million times.
+        "size(lists.range(1000000).map(i, 'abcdefghij'.replace('', 'abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij')).join('')) > 0",
+        // Squaring a string's length at each step: 10, 120, 14,640, 214 million.
+        "['abcdefghij'].map(a, a.replace('', a)).map(b, b.replace('', b)).map(c, c.replace('', c)).size() > 0",
+        // Doubling, thirty times over.
+        &format!("['x']{}.size() > 0", ".map(a, a + a)".repeat(30)),
+        // A separator between a million elements.
+        "size(lists.range(1000000).map(i, '').join('abcdefghijabcdefghijabcdefghijabcdefghijabcdefghij')) > 0",
+        "lists.range(1000000).distinct().size() > 0",
+    ] {
+        let started = std::time::Instant::now();
+        let outcome = run_with(PLANS, &on_account(assert), &settings());
+        assert_eq!(outcome.status, RuleStatus::Error, "{assert}");
+        let message = outcome.error.unwrap().message;
+        assert!(
+            message.contains("evaluation budget exhausted"),
+            "{assert}: {message}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{assert} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn a_rule_budget_can_be_raised_or_lowered() {
+    let assert = "lists.range(1000).all(i, i >= 0)";
+    let mut tight = settings();
+    tight.budgets.insert("T-001".to_owned(), 500);
+    assert_eq!(
+        run_with(PLANS, &on_account(assert), &tight).status,
+        RuleStatus::Error
+    );
+    let mut roomy = settings();
+    roomy.budget = 500;
+    roomy.budgets.insert("T-001".to_owned(), 5_000);
+    assert_eq!(
+        run_with(PLANS, &on_account(assert), &roomy).status,
+        RuleStatus::Pass
+    );
+}
+
+#[test]
+fn the_budget_is_per_subject() {
+    // Each image alone is cheap; together they are over budget: every one passes.
+    let account = many_images(50);
+    let mut settings = settings();
+    settings.budget = 200;
+    let outcome = run_with(
+        &account,
+        "for_each = \"$.images[*]\"\nassert = \"item.ref.startsWith('us.icr.io/')\"\nsubject = \"image:{item.ref}\"\nmessage = \"m\"\n",
+        &settings,
+    );
+    assert_eq!(outcome.status, RuleStatus::Pass, "{:?}", outcome.error);
+}

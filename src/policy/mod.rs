@@ -430,6 +430,41 @@ fn read_check(
     let subject = t.required("subject", out, |v, out| template(text, v, out));
     let message = t.required("message", out, |v, out| template(text, v, out));
     let locate = t.optional("locate", out, |v, out| template(text, v, out));
+    if let Some(path) = &for_each
+        && let Ok(selection) = crate::account::shape::select(path)
+    {
+        let scope = cel::Scope {
+            item: selection.item,
+            parent: selection.parent,
+            key: selection.key,
+            index: selection.index,
+        };
+        let mut exprs: Vec<(&Expr, usize)> = Vec::new();
+        for expr in [when.as_ref().and_then(Option::as_ref), assert.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            exprs.push((&expr.value, expr.offset));
+        }
+        for template in [
+            subject.as_ref(),
+            message.as_ref(),
+            locate.as_ref().and_then(Option::as_ref),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            exprs.extend(
+                template
+                    .value
+                    .holes()
+                    .map(|(expr, hole)| (expr, template.offset + hole)),
+            );
+        }
+        for (expr, offset) in exprs {
+            report_unknown_fields(text, expr, offset, &scope, out);
+        }
+    }
     Some(Some(Check {
         for_each: for_each?,
         when: when?,
@@ -498,6 +533,19 @@ fn report_unknown_functions(text: &str, expr: &Expr, offset: usize, out: &mut Co
             problem = problem.help(format!("did you mean `{best}`?"));
         }
         out.push(problem);
+    }
+}
+
+/// Every name and field path an expression reads must exist in the account format.
+fn report_unknown_fields(text: &str, expr: &Expr, offset: usize, scope: &cel::Scope, out: &mut Collector) {
+    for problem in expr.check_fields(scope) {
+        let start = (offset + problem.offset).min(text.len());
+        let end = (start + problem.length).min(text.len());
+        out.push(
+            Problem::new(start..end, problem.message)
+                .label(problem.label)
+                .help(problem.help),
+        );
     }
 }
 

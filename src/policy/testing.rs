@@ -49,7 +49,16 @@ fn run_one(policy: &Arc<Policy>, test: &PolicyTest) -> TestResult {
         }
     };
     // Without an explicit as_of, a test is evaluated at its evidence's capture time.
-    let as_of = test.as_of.unwrap_or(loaded.model.account.captured_at).0;
+    let captured = loaded.model.account.captured_at;
+    let as_of = test.as_of.unwrap_or(captured).0;
+    if as_of < captured.0 {
+        problems.push(format!(
+            "as_of {} is before the test account's captured_at {}: the evidence did not exist yet",
+            crate::engine::cel::format_time(&as_of),
+            captured.to_rfc3339()
+        ));
+        return result(problems);
+    }
     let mut settings = Settings::new(as_of);
     settings.params.insert(policy.id.clone(), test.params.clone());
     let outcome = engine::evaluate(&loaded, std::slice::from_ref(policy), &settings)

@@ -191,10 +191,11 @@ fn for_each_paths_are_checked_against_the_account_format() {
         "$['iam'].policies[*]",
         "$.namespaces[*].replicas[*]",
     ] {
-        assert!(
-            load(&MINIMAL.replace("$.registries[*]", good).replace("ASSERT", "true")).is_ok(),
-            "{good}"
-        );
+        let text = MINIMAL
+            .replace("$.registries[*]", good)
+            .replace("ASSERT", "true")
+            .replace("registry:{item.region}", "subject");
+        assert!(load(&text).is_ok(), "{good}");
     }
     let errors = load(
         &MINIMAL
@@ -203,4 +204,143 @@ fn for_each_paths_are_checked_against_the_account_format() {
     )
     .unwrap_err();
     assert!(errors[0].contains("neither"), "{errors:?}");
+}
+
+/// A policy over `for_each` with `assert` (and a neutral subject and message).
+fn checked(for_each: &str, assert: &str) -> Result<Vec<Arc<Policy>>, Vec<String>> {
+    load(&format!(
+        "id = \"ACME-001\"\ntitle = \"t\"\nseverity = \"low\"\nresponsibility = \"R1\"\nfor_each = \"{for_each}\"\nassert = \"{assert}\"\nsubject = \"s\"\nmessage = \"m\"\n"
+    ))
+}
+
+#[test]
+fn misspelt_fields_are_load_errors_with_a_suggestion_even_inside_or() {
+    assert_eq!(
+        checked("$.namespaces[*]", "item.no_such_field == 'x' || true").unwrap_err(),
+        ["custom/rule.toml:6:16 unknown field `no_such_field` in `item`"]
+    );
+    assert_eq!(
+        checked(
+            "$.namespaces[*]",
+            "item.retention.images_per_repoo > 0 || item.criticality == 'nonprod'"
+        )
+        .unwrap_err(),
+        ["custom/rule.toml:6:26 unknown field `images_per_repoo` in `item.retention`"]
+    );
+    assert_eq!(
+        load_error_helps("$.namespaces[*]", "item.retention.images_per_repoo > 0"),
+        ["did you mean `images_per_repo`?"]
+    );
+}
+
+/// The help lines of the load errors of a one-check policy.
+fn load_error_helps(for_each: &str, assert: &str) -> Vec<String> {
+    let text = format!(
+        "id = \"ACME-001\"\ntitle = \"t\"\nseverity = \"low\"\nresponsibility = \"R1\"\nfor_each = \"{for_each}\"\nassert = \"{assert}\"\nsubject = \"s\"\nmessage = \"m\"\n"
+    );
+    match load_sources(vec![SourceText::new("custom/rule.toml", text)], false) {
+        Ok(_) => Vec::new(),
+        Err(error) => error
+            .diagnostics
+            .iter()
+            .filter_map(|d| d.problem.help.clone())
+            .collect(),
+    }
+}
+
+#[test]
+fn every_name_and_field_is_checked_where_its_shape_is_known() {
+    let bad = [
+        // Comprehension variables take the element shape of what they iterate.
+        (
+            "$.namespaces[*]",
+            "item.replicas.exists(r, r.regoin == 'eu-gb')",
+            "`regoin`",
+        ),
+        ("$", "account.images.all(i, i.va_statuz == 'ok')", "`va_statuz`"),
+        (
+            "$",
+            "account.namespaces.filter(n, true).map(n, n.nmae).size() > 0",
+            "`nmae`",
+        ),
+        // has() tests a field that must exist.
+        ("$.images[*]", "!has(item.secret_scan.scaned_at)", "`scaned_at`"),
+        // Index syntax and optional selection.
+        ("$.images[*]", "item['va_statuz'] == 'ok'", "`va_statuz`"),
+        ("$.images[*]", "item.?creatd.hasValue()", "`creatd`"),
+        // parent, key and index are bound only where for_each binds them.
+        ("$.images[*].env[*]", "parent.reff != ''", "`reff`"),
+        ("$", "parent.id != ''", "`parent` is not bound"),
+        ("$.namespaces[*]", "key != ''", "`key` is not bound"),
+        ("$.activity_tracker", "index >= 0", "`index` is not bound"),
+        // A misspelt name, and fields of strings and lists.
+        ("$.images[*]", "itme.ref != ''", "unknown name `itme`"),
+        ("$.images[*]", "item.ref.domain == ''", "is a string"),
+        ("$.images[*]", "item.env.name == ''", "is a list"),
+    ];
+    for (for_each, assert, expected) in bad {
+        let errors = checked(for_each, assert).unwrap_err();
+        assert!(
+            errors.len() == 1 && errors[0].contains(expected),
+            "{assert}: {errors:?}"
+        );
+    }
+    let good = [
+        // Tables with arbitrary keys, parameters and helper results are not checked.
+        ("$.images[*]", "item.labels.anything == 'x' || true"),
+        ("$.images[*]", "image_namespace(item.ref).whatever == 'x' || true"),
+        (
+            "$.images[*].labels.*",
+            "key != '' && item != '' && parent.ref != ''",
+        ),
+        (
+            "$.images[*].env[*]",
+            "index >= 0 && parent.labels.team == 'x' || true",
+        ),
+        ("$", "account.iam.policies.exists(p, has(p.resource_group))"),
+        (
+            "$.activity_tracker.routes[*].rules[*]",
+            "parent.id != '' && item.target_ids.all(t, t != '')",
+        ),
+        ("$", "lists.range(3).all(x, x >= 0) && type(1) == int"),
+        ("$.images[*]", "[item.ref, item.digest].all(text, text != '')"),
+    ];
+    for (for_each, assert) in good {
+        assert!(
+            checked(for_each, assert).is_ok(),
+            "{for_each} {assert}: {:?}",
+            checked(for_each, assert)
+        );
+    }
+}
+
+#[test]
+fn templates_are_checked_like_expressions() {
+    let text = MINIMAL
+        .replace("ASSERT", "true")
+        .replace("message = \"m\"", "message = \"{item.regoin} has {item.plann}\"");
+    let errors = load(&text).unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            "custom/rule.toml:9:18 unknown field `regoin` in `item`",
+            "custom/rule.toml:9:36 unknown field `plann` in `item`"
+        ]
+    );
+}
+
+#[test]
+fn expressions_too_long_or_too_deep_are_load_errors_not_a_crash() {
+    let deep = vec!["1"; 200].join(" + ");
+    let errors = checked("$", &format!("{deep} > 0")).unwrap_err();
+    assert!(
+        errors[0].contains("nests more than 100 levels deep"),
+        "{errors:?}"
+    );
+    let long = vec!["1"; 5000].join("+");
+    let errors = checked("$", &format!("{long} > 0")).unwrap_err();
+    assert!(
+        errors[0].contains("more than the 8192 regcheck compiles"),
+        "{errors:?}"
+    );
 }

@@ -5,6 +5,16 @@
 //! index), [`Expr`] (a compiled expression), [`Bindings`] (the names an expression sees) and
 //! [`Data`] (plain values for helpers and parameters).
 //!
+//! regcheck evaluates CEL more strictly than the standard, so that a rule fails closed:
+//! - `fields`: when a policy loads, every name and field path an expression reads is checked
+//!   against the account format;
+//! - `strict`: each expression's syntax tree is rewritten once so that `||`, `&&`, `exists`
+//!   and `all` never absorb an error, and so that evaluation is metered;
+//! - [`budget`]: the cost meter, per rule and subject, that turns a runaway expression into a
+//!   rule error.
+//!
+//! The rewritten tree is evaluated with `cel`'s own interpreter (`Value::resolve`).
+//!
 //! Performance: the account is converted to CEL values once per audit (`convert`, straight from
 //! the model); items and the account are then handed to every evaluation by reference through a
 //! variable resolver, never copied. Helpers get string arguments lent, not copied, and a helper
@@ -13,19 +23,26 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use cel::common::ast::SourceInfo;
 use cel::common::types::{
     CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelTimestamp, DYN_TYPE,
 };
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
-use cel::{Context, Env, ExecutionError, Program, Value};
+use cel::parser::Expression;
+use cel::{Context, Env, ExecutionError, Value};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::data::Data;
 use super::helpers;
 
+pub mod budget;
 mod convert;
+mod fields;
+mod strict;
+
+pub use fields::{FieldProblem, Scope};
 
 /// The newtype name that `cel::to_value` turns into a CEL timestamp. Private to the `cel`
 /// crate, which is why the version is pinned and a unit test below guards it.
@@ -280,9 +297,16 @@ pub struct CompileError {
     pub offset: Option<usize>,
 }
 
-/// A compiled CEL expression and its source text.
+/// The names every expression may read (`parent`, `key` and `index` only where the rule's
+/// `for_each` binds them).
+pub const BOUND_NAMES: &[&str] = &["account", "item", "params", "as_of", "parent", "key", "index"];
+
+/// A compiled CEL expression: its source text, the syntax tree as written (for load-time
+/// checks), and the tree rewritten for strict, metered evaluation (`strict`).
 pub struct Expr {
-    program: Program,
+    parsed: Expression,
+    positions: SourceInfo,
+    evaluated: Expression,
     source: String,
 }
 
@@ -299,20 +323,23 @@ impl Expr {
 
     /// Functions this expression calls that the engine does not declare.
     pub fn unknown_functions(&self) -> Vec<String> {
-        let references = self.program.references();
-        let mut unknown: Vec<String> = references
-            .functions()
+        let mut called = std::collections::BTreeSet::new();
+        called_functions(&self.parsed, &mut called);
+        called
             .into_iter()
             .filter(|name| is_user_visible_name(name) && !is_declared_function(name))
-            .map(str::to_owned)
-            .collect();
-        unknown.sort();
-        unknown
+            .collect()
+    }
+
+    /// The names and fields this expression reads that the account format does not have, as
+    /// the rule's `for_each` binds them (`fields`).
+    pub fn check_fields(&self, scope: &Scope) -> Vec<FieldProblem> {
+        fields::check(&self.parsed, &self.positions, &self.source, scope)
     }
 
     /// Whether the expression reads the bound name `name` (or a local of that name).
     pub fn reads(&self, name: &str) -> bool {
-        self.program.references().has_variable(name)
+        self.parsed.references().has_variable(name)
     }
 
     pub fn eval_bool(&self, bindings: &Bindings<'_>) -> Result<bool, String> {
@@ -327,20 +354,53 @@ impl Expr {
         Ok(render(&self.eval(bindings)?))
     }
 
+    /// Evaluates on the meter running on this thread (the engine starts one per subject), or
+    /// on one of [`budget::DEFAULT_BUDGET`] units for this evaluation alone.
     fn eval(&self, bindings: &Bindings<'_>) -> Result<Value, String> {
+        let _alone = (!budget::metering()).then(|| budget::meter(budget::DEFAULT_BUDGET));
         let mut context = THREAD_ENVIRONMENT.with(|env| Context::with_env(Arc::clone(env)));
         context.set_variable_resolver(bindings);
-        self.program
-            .execute(&context)
-            .map_err(|error| describe_error(&error))
+        let result = Value::resolve(&self.evaluated, &context);
+        // Once the budget is passed the evaluation has failed, whatever it returned.
+        if let Some(limit) = budget::exhausted() {
+            return Err(budget::exhausted_message(limit));
+        }
+        result.map_err(|error| describe_error(&error))
     }
 }
 
+/// The longest expression (or template hole) regcheck compiles, in bytes. The `cel` crate's
+/// parser, and its evaluator, recurse once per level of nesting, and `1 + 1 + …` nests as deep
+/// as it is long: a bound on the length keeps the parser within its stack. The longest
+/// built-in expression is about 2 KB.
+pub const MAX_EXPRESSION_BYTES: usize = 8 * 1024;
+
+/// How deep an expression's syntax tree may nest, so that evaluating it stays well within the
+/// evaluating thread's stack. The built-in expressions nest at most about 25 levels deep.
+pub const MAX_EXPRESSION_DEPTH: usize = 100;
+
 /// Compiles an expression against regcheck's environment (standard library plus helpers).
 pub fn compile(source: &str) -> Result<Expr, CompileError> {
-    match environment().compile(source) {
-        Ok(program) => Ok(Expr {
-            program,
+    if source.len() > MAX_EXPRESSION_BYTES {
+        return Err(CompileError {
+            message: format!(
+                "the expression is {} bytes long, more than the {MAX_EXPRESSION_BYTES} regcheck compiles: split it (a `when`, a message with several `{{…}}` parts)",
+                source.len()
+            ),
+            offset: None,
+        });
+    }
+    match environment().parser().parse_with_source_info(source) {
+        Ok((parsed, _)) if depth(&parsed) > MAX_EXPRESSION_DEPTH => Err(CompileError {
+            message: format!(
+                "the expression nests more than {MAX_EXPRESSION_DEPTH} levels deep: split it, or use `in`, `exists` or a helper instead of a long chain of operators"
+            ),
+            offset: None,
+        }),
+        Ok((parsed, positions)) => Ok(Expr {
+            evaluated: strict::rewrite(parsed.clone()),
+            parsed,
+            positions,
             source: source.to_owned(),
         }),
         Err(errors) => {
@@ -350,6 +410,51 @@ pub fn compile(source: &str) -> Result<Expr, CompileError> {
             Err(CompileError { message, offset })
         }
     }
+}
+
+/// How deep a syntax tree nests, counted without recursion (a tree too deep for the stack is
+/// what this guards against).
+fn depth<'a>(expression: &'a Expression) -> usize {
+    use cel::common::ast::{EntryExpr, Expr as Node};
+    let mut deepest = 0;
+    let mut pending: Vec<(&'a Expression, usize)> = vec![(expression, 1)];
+    while let Some((node, level)) = pending.pop() {
+        deepest = deepest.max(level);
+        let mut push = |child: &'a Expression| pending.push((child, level + 1));
+        match &node.expr {
+            Node::Call(call) => {
+                call.target.iter().for_each(|target| push(target));
+                call.args.iter().for_each(&mut push);
+            }
+            Node::Comprehension(c) => {
+                for child in [&c.iter_range, &c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
+                    push(child);
+                }
+            }
+            Node::Select(select) => push(&select.operand),
+            Node::List(list) => list.elements.iter().for_each(&mut push),
+            Node::Map(map) => {
+                for entry in &map.entries {
+                    match &entry.expr {
+                        EntryExpr::MapEntry(entry) => {
+                            push(&entry.key);
+                            push(&entry.value);
+                        }
+                        EntryExpr::StructField(field) => push(&field.value),
+                    }
+                }
+            }
+            Node::Struct(structure) => {
+                for entry in &structure.entries {
+                    if let EntryExpr::StructField(field) = &entry.expr {
+                        push(&field.value);
+                    }
+                }
+            }
+            Node::Ident(_) | Node::Literal(_) | Node::Unspecified => {}
+        }
+    }
+    deepest
 }
 
 /// Byte offset of a 1-based line and 0-based column inside `source`.
@@ -386,6 +491,7 @@ fn build_environment() -> Env {
     for index in 0..helpers::HELPERS.len() {
         register(&mut env, index).expect("helper names are unique and not standard functions");
     }
+    budget::register(&mut env).expect("the metering functions register once");
     env
 }
 
@@ -407,6 +513,9 @@ fn register(env: &mut Env, index: usize) -> Result<(), cel::DeclarationError> {
 /// slot gets its own monomorphised trampoline.
 fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
     let helper = &helpers::HELPERS[I];
+    // A helper costs 1, plus the sizes of its arguments and of its result (see `budget`).
+    let sizes: u64 = args.iter().map(|arg| budget::size_of(arg.as_ref())).sum();
+    budget::charge(1 + sizes)?;
     let args: Vec<Arg> = args
         .iter()
         .map(|arg| {
@@ -433,7 +542,11 @@ fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVa
         helpers::Run::Value(run) => match run(&args).map_err(failed)? {
             // Most scans find nothing: hand out one empty list instead of making one.
             Data::List(items) if items.is_empty() => Ok(CowVal::Borrowed(&*EMPTY_LIST)),
-            result => Ok(CowVal::Owned(data_to_val(result))),
+            result => {
+                let result = data_to_val(result);
+                budget::charge(budget::size_of(result.as_ref()))?;
+                Ok(CowVal::Owned(result))
+            }
         },
         helpers::Run::Account(run) => Ok(CowVal::Borrowed(run(&args).map_err(failed)?.0)),
     }
@@ -470,6 +583,54 @@ const TRAMPOLINES: &[cel::common::functions::Function] = trampolines!(
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
     29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47
 );
+
+/// The functions an expression calls, by the names they are declared under: a call through a
+/// namespace (`lists.range(3)`) by its qualified name.
+fn called_functions(expression: &Expression, out: &mut std::collections::BTreeSet<String>) {
+    use cel::common::ast::{EntryExpr, Expr as Node};
+    let mut visit = |child: &Expression| called_functions(child, out);
+    match &expression.expr {
+        Node::Call(call) => {
+            let namespace = match call.target.as_deref().map(|target| &target.expr) {
+                Some(Node::Ident(root)) if !BOUND_NAMES.contains(&root.as_str()) => {
+                    Some(format!("{root}.{}", call.func_name)).filter(|name| is_declared_function(name))
+                }
+                _ => None,
+            };
+            if namespace.is_none() {
+                call.target.iter().for_each(|target| visit(target));
+            }
+            call.args.iter().for_each(&mut visit);
+            out.insert(namespace.unwrap_or_else(|| call.func_name.clone()));
+        }
+        Node::Comprehension(c) => {
+            for child in [&c.iter_range, &c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
+                visit(child);
+            }
+        }
+        Node::Select(select) => visit(&select.operand),
+        Node::List(list) => list.elements.iter().for_each(&mut visit),
+        Node::Map(map) => {
+            for entry in &map.entries {
+                match &entry.expr {
+                    EntryExpr::MapEntry(entry) => {
+                        visit(&entry.key);
+                        visit(&entry.value);
+                    }
+                    EntryExpr::StructField(field) => visit(&field.value),
+                }
+            }
+        }
+        Node::Struct(structure) => {
+            for entry in &structure.entries {
+                if let EntryExpr::StructField(field) = &entry.expr {
+                    visit(&field.value);
+                }
+            }
+        }
+        Node::Ident(_) | Node::Literal(_) | Node::Unspecified => {}
+    }
+}
 
 fn is_user_visible_name(name: &str) -> bool {
     name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -643,6 +804,50 @@ mod tests {
     fn unknown_functions_are_found_at_compile_time() {
         let expr = compile("size(item) > 0 && item.startsWith('a') && frobnicate(item)").unwrap();
         assert_eq!(expr.unknown_functions(), vec!["frobnicate".to_owned()]);
+    }
+
+    #[test]
+    fn logic_is_strict_left_to_right_and_typed() {
+        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
+        let eval = |source: &str| {
+            compile(source)
+                .unwrap()
+                .eval_bool(&bindings(doc.root(), doc.root()))
+        };
+        for error in [
+            "item.absent == 1 || true",
+            "item.absent == 1 && false",
+            "[1, 2].exists(x, x == 1 ? item.absent : true)",
+            "![0, 1].all(x, x == 0 ? item.absent : false)",
+            "1 || true",
+            "false || 'yes'",
+            "true && 'yes'",
+        ] {
+            assert!(eval(error).is_err(), "{error}: {:?}", eval(error));
+        }
+        for (source, expected) in [
+            ("true || item.absent == 1", true),
+            ("false && item.absent == 1", false),
+            ("[1, 2].exists(x, x == 1 || item.absent)", true),
+            ("[1, 2].all(x, x != 1 && item.absent)", false),
+            ("has(item.absent) && item.absent == 1", false),
+        ] {
+            assert_eq!(eval(source), Ok(expected), "{source}");
+        }
+    }
+
+    #[test]
+    fn expressions_are_metered_and_an_exhausted_meter_stays_exhausted() {
+        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
+        let expr = compile("lists.range(100).all(i, i >= 0)").unwrap();
+        let _tight = budget::meter(50);
+        let error = expr.eval_bool(&bindings(doc.root(), doc.root())).unwrap_err();
+        assert!(error.contains("evaluation budget exhausted"), "{error}");
+        let cheap = compile("true").unwrap();
+        assert!(
+            cheap.eval_bool(&bindings(doc.root(), doc.root())).is_err(),
+            "the subject's budget is spent: every further evaluation fails"
+        );
     }
 
     #[test]
