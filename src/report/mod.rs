@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -28,6 +29,8 @@ pub enum Format {
     Junit,
     Markdown,
     Github,
+    /// A self-contained HTML posture page (heat map, drill-down, filters).
+    Html,
 }
 
 impl Format {
@@ -44,6 +47,7 @@ impl Format {
             Format::Junit => "junit",
             Format::Markdown => "markdown",
             Format::Github => "github",
+            Format::Html => "html",
         }
     }
 }
@@ -69,6 +73,7 @@ pub fn render(
         Format::Junit => junit::write(report, out),
         Format::Markdown => markdown::write(report, out),
         Format::Github => github::write(report, out),
+        Format::Html => html::write(report, out),
     }
 }
 
