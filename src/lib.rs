@@ -12,6 +12,7 @@ pub mod baseline;
 pub mod collect;
 pub mod config;
 pub mod diagnostic;
+pub mod diff;
 pub mod discover;
 pub mod engine;
 pub mod findings;

@@ -4,6 +4,7 @@
 
 mod audit;
 mod collect;
+mod diff;
 mod import;
 
 use std::io::{self, IsTerminal, Write};
@@ -55,6 +56,11 @@ enum Command {
     Collect(collect::CollectArgs),
     /// Build or refresh an account file from a capture of IBM Cloud CLI output.
     Import(import::ImportArgs),
+    /// Compare two audits: which findings are new, fixed, still failing or waived since.
+    ///
+    /// OLD and NEW are account files, folders of account files, or JSON reports. Exit 1 when a
+    /// finding fails anew at or above --fail-on.
+    Diff(diff::DiffArgs),
     /// Load and check account files only; no rules run.
     Validate {
         /// Account files to check.
@@ -177,6 +183,7 @@ pub fn main() -> u8 {
     let code = match cli.command {
         Command::Audit(args) => audit::run(args, stdout_style, stderr_style, &mut output),
         Command::Import(args) => import::run(args, stderr_style, &mut output),
+        Command::Diff(args) => diff::run(args, stdout_style, stderr_style, &mut output),
         Command::Validate { paths } => validate(&paths, stderr_style, &mut output),
         Command::Rules { format, policies } => rules(format, &policies, stderr_style, &mut output),
         Command::Explain { id, policies } => explain(&id, &policies, stderr_style, &mut output),

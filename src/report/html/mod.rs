@@ -42,7 +42,7 @@ const STYLE: &str = include_str!("page.css");
 const SCRIPT: &str = include_str!("page.js");
 
 /// Findings shown in full per account, rule and status; the rest of the group is counted.
-pub const SHOWN_PER_RULE: usize = 50;
+pub const SHOWN_PER_RULE: usize = 100;
 /// Findings shown in full in the whole page, the most severe first.
 pub const SHOWN_IN_ALL: usize = 2_000;
 
