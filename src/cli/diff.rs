@@ -131,7 +131,8 @@ impl DiffArgs {
         }
         argv.push("--".into());
         argv.push(path.as_os_str().to_owned());
-        let matches = RunArgs::augment_args(clap::Command::new("regcheck diff")).try_get_matches_from(argv)?;
+        let matches =
+            RunArgs::augment_args(clap::Command::new("regcheck diff")).try_get_matches_from(argv)?;
         RunArgs::from_arg_matches(&matches)
     }
 }
@@ -158,7 +159,9 @@ fn classify(path: &Path) -> Result<Input, String> {
         }
     }
     let head = String::from_utf8_lossy(&start[..filled]);
-    let json_name = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+    let json_name = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
     if !snapshot::looks_like_json(&head) && !json_name {
         return Ok(Input::Accounts);
     }
@@ -176,7 +179,7 @@ fn load_side(args: &DiffArgs, path: &Path, input: Input, error_style: Style) -> 
         Input::Report(text) => {
             let name = display_name(path);
             snapshot::from_json_report(&name, &text).map_err(|diagnostic| {
-                eprint_diagnostics(error_style, &[diagnostic], &format!("{name} could not be read"));
+                eprint_diagnostics(error_style, &[*diagnostic], &format!("{name} could not be read"));
                 EXIT_ERROR
             })
         }

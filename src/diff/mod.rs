@@ -328,8 +328,22 @@ fn pair_accounts(old: &Snapshot, new: &Snapshot) -> Vec<(Option<usize>, Option<u
         new_pair[0] = Some((0, pairing));
         old_taken[0] = true;
     } else {
-        match_unique(old, new, &mut old_taken, &mut new_pair, |a| &a.id, Pairing::AccountId);
-        match_unique(old, new, &mut old_taken, &mut new_pair, |a| &a.key, Pairing::FileName);
+        match_unique(
+            old,
+            new,
+            &mut old_taken,
+            &mut new_pair,
+            |a| &a.id,
+            Pairing::AccountId,
+        );
+        match_unique(
+            old,
+            new,
+            &mut old_taken,
+            &mut new_pair,
+            |a| &a.key,
+            Pairing::FileName,
+        );
     }
     let mut pairs: Vec<_> = new_pair
         .iter()
@@ -359,11 +373,11 @@ fn match_unique(
     key: fn(&SnapshotAccount) -> &String,
     pairing: Pairing,
 ) {
-    fn unique<'a>(
-        accounts: &'a [SnapshotAccount],
+    fn unique(
+        accounts: &[SnapshotAccount],
         free: impl Fn(usize) -> bool,
         key: fn(&SnapshotAccount) -> &String,
-    ) -> HashMap<&'a String, Option<usize>> {
+    ) -> HashMap<&String, Option<usize>> {
         let mut seen: HashMap<&String, Option<usize>> = HashMap::new();
         for (i, account) in accounts.iter().enumerate().filter(|(i, _)| free(*i)) {
             seen.entry(key(account))

@@ -29,6 +29,7 @@ use serde_json::json;
 use super::{Change, Class, Diff, Pairing, Sighting};
 use crate::findings::Severity;
 use crate::report::human::Style;
+use crate::report::thousands;
 use crate::responsibility;
 
 pub const DIFF_VERSION: u32 = 1;
@@ -187,14 +188,23 @@ fn verdict(diff: &Diff) -> (u8, String) {
 /// The terminal view.
 pub fn write_human(diff: &Diff, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let paint = |text: String, f: fn(colored::ColoredString) -> colored::ColoredString| -> String {
-        if style.color { f(text.normal()).to_string() } else { text }
+        if style.color {
+            f(text.normal()).to_string()
+        } else {
+            text
+        }
     };
     writeln!(out, "{}", paint("regcheck diff".to_owned(), |s| s.bold()))?;
     writeln!(out, "  OLD {}", side_line(&diff.old))?;
     writeln!(out, "  NEW {}", side_line(&diff.new))?;
     writeln!(out, "\naccounts")?;
     for index in 0..diff.accounts.len() {
-        writeln!(out, "  {}: {}", account_name(diff, index), pairing_text(diff, index))?;
+        writeln!(
+            out,
+            "  {}: {}",
+            account_name(diff, index),
+            pairing_text(diff, index)
+        )?;
     }
 
     // The terminal table leaves "still waived" to the JSON and Markdown outputs: it fits 100
@@ -244,9 +254,7 @@ pub fn write_human(diff: &Diff, style: Style, out: &mut dyn Write) -> io::Result
             writeln!(
                 out,
                 "  {:<8}  {}  {}",
-                change.severity,
-                change.rule_id,
-                change.subject
+                change.severity, change.rule_id, change.subject
             )?;
             writeln!(out, "            {}", change.message)?;
             writeln!(out, "            {}", whereabouts(change))?;
@@ -283,7 +291,11 @@ pub fn write_human(diff: &Diff, style: Style, out: &mut dyn Write) -> io::Result
         writeln!(out)?;
     }
     for (side, message) in errors {
-        writeln!(out, "{}: {side}: {message}", paint("error".to_owned(), |s| s.red().bold()))?;
+        writeln!(
+            out,
+            "{}: {side}: {message}",
+            paint("error".to_owned(), |s| s.red().bold())
+        )?;
     }
     let (code, text) = verdict(diff);
     let word = match code {
@@ -569,16 +581,4 @@ fn capitalise(text: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
-}
-
-fn thousands(count: usize) -> String {
-    let digits = count.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }

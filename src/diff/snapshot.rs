@@ -122,7 +122,10 @@ impl Snapshot {
             .iter()
             .map(|(file, error)| {
                 let count = error.diagnostics.len();
-                format!("{file} did not load: {count} problem{}", if count == 1 { "" } else { "s" })
+                format!(
+                    "{file} did not load: {count} problem{}",
+                    if count == 1 { "" } else { "s" }
+                )
             })
             .collect();
         let accounts: Vec<SnapshotAccount> = report
@@ -131,7 +134,11 @@ impl Snapshot {
             .map(|audit| {
                 let file = &audit.account.file.source;
                 for outcome in audit.outcomes.iter().filter(|o| o.status == RuleStatus::Error) {
-                    let message = outcome.error.as_ref().map(ToString::to_string).unwrap_or_default();
+                    let message = outcome
+                        .error
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
                     errors.push(format!(
                         "rule {} could not be evaluated on {}: {}",
                         outcome.rule_id,
@@ -156,9 +163,7 @@ impl Snapshot {
                         .filter_map(|finding| {
                             let state = match finding.status {
                                 FindingStatus::Pass => return None,
-                                FindingStatus::Fail
-                                    if finding.waiver.as_ref().is_some_and(|w| w.expired) =>
-                                {
+                                FindingStatus::Fail if finding.waiver.as_ref().is_some_and(|w| w.expired) => {
                                     State::Expired
                                 }
                                 FindingStatus::Fail => State::Fail,
@@ -319,14 +324,14 @@ struct WaiverIn {
 }
 
 /// Reads a JSON report (`regcheck audit --format json`) named `name`.
-pub fn from_json_report(name: &str, text: &str) -> Result<Snapshot, FileDiagnostic> {
+pub fn from_json_report(name: &str, text: &str) -> Result<Snapshot, Box<FileDiagnostic>> {
     let source = SourceText::new(name, text);
     let error = |span: std::ops::Range<usize>, message: String, help: &str| {
         let mut problem = Problem::new(span, message).label("here");
         if !help.is_empty() {
             problem = problem.help(help);
         }
-        FileDiagnostic::error(source.clone(), problem)
+        Box::new(FileDiagnostic::error(source.clone(), problem))
     };
     let at = |e: &serde_json::Error| offset_of(text, e.line(), e.column());
     let syntax = |e: serde_json::Error| {
@@ -377,7 +382,10 @@ pub fn from_json_report(name: &str, text: &str) -> Result<Snapshot, FileDiagnost
     let mut rules = BTreeMap::new();
     for (i, rule) in report.rules.iter().enumerate() {
         let severity = Severity::parse(&rule.severity).ok_or_else(|| {
-            field_error(format!("rules[{i}].severity: unknown severity `{}`", rule.severity))
+            field_error(format!(
+                "rules[{i}].severity: unknown severity `{}`",
+                rule.severity
+            ))
         })?;
         rules.insert(
             rule.id.clone(),
@@ -391,9 +399,11 @@ pub fn from_json_report(name: &str, text: &str) -> Result<Snapshot, FileDiagnost
     let fail_on = match report.fail_on.as_deref() {
         None => None,
         Some("none") => Some(FailOn(None)),
-        Some(text) => Some(FailOn(Some(Severity::parse(text).ok_or_else(|| {
-            field_error(format!("fail_on: unknown severity `{text}`"))
-        })?))),
+        Some(text) => {
+            Some(FailOn(Some(Severity::parse(text).ok_or_else(|| {
+                field_error(format!("fail_on: unknown severity `{text}`"))
+            })?)))
+        }
     };
 
     let mut errors = Vec::new();
@@ -427,7 +437,11 @@ pub fn from_json_report(name: &str, text: &str) -> Result<Snapshot, FileDiagnost
                 "rule {} could not be evaluated on {} (recorded in {name}){}",
                 result.rule_id,
                 result.file,
-                result.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
+                result
+                    .error
+                    .as_ref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
             ));
         } else {
             accounts[index].ran.insert(result.rule_id.clone());
@@ -440,10 +454,17 @@ pub fn from_json_report(name: &str, text: &str) -> Result<Snapshot, FileDiagnost
             "fail" => State::Fail,
             "waived" => State::Waived,
             "baselined" => State::Baselined,
-            other => return Err(field_error(format!("findings[{i}].status: unknown status `{other}`"))),
+            other => {
+                return Err(field_error(format!(
+                    "findings[{i}].status: unknown status `{other}`"
+                )));
+            }
         };
         let severity = Severity::parse(&finding.severity).ok_or_else(|| {
-            field_error(format!("findings[{i}].severity: unknown severity `{}`", finding.severity))
+            field_error(format!(
+                "findings[{i}].severity: unknown severity `{}`",
+                finding.severity
+            ))
         })?;
         let Some(&index) = by_file.get(finding.file.as_str()) else {
             return Err(field_error(format!(

@@ -154,7 +154,11 @@ fn folders_pair_by_account_id_then_by_file_name() {
                     finding("R-2", "namespace:eu-de/x", State::Fail, Severity::High, "data-1"),
                 ],
             ),
-            account("legacy", "old/legacy.toml", vec![finding("R-1", "x", State::Fail, Severity::High, "legacy")]),
+            account(
+                "legacy",
+                "old/legacy.toml",
+                vec![finding("R-1", "x", State::Fail, Severity::High, "legacy")],
+            ),
         ],
     );
     let new = snapshot(
@@ -169,7 +173,11 @@ fn folders_pair_by_account_id_then_by_file_name() {
                     finding("R-2", "namespace:eu-de/x", State::Fail, Severity::High, "data-2"),
                 ],
             ),
-            account("edge", "new/edge.toml", vec![finding("R-1", "y", State::Fail, Severity::Low, "edge")]),
+            account(
+                "edge",
+                "new/edge.toml",
+                vec![finding("R-1", "y", State::Fail, Severity::Low, "edge")],
+            ),
         ],
     );
     let diff = compare(old, new, low());
@@ -203,15 +211,33 @@ fn folders_pair_by_account_id_then_by_file_name() {
 
 #[test]
 fn two_single_files_are_compared_whatever_their_ids() {
-    let old = snapshot(true, vec![account("a", "prod.toml", vec![finding("R-1", "s", State::Fail, Severity::High, "a")])]);
-    let new = snapshot(true, vec![account("b", "staging.toml", vec![finding("R-1", "s", State::Fail, Severity::High, "b")])]);
+    let old = snapshot(
+        true,
+        vec![account(
+            "a",
+            "prod.toml",
+            vec![finding("R-1", "s", State::Fail, Severity::High, "a")],
+        )],
+    );
+    let new = snapshot(
+        true,
+        vec![account(
+            "b",
+            "staging.toml",
+            vec![finding("R-1", "s", State::Fail, Severity::High, "b")],
+        )],
+    );
     let diff = compare(old, new, low());
     assert_eq!(diff.accounts[0].pairing, Pairing::OnlyAccount);
     assert_eq!(classes(&diff), vec![(Class::StillFailing, "s")]);
     // Two folders with one account each are not paired across ids and names.
     let old = snapshot(false, vec![account("a", "x/prod.toml", vec![])]);
     let new = snapshot(false, vec![account("b", "y/staging.toml", vec![])]);
-    let pairings: Vec<Pairing> = compare(old, new, low()).accounts.iter().map(|a| a.pairing).collect();
+    let pairings: Vec<Pairing> = compare(old, new, low())
+        .accounts
+        .iter()
+        .map(|a| a.pairing)
+        .collect();
     assert_eq!(pairings, vec![Pairing::Added, Pairing::Removed]);
 }
 
@@ -229,7 +255,11 @@ fn a_rule_that_ran_on_one_side_only_is_not_compared_or_fails_closed() {
         vec![finding("R-2", "new-rule", State::Fail, Severity::High, "a")],
     );
     new_account.ran.remove("R-1");
-    let diff = compare(snapshot(true, vec![old_account]), snapshot(true, vec![new_account]), low());
+    let diff = compare(
+        snapshot(true, vec![old_account]),
+        snapshot(true, vec![new_account]),
+        low(),
+    );
     assert_eq!(classes(&diff), vec![(Class::New, "new-rule")], "not `fixed`");
     assert_eq!(diff.not_compared[0].rule_id.as_deref(), Some("R-1"));
     assert!(diff.notes[0].message.contains("R-2 did not run on the OLD side"));
@@ -278,20 +308,36 @@ fn the_json_report_this_regcheck_writes_reads_back_as_the_audit() {
 
 #[test]
 fn json_reports_of_unknown_versions_or_other_tools_are_refused() {
-    let valid = r#"{"version": 1, "as_of": "2026-11-26T00:00:00Z", "accounts": [], "rules": [], "findings": []}"#;
+    let valid =
+        r#"{"version": 1, "as_of": "2026-11-26T00:00:00Z", "accounts": [], "rules": [], "findings": []}"#;
     assert!(from_json_report("r.json", valid).is_ok());
-    let unknown = format!(r#"{{"version": {}, "as_of": "x", "accounts": [], "rules": [], "findings": []}}"#, crate::report::json::REPORT_VERSION + 1);
+    let unknown = format!(
+        r#"{{"version": {}, "as_of": "x", "accounts": [], "rules": [], "findings": []}}"#,
+        crate::report::json::REPORT_VERSION + 1
+    );
     for (text, expected) in [
         (unknown.as_str(), "unsupported JSON report version"),
         (&valid.replace("1,", "0,"), "unsupported JSON report version 0"),
-        (&valid.replace("1,", "\"1\","), "unsupported JSON report version \"1\""),
+        (
+            &valid.replace("1,", "\"1\","),
+            "unsupported JSON report version \"1\"",
+        ),
         (&valid.replace("\"version\": 1,", ""), "it has no `version`"),
         (
-            &valid.replace("\"version\": 1,", "\"version\": 1, \"tool\": {\"name\": \"trivy\"},"),
+            &valid.replace(
+                "\"version\": 1,",
+                "\"version\": 1, \"tool\": {\"name\": \"trivy\"},",
+            ),
             "written by `trivy`",
         ),
-        (&valid.replace("\"findings\": []", "\"findings\": 3"), "invalid type"),
-        (&valid.replace(", \"findings\": []", ""), "missing field `findings`"),
+        (
+            &valid.replace("\"findings\": []", "\"findings\": 3"),
+            "invalid type",
+        ),
+        (
+            &valid.replace(", \"findings\": []", ""),
+            "missing field `findings`",
+        ),
         ("[1, 2", "not a valid regcheck JSON report"),
     ] {
         let error = from_json_report("r.json", text).expect_err(text);
@@ -320,7 +366,13 @@ fn a_json_report_recording_errors_makes_the_side_an_error() {
 fn many_changes(count: usize) -> Diff {
     let findings = (0..count)
         .map(|i| {
-            let mut f = finding("R-1", &format!("image:us.icr.io/ns/app-{i:05}:1.0|x"), State::Fail, Severity::High, "a");
+            let mut f = finding(
+                "R-1",
+                &format!("image:us.icr.io/ns/app-{i:05}:1.0|x"),
+                State::Fail,
+                Severity::High,
+                "a",
+            );
             f.message = "a message with <b>html</b>, `code`, *stars* and | pipes ".repeat(3);
             f
         })
@@ -338,7 +390,11 @@ fn markdown_stays_under_the_comment_limit_and_says_what_it_left_out() {
     let mut out = Vec::new();
     render::write_markdown(&diff, &mut out).expect("renders");
     let text = String::from_utf8(out).expect("UTF-8");
-    assert!(text.encode_utf16().count() <= render::MARKDOWN_LIMIT, "{}", text.len());
+    assert!(
+        text.encode_utf16().count() <= render::MARKDOWN_LIMIT,
+        "{}",
+        text.len()
+    );
     let rows = text.lines().filter(|l| l.starts_with("| high | R-1 |")).count();
     assert!(rows > 100 && rows < 3_000, "{rows}");
     assert!(
@@ -352,12 +408,19 @@ fn markdown_stays_under_the_comment_limit_and_says_what_it_left_out() {
     );
     // User data cannot break the table or add HTML.
     assert!(!text.contains("<b>"));
-    assert!(text.lines().filter(|l| l.starts_with("| high | R-1 |")).all(|l| l.matches(" | ").count() == 4));
+    assert!(
+        text.lines()
+            .filter(|l| l.starts_with("| high | R-1 |"))
+            .all(|l| l.matches(" | ").count() == 4)
+    );
     // A short list is written whole, with no closing line.
     let mut out = Vec::new();
     render::write_markdown(&many_changes(5), &mut out).expect("renders");
     let text = String::from_utf8(out).expect("UTF-8");
-    assert_eq!(text.lines().filter(|l| l.starts_with("| high | R-1 |")).count(), 5);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("| high | R-1 |")).count(),
+        5
+    );
     assert!(!text.contains("left out"));
 }
 

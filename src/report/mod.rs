@@ -160,3 +160,16 @@ pub fn summary_rows(report: &AuditReport, audit: &AccountAudit) -> Vec<SummaryRo
     }
     rows.into_values().collect()
 }
+
+/// `12,345`: counts are read at a glance (the HTML report, the diff's Markdown).
+pub fn thousands(count: usize) -> String {
+    let digits = count.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}

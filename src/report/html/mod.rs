@@ -29,6 +29,7 @@ use std::io::{self, Write};
 use miette::SourceCode;
 use sha2::{Digest, Sha256};
 
+use super::thousands;
 use crate::audit::{AccountAudit, AuditReport};
 use crate::engine::cel::format_time;
 use crate::findings::{Finding, FindingStatus, RuleOutcome, RuleStatus, Severity};
@@ -93,9 +94,7 @@ impl Shown {
 
     fn of(finding: &Finding) -> Option<Self> {
         match finding.status {
-            FindingStatus::Fail if finding.waiver.as_ref().is_some_and(|w| w.expired) => {
-                Some(Shown::Expired)
-            }
+            FindingStatus::Fail if finding.waiver.as_ref().is_some_and(|w| w.expired) => Some(Shown::Expired),
             FindingStatus::Fail => Some(Shown::Fail),
             FindingStatus::Waived => Some(Shown::Waived),
             FindingStatus::Baselined => Some(Shown::Baselined),
@@ -283,19 +282,6 @@ fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }
 
-/// `12,345`: counts are read at a glance.
-fn thousands(count: usize) -> String {
-    let digits = count.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 /// Which findings the page shows in full: indices (audit, outcome, finding).
 fn select_detailed(report: &AuditReport) -> HashSet<(usize, usize, usize)> {
     struct Candidate<'a> {
@@ -381,7 +367,11 @@ impl<'a> Page<'a> {
                 .cmp(&responsibility::order(&b.responsibility))
                 .then_with(|| a.id.cmp(&b.id))
         });
-        let rule_index = rules.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
+        let rule_index = rules
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.as_str(), i))
+            .collect();
         let duty_of_rule: HashMap<&str, usize> = rules
             .iter()
             .filter_map(|policy| {
@@ -442,7 +432,10 @@ impl<'a> Page<'a> {
                 self.report.audits.len() + self.report.load_errors.len()
             ),
         };
-        writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")?;
+        writeln!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
+        )?;
         writeln!(
             out,
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -456,7 +449,11 @@ impl<'a> Page<'a> {
             sha256_base64(STYLE),
             sha256_base64(SCRIPT)
         )?;
-        writeln!(out, "<meta name=\"generator\" content=\"regcheck {}\">", env!("CARGO_PKG_VERSION"))?;
+        writeln!(
+            out,
+            "<meta name=\"generator\" content=\"regcheck {}\">",
+            env!("CARGO_PKG_VERSION")
+        )?;
         writeln!(
             out,
             "<title>regcheck posture: {}, as of {}</title>",
@@ -551,7 +548,10 @@ impl<'a> Page<'a> {
 
     fn heat_map(&self, out: &mut String) -> fmt::Result {
         let report = self.report;
-        writeln!(out, "<section id=\"heatmap\">\n<h2>IBM's shared responsibilities</h2>")?;
+        writeln!(
+            out,
+            "<section id=\"heatmap\">\n<h2>IBM's shared responsibilities</h2>"
+        )?;
         writeln!(
             out,
             "<p class=\"note\">One row per duty of IBM's shared-responsibility table for Container \
@@ -575,7 +575,10 @@ impl<'a> Page<'a> {
             write!(out, "<span class=\"{class}\">{text}</span>")?;
         }
         writeln!(out, "</p>")?;
-        write!(out, "<table class=\"heat\" id=\"heat\">\n<thead><tr><th>duty</th>")?;
+        write!(
+            out,
+            "<table class=\"heat\" id=\"heat\">\n<thead><tr><th>duty</th>"
+        )?;
         for audit in &report.audits {
             write!(
                 out,
@@ -597,7 +600,11 @@ impl<'a> Page<'a> {
                 None => "IBM".to_owned(),
                 Some(tag) => format!("customer · {tag}"),
             };
-            let detail = if duty.customer.is_empty() { duty.ibm } else { duty.customer };
+            let detail = if duty.customer.is_empty() {
+                duty.ibm
+            } else {
+                duty.customer
+            };
             write!(
                 out,
                 "<tr data-duty=\"{d}\"><th class=\"duty\" title=\"{}\"><b>{}</b><span class=\"muted\">{} · {}</span></th>",
@@ -659,8 +666,7 @@ impl<'a> Page<'a> {
     fn problems(&self, out: &mut String) -> fmt::Result {
         let report = self.report;
         let rule_errors: Vec<_> = report.rule_errors().collect();
-        if report.load_errors.is_empty() && rule_errors.is_empty() && report.unused_waivers.is_empty()
-        {
+        if report.load_errors.is_empty() && rule_errors.is_empty() && report.unused_waivers.is_empty() {
             return Ok(());
         }
         writeln!(out, "<section id=\"errors\">\n<h2>Errors and warnings</h2>\n<ul>")?;
@@ -684,7 +690,11 @@ impl<'a> Page<'a> {
             writeln!(out, "</ul></li>")?;
         }
         for (audit, outcome) in rule_errors {
-            let message = outcome.error.as_ref().map(ToString::to_string).unwrap_or_default();
+            let message = outcome
+                .error
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             writeln!(
                 out,
                 "<li><b>error:</b> rule <code>{}</code> could not be evaluated on <span class=\"mono\">{}</span>: {}</li>",
@@ -727,7 +737,10 @@ impl<'a> Page<'a> {
              <option value=\"1\">medium and above</option><option value=\"0\">low and above</option>\
              </select></label>"
         )?;
-        write!(out, "<label>Account <select name=\"account\"><option value=\"\">all</option>")?;
+        write!(
+            out,
+            "<label>Account <select name=\"account\"><option value=\"\">all</option>"
+        )?;
         for (a, audit) in self.report.audits.iter().enumerate() {
             write!(
                 out,
@@ -737,7 +750,10 @@ impl<'a> Page<'a> {
             )?;
         }
         writeln!(out, "</select></label>")?;
-        write!(out, "<label>Rule <select name=\"rule\"><option value=\"\">all</option>")?;
+        write!(
+            out,
+            "<label>Rule <select name=\"rule\"><option value=\"\">all</option>"
+        )?;
         for (r, policy) in self.rules.iter().enumerate() {
             write!(
                 out,
@@ -789,7 +805,11 @@ impl<'a> Page<'a> {
                 let duty = &self.duties[d];
                 let tally = &self.tallies[a][d];
                 let (class, text) = tally.cell();
-                let open = if tally.failing > 0 || tally.error > 0 { " open" } else { "" };
+                let open = if tally.failing > 0 || tally.error > 0 {
+                    " open"
+                } else {
+                    ""
+                };
                 writeln!(
                     out,
                     "<details class=\"duty\" id=\"a{a}-d{d}\"{open}><summary><span class=\"badge {class}\">{text}</span> \
@@ -822,7 +842,11 @@ impl<'a> Page<'a> {
         let Some(policy) = self.report.policy(&outcome.rule_id) else {
             return Ok(());
         };
-        let r = self.rule_index.get(policy.id.as_str()).copied().unwrap_or_default();
+        let r = self
+            .rule_index
+            .get(policy.id.as_str())
+            .copied()
+            .unwrap_or_default();
         let source = &audit.account.file.source;
         let mut groups: Vec<(Shown, Vec<(usize, &Finding)>)> =
             Shown::ALL.iter().map(|&shown| (shown, Vec::new())).collect();
@@ -856,7 +880,11 @@ impl<'a> Page<'a> {
             Text(&policy.id),
             Text(&policy.title),
             policy.severity,
-            if counts.is_empty() { "no findings".to_owned() } else { counts }
+            if counts.is_empty() {
+                "no findings".to_owned()
+            } else {
+                counts
+            }
         )?;
         writeln!(out, "<div class=\"rulebody\">")?;
         write_doc(out, "", &policy.docs.summary)?;
@@ -1010,7 +1038,7 @@ fn write_doc(out: &mut String, lead: &str, text: &str) -> fmt::Result {
         match (&mut code, fence) {
             (Some(lines), false) => lines.push(line),
             (Some(lines), true) => {
-                write!(out, "<pre class=\"code\">{}</pre>\n", Text(&lines.join("\n")))?;
+                writeln!(out, "<pre class=\"code\">{}</pre>", Text(&lines.join("\n")))?;
                 code = None;
             }
             (None, true) => {
@@ -1022,7 +1050,7 @@ fn write_doc(out: &mut String, lead: &str, text: &str) -> fmt::Result {
         }
     }
     if let Some(lines) = code {
-        write!(out, "<pre class=\"code\">{}</pre>\n", Text(&lines.join("\n")))?;
+        writeln!(out, "<pre class=\"code\">{}</pre>", Text(&lines.join("\n")))?;
     }
     flush(out, &mut paragraph, &mut lead)
 }
@@ -1055,7 +1083,13 @@ fn write_source(
         let to = label.end.clamp(start, end) - start;
         match (shown.get(..from), shown.get(from..to), shown.get(to..)) {
             (Some(before), Some(marked), Some(after)) if !marked.is_empty() => {
-                write!(out, "{}<mark>{}</mark>{}", Text(before), Text(marked), Text(after))?;
+                write!(
+                    out,
+                    "{}<mark>{}</mark>{}",
+                    Text(before),
+                    Text(marked),
+                    Text(after)
+                )?;
             }
             _ => write!(out, "{}", Text(shown))?,
         }

@@ -46,14 +46,27 @@ fn render(report: &AuditReport) -> String {
 
 /// The tags and attributes the page is built from: anything else in the output came from data.
 const TAGS: &[&str] = &[
-    "!DOCTYPE", "html", "head", "meta", "title", "style", "script", "body", "header", "footer",
-    "section", "h1", "h2", "h3", "p", "span", "b", "br", "table", "thead", "tbody", "tr", "th", "td",
-    "a", "ul", "li", "form", "label", "select", "option", "input", "button", "details", "summary",
-    "div", "dl", "dt", "dd", "pre", "mark", "code",
+    "!DOCTYPE", "html", "head", "meta", "title", "style", "script", "body", "header", "footer", "section",
+    "h1", "h2", "h3", "p", "span", "b", "br", "table", "thead", "tbody", "tr", "th", "td", "a", "ul", "li",
+    "form", "label", "select", "option", "input", "button", "details", "summary", "div", "dl", "dt", "dd",
+    "pre", "mark", "code",
 ];
 const ATTRIBUTES: &[&str] = &[
-    "lang", "charset", "name", "content", "http-equiv", "class", "id", "href", "title", "value",
-    "type", "checked", "hidden", "open", "colspan",
+    "lang",
+    "charset",
+    "name",
+    "content",
+    "http-equiv",
+    "class",
+    "id",
+    "href",
+    "title",
+    "value",
+    "type",
+    "checked",
+    "hidden",
+    "open",
+    "colspan",
 ];
 
 /// Reads the page as a browser's tokenizer would (tags, quoted attributes, the raw text of
@@ -124,7 +137,10 @@ fn text_is_escaped_for_content_and_attributes() {
         Text("<a href=\"x\">'&'</a>").to_string(),
         "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
     );
-    assert_eq!(Text("a\u{202E}b\u{1b}[31mc\td\ne").to_string(), "a\u{FFFD}b\u{FFFD}[31mc\td\ne");
+    assert_eq!(
+        Text("a\u{202E}b\u{1b}[31mc\td\ne").to_string(),
+        "a\u{FFFD}b\u{FFFD}[31mc\td\ne"
+    );
     assert_eq!(Text("plain").to_string(), "plain");
 }
 
@@ -137,10 +153,16 @@ fn the_example_is_one_self_contained_well_formed_page() {
     assert!(html.contains("content=\"default-src 'none'; style-src 'sha256-"));
     for fetch in ["http://", "https://", "src=", "@import", "url("] {
         let outside_text = html.replace("https://github.example", "");
-        assert!(!outside_text.contains(fetch) || fetch.starts_with("http"), "{fetch}");
+        assert!(
+            !outside_text.contains(fetch) || fetch.starts_with("http"),
+            "{fetch}"
+        );
     }
     assert!(!html.contains("src="), "nothing is loaded");
-    assert!(!STYLE.contains("url(") && !STYLE.contains("@import"), "the style loads nothing");
+    assert!(
+        !STYLE.contains("url(") && !STYLE.contains("@import"),
+        "the style loads nothing"
+    );
     assert!(!SCRIPT.contains("fetch(") && !SCRIPT.contains("XMLHttpRequest"));
     // The only time is the as-of time; the bytes do not change from one run to the next.
     assert!(html.contains("2026-11-26T00:00:00Z"));
@@ -157,7 +179,13 @@ fn the_csp_hashes_are_those_of_the_style_and_script() {
     assert!(html.contains(&format!("style-src 'sha256-{}'", sha256_base64(STYLE))));
     assert!(html.contains(&format!("script-src 'sha256-{}'", sha256_base64(SCRIPT))));
     // RFC 4648's test vectors.
-    for (input, expected) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+    for (input, expected) in [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foobar", "Zm9vYmFy"),
+    ] {
         assert_eq!(base64(input.as_bytes()), expected);
     }
 }
@@ -191,10 +219,16 @@ fn heat_map_cells_agree_with_the_responsibility_matrix() {
             "fail" => vec!["s-critical", "s-high", "s-medium", "s-low"],
             other => panic!("unknown status {other}"),
         };
-        assert!(expected_class.contains(&class), "{status} shown as {class}: {row}");
+        assert!(
+            expected_class.contains(&class),
+            "{status} shown as {class}: {row}"
+        );
     }
     // The example's Tokyo registry has no route: tracking events fails critical.
-    let tracking = rows.iter().find(|r| r.contains("<b>Tracking events</b>")).expect("R1");
+    let tracking = rows
+        .iter()
+        .find(|r| r.contains("<b>Tracking events</b>"))
+        .expect("R1");
     assert!(tracking.contains("class=\"cell s-critical\""), "{tracking}");
 }
 
@@ -222,8 +256,8 @@ fn hostile_names_cannot_inject_anything() {
          message = \"{{item.name}} is hostile\"\n[docs]\nsummary = {h}\nrationale = {h}\nremediation = {h}\n",
         h = serde_json::to_string(HOSTILE).expect("JSON")
     );
-    let policies = policy::load_sources(vec![SourceText::new(HOSTILE, rule)], false)
-        .expect("the hostile policy loads");
+    let policies =
+        policy::load_sources(vec![SourceText::new(HOSTILE, rule)], false).expect("the hostile policy loads");
     let mut report = audit_of(&format!("{HOSTILE}.toml"), &account, policies);
     // A waiver whose reason, owner and position are hostile too.
     let finding = report.audits[0].outcomes[0]
@@ -243,14 +277,22 @@ fn hostile_names_cannot_inject_anything() {
     assert!(!html.contains("<img"), "no injected element");
     assert!(!html.contains("\u{202E}"), "no bidirectional override");
     let escaped = Text(HOSTILE).to_string();
-    for place in ["<title>", "<th class=\"acct\">", "<option value=\"0\">", "<code>ACME-XSS-001</code> "] {
+    for place in [
+        "<title>",
+        "<th class=\"acct\">",
+        "<option value=\"0\">",
+        "<code>ACME-XSS-001</code> ",
+    ] {
         let at = html.find(place).unwrap_or_else(|| panic!("{place} is written"));
         assert!(
             html[at..].contains(&escaped),
             "the hostile name appears escaped after {place}"
         );
     }
-    assert!(html.matches(&escaped).count() >= 10, "every hostile text is shown, escaped");
+    assert!(
+        html.matches(&escaped).count() >= 10,
+        "every hostile text is shown, escaped"
+    );
 }
 
 #[test]
@@ -290,7 +332,9 @@ fn large_rules_show_the_most_severe_findings_and_count_the_rest() {
     );
     let hidden = failing - SHOWN_PER_RULE;
     assert!(
-        block.contains(&format!("data-count=\"{hidden}\">and {hidden} more failing findings")),
+        block.contains(&format!(
+            "data-count=\"{hidden}\">and {hidden} more failing findings"
+        )),
         "{block}"
     );
     assert!(html.contains(&format!("at most {SHOWN_PER_RULE} findings in full")));
@@ -321,7 +365,10 @@ fn waived_expired_and_baselined_findings_are_shown_as_such() {
     let baselined = failing.next().expect("a finding");
     baselined.status = FindingStatus::Baselined;
     let html = render(&report);
-    assert_eq!(html.matches("<details class=\"finding\" id=\"f-").count(), report.audits[0].findings().count());
+    assert_eq!(
+        html.matches("<details class=\"finding\" id=\"f-").count(),
+        report.audits[0].findings().count()
+    );
     assert_eq!(html.matches("data-status=\"waived\"><summary>").count(), 1);
     assert_eq!(html.matches("data-status=\"expired\"><summary>").count(), 1);
     assert_eq!(html.matches("data-status=\"baselined\"><summary>").count(), 1);
@@ -333,11 +380,8 @@ fn waived_expired_and_baselined_findings_are_shown_as_such() {
 
 #[test]
 fn secrets_in_the_lines_shown_are_masked() {
-    let secret = "ghp_".to_owned() + &"Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Y";
-    let text = EXAMPLE.replace(
-        "\"LOG_LEVEL=info\"",
-        &format!("\"GITHUB_TOKEN={secret}\""),
-    );
+    let secret = "ghp_".to_owned() + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Y";
+    let text = EXAMPLE.replace("\"LOG_LEVEL=info\"", &format!("\"GITHUB_TOKEN={secret}\""));
     assert!(text.contains(&secret));
     let report = audit_of(
         "examples/account.toml",
@@ -345,6 +389,9 @@ fn secrets_in_the_lines_shown_are_masked() {
         policy::builtin().expect("the built-in policies load"),
     );
     let html = render(&report);
-    assert!(html.contains(crate::diagnostic::MASK), "the secret's finding shows its line, masked");
+    assert!(
+        html.contains(crate::diagnostic::MASK),
+        "the secret's finding shows its line, masked"
+    );
     assert!(!html.contains(&secret[4..20]), "no piece of the secret");
 }
