@@ -27,7 +27,8 @@ pub enum DiffFormat {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Findings are matched by fingerprint (account id, rule and subject), so moved lines are not \
-changes. Accounts are paired by account id, then by file name (relative to the folder given).
+changes. Accounts are paired by account id, then by file name (below the folder that holds the \
+side's files).
 
 Exit codes: 0 when no finding fails anew at or above --fail-on; 1 when one does (a new failing \
 finding, or one failing again because its waiver expired or went, or the baseline no longer \
@@ -45,7 +46,7 @@ pub struct DiffArgs {
     pub format: DiffFormat,
 
     /// Lowest severity of a newly failing finding that makes the exit code 1 [default: the
-    /// config file's fail_on, or the NEW report's, else low].
+    /// config file's fail_on, else low; for two JSON reports, NEW's].
     #[arg(long, value_parser = parse_fail_on)]
     pub fail_on: Option<FailOn>,
 
@@ -227,8 +228,15 @@ pub fn run(args: DiffArgs, style: Style, error_style: Style, out: &mut Vec<u8>) 
         Ok(snapshot) => snapshot,
         Err(code) => return code,
     };
+    // The gate: --fail-on; else the one an audit here resolved (the config's, else low); else
+    // the one the NEW report was audited with.
+    let audited = [&new, &old]
+        .into_iter()
+        .find(|side| side.kind == snapshot::Kind::Accounts)
+        .and_then(|side| side.fail_on);
     let fail_on = args
         .fail_on
+        .or(audited)
         .or(new.fail_on)
         .unwrap_or(FailOn(Some(Severity::Low)));
     let diff = diff::compare(old, new, fail_on);

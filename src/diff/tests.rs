@@ -6,6 +6,7 @@ use crate::account;
 use crate::audit::{self, AuditReport, Judgement};
 use crate::engine::Settings;
 use crate::policy;
+use crate::report::human::Style;
 
 const EXAMPLE: &str = include_str!("../../examples/account.toml");
 
@@ -440,4 +441,21 @@ fn the_json_output_is_versioned_and_complete() {
     assert_eq!(value["changes"][0]["new"]["status"], "fail");
     assert_eq!(value["by_severity"][1]["severity"], "high");
     assert_eq!(value["by_severity"][1]["new"], 3);
+}
+
+#[test]
+fn the_human_output_is_coloured_only_when_asked() {
+    let diff = many_changes(2);
+    let render = |color| {
+        let mut out = Vec::new();
+        render::write_human(&diff, Style { color, width: 100 }, &mut out).expect("renders");
+        String::from_utf8(out).expect("UTF-8")
+    };
+    colored::control::set_override(true);
+    let (plain, coloured) = (render(false), render(true));
+    colored::control::unset_override();
+    assert!(!plain.contains('\u{1b}'));
+    assert!(coloured.contains("\u{1b}[31m"), "new findings in red");
+    assert!(plain.contains("new failing findings (2)"));
+    assert!(plain.trim_end().ends_with("failed: 2 new failing findings at or above low (2 high); 0 fixed, 0 waived since, 0 still failing"), "{plain}");
 }

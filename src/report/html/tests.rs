@@ -395,3 +395,27 @@ fn secrets_in_the_lines_shown_are_masked() {
     );
     assert!(!html.contains(&secret[4..20]), "no piece of the secret");
 }
+
+#[test]
+fn files_that_did_not_load_are_columns_of_errors() {
+    let mut report = example();
+    let error = account::load_str("broken <b>.toml", "schema_version = 1\n[account]\nid = 3\n")
+        .expect_err("a wrong type");
+    report.load_errors.push(("broken <b>.toml".to_owned(), error));
+    let html = render(&report);
+    assert_structure(&html);
+    assert!(html.contains(
+        "<th class=\"acct\">did not load<br><span class=\"muted mono\">broken &lt;b&gt;.toml</span></th>"
+    ));
+    // Every customer duty of the broken file is an error, IBM's stay IBM's.
+    let customer_rows = responsibility::rows().iter().filter(|r| r.tag.is_some()).count() + 1;
+    assert_eq!(
+        html.matches("<a href=\"#errors\">not loaded</a>").count(),
+        customer_rows
+    );
+    assert!(
+        html.contains("<span class=\"mono\">broken &lt;b&gt;.toml:3:"),
+        "the error's position"
+    );
+    assert!(html.contains("class=\"verdict error\""));
+}
