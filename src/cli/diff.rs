@@ -140,45 +140,45 @@ impl DiffArgs {
 
 enum Input {
     Accounts,
-    Report(String),
+    /// A JSON report, read when its side is loaded (one large report in memory at a time).
+    Report,
 }
 
-/// Whether `path` is a JSON report (read whole) or account files (read by the audit).
+/// Whether `path` is a JSON report or account files, from its name and first bytes.
 fn classify(path: &Path) -> Result<Input, String> {
     if path.is_dir() {
         return Ok(Input::Accounts);
     }
-    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut start = [0u8; 512];
-    let mut filled = 0;
-    while filled < start.len() {
-        match file.read(&mut start[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-        }
-    }
-    let head = String::from_utf8_lossy(&start[..filled]);
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let mut start = Vec::with_capacity(512);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(512).read_to_end(&mut start))
+        .map_err(cannot)?;
     let json_name = path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
-    if !snapshot::looks_like_json(&head) && !json_name {
-        return Ok(Input::Accounts);
+    if json_name || snapshot::looks_like_json(&String::from_utf8_lossy(&start)) {
+        Ok(Input::Report)
+    } else {
+        Ok(Input::Accounts)
     }
-    let mut text = start[..filled].to_vec();
-    file.read_to_end(&mut text)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    String::from_utf8(text)
-        .map(Input::Report)
-        .map_err(|_| format!("{} is not UTF-8 text: not a JSON report", path.display()))
 }
 
 /// One side, audited or read.
 fn load_side(args: &DiffArgs, path: &Path, input: Input, error_style: Style) -> Result<Snapshot, u8> {
     match input {
-        Input::Report(text) => {
+        Input::Report => {
             let name = display_name(path);
+            let text = match std::fs::read(path) {
+                Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+                    eprintln!("error: {name} is not UTF-8 text, so not a JSON report");
+                    EXIT_ERROR
+                })?,
+                Err(error) => {
+                    eprintln!("error: cannot read {name}: {error}");
+                    return Err(EXIT_ERROR);
+                }
+            };
             snapshot::from_json_report(&name, &text).map_err(|diagnostic| {
                 eprint_diagnostics(error_style, &[*diagnostic], &format!("{name} could not be read"));
                 EXIT_ERROR
@@ -207,7 +207,7 @@ pub fn run(args: DiffArgs, style: Style, error_style: Style, out: &mut Vec<u8>) 
             return EXIT_ERROR;
         }
     };
-    if matches!((&old_input, &new_input), (Input::Report(_), Input::Report(_))) {
+    if matches!((&old_input, &new_input), (Input::Report, Input::Report)) {
         let given = args.audit_options();
         if !given.is_empty() {
             eprintln!(
