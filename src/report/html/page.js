@@ -45,7 +45,7 @@
       var other = account !== "" && section.dataset.account !== account;
       section.classList.toggle("hide", other || !section.querySelector("details.duty:not(.hide)"));
     });
-    shown.textContent = count + (count === 1 ? " finding matches" : " findings match");
+    shown.textContent = count.toLocaleString("en-US") + (count === 1 ? " finding matches" : " findings match");
   }
 
   // A heat-map cell links to an account's duty: open it (and what holds it) and show it.
