@@ -224,7 +224,10 @@ impl Tally {
         } else if self.error > 0 {
             ("s-error", "error".to_owned())
         } else if let Some(worst) = self.worst.filter(|_| self.failing > 0) {
-            (severity_class(worst), format!("{worst} · {}", thousands(self.failing)))
+            (
+                severity_class(worst),
+                format!("{worst} · {}", thousands(self.failing)),
+            )
         } else if self.pass > 0 {
             let accepted = self.waived + self.baselined;
             let text = if accepted > 0 {
