@@ -2,7 +2,8 @@
 //!
 //! Layers, each doing one job: [`account`] loads `account.toml` with spans, [`policy`] loads
 //! and checks rule files, [`engine`] evaluates them into [`findings`], and [`report`] renders
-//! findings. Only the CLI (`src/cli`) prints. [`collect`] captures the evidence from IBM's CLI.
+//! findings. Only the CLI (`src/cli`) prints. [`collect`] captures the evidence from IBM's CLI;
+//! [`diff`] compares two audits.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod account;
@@ -12,6 +13,7 @@ pub mod baseline;
 pub mod collect;
 pub mod config;
 pub mod diagnostic;
+pub mod diff;
 pub mod discover;
 pub mod engine;
 pub mod findings;

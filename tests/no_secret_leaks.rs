@@ -175,7 +175,7 @@ fn no_output_format_contains_a_secret() {
         "the check finds the secrets in the account text itself"
     );
 
-    for format in ["human", "json", "sarif", "junit", "markdown", "github"] {
+    for format in ["human", "json", "sarif", "junit", "markdown", "github", "html"] {
         let output = run(
             dir.path(),
             &[
@@ -187,7 +187,11 @@ fn no_output_format_contains_a_secret() {
                 format,
             ],
         );
-        assert_no_secret(&format!("audit --format {format}"), &output, &corpus.secrets);
+        assert_no_secret(
+            &format!("audit --format {format}"),
+            &unescape_html(&output),
+            &corpus.secrets,
+        );
     }
     let output = run(
         dir.path(),
@@ -204,14 +208,43 @@ fn no_output_format_contains_a_secret() {
             "markdown=r.md",
             "--report",
             "json=r.json",
+            "--report",
+            "html=r.html",
             "--write-baseline",
             "b.json",
         ],
     );
     assert_no_secret("audit with report files", &output, &corpus.secrets);
-    for file in ["r.sarif", "r.xml", "r.md", "r.json", "b.json"] {
+    for file in ["r.sarif", "r.xml", "r.md", "r.json", "b.json", "r.html"] {
         let written = std::fs::read_to_string(dir.path().join(file)).unwrap();
-        assert_no_secret(file, &written, &corpus.secrets);
+        assert_no_secret(file, &unescape_html(&written), &corpus.secrets);
+    }
+    // `regcheck diff` of the account against an empty one and against its own JSON report.
+    std::fs::write(
+        dir.path().join("empty.toml"),
+        "schema_version = 1\n[account]\nid = \"acc-leak\"\ncaptured_at = 2026-11-25T00:00:00Z\n",
+    )
+    .unwrap();
+    for format in ["human", "json", "markdown"] {
+        for old in ["empty.toml", "r.json"] {
+            let output = run(
+                dir.path(),
+                &[
+                    "diff",
+                    old,
+                    "account.toml",
+                    "--as-of",
+                    "2026-11-26",
+                    "--format",
+                    format,
+                ],
+            );
+            assert_no_secret(
+                &format!("diff {old} --format {format}"),
+                &unescape_html(&output),
+                &corpus.secrets,
+            );
+        }
     }
     let output = run(
         dir.path(),
@@ -225,6 +258,40 @@ fn no_output_format_contains_a_secret() {
         ],
     );
     assert_no_secret("responsibilities", &output, &corpus.secrets);
+}
+
+/// The text a reader sees of HTML or Markdown character references (`&amp;`, `&#95;`), so that
+/// an escaped secret is still found.
+fn unescape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest.find(';').filter(|end| *end <= 10);
+        let decoded = end.and_then(|end| match &rest[1..end] {
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "amp" => Some('&'),
+            number => number
+                .strip_prefix('#')
+                .and_then(|n| n.parse::<u32>().ok())
+                .and_then(char::from_u32),
+        });
+        match (decoded, end) {
+            (Some(c), Some(end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            _ => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn assert_no_secret_present(text: &str, secrets: &[String]) {

@@ -89,7 +89,14 @@ fn parse_report(text: &str) -> Result<(Format, PathBuf), String> {
         .split_once('=')
         .ok_or_else(|| format!("`{text}` is not FORMAT=PATH (for example sarif=results.sarif)"))?;
     let format = Format::parse(format).ok_or_else(|| {
-        format!("unknown report format `{format}`: use human, json, sarif, junit, markdown or github")
+        let known: Vec<&str> = <Format as clap::ValueEnum>::value_variants()
+            .iter()
+            .map(|format| format.name())
+            .collect();
+        format!(
+            "unknown report format `{format}`: use one of {}",
+            known.join(", ")
+        )
     })?;
     if path.is_empty() {
         return Err("the report path is empty".to_owned());

@@ -4,6 +4,7 @@
 
 mod audit;
 mod collect;
+mod diff;
 mod import;
 
 use std::io::{self, IsTerminal, Write};
@@ -56,6 +57,11 @@ enum Command {
     Collect(collect::CollectArgs),
     /// Build or refresh an account file from a capture of IBM Cloud CLI output.
     Import(import::ImportArgs),
+    /// Compare two audits: which findings are new, fixed, still failing or waived since.
+    ///
+    /// OLD and NEW are account files, folders of account files, or JSON reports. Exit 1 when a
+    /// finding fails anew at or above --fail-on.
+    Diff(diff::DiffArgs),
     /// Load and check account files only; no rules run.
     Validate {
         /// Account files, folders to walk for `*.toml` account files, or `-` for standard input.
@@ -136,10 +142,11 @@ enum Command {
 
 /// Every subcommand's name, for `regcheck man COMMAND` (a test keeps it in step with
 /// [`Command`]).
-const COMMAND_NAMES: [&str; 12] = [
+const COMMAND_NAMES: [&str; 13] = [
     "audit",
     "collect",
     "import",
+    "diff",
     "validate",
     "rules",
     "explain",
@@ -174,6 +181,17 @@ fn exit_status(command: &str) -> &'static [(&'static str, &'static str)] {
             (
                 "2",
                 "at least one account file could not be read or is invalid, or a usage error",
+            ),
+        ],
+        "diff" => &[
+            (
+                "0",
+                "no finding fails anew (new, or failing again after its waiver expired) at or above --fail-on",
+            ),
+            ("1", "at least one such finding"),
+            (
+                "2",
+                "a side could not be read, is an unknown JSON report version, or records load or rule errors (the diff is still printed), or a usage error",
             ),
         ],
         "collect" => &[
@@ -331,6 +349,7 @@ pub fn main() -> u8 {
     let code = match cli.command {
         Command::Audit(args) => audit::run(args, stdout_style, stderr_style, &mut output),
         Command::Import(args) => import::run(args, stderr_style, &mut output),
+        Command::Diff(args) => diff::run(args, stdout_style, stderr_style, &mut output),
         Command::Validate { paths } => validate(&paths, stderr_style, &mut output),
         Command::Rules {
             format,

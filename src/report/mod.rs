@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -28,6 +29,8 @@ pub enum Format {
     Junit,
     Markdown,
     Github,
+    /// A self-contained HTML posture page (heat map, drill-down, filters).
+    Html,
 }
 
 impl Format {
@@ -44,6 +47,7 @@ impl Format {
             Format::Junit => "junit",
             Format::Markdown => "markdown",
             Format::Github => "github",
+            Format::Html => "html",
         }
     }
 }
@@ -78,6 +82,7 @@ pub fn render(
         Format::Junit => junit::write(report, out),
         Format::Markdown => markdown::write(report, out),
         Format::Github => github::write(report, out),
+        Format::Html => html::write(report, out),
     }
 }
 
@@ -163,4 +168,17 @@ pub fn summary_rows(report: &AuditReport, audit: &AccountAudit) -> Vec<SummaryRo
         }
     }
     rows.into_values().collect()
+}
+
+/// `12,345`: counts are read at a glance (the HTML report, the diff's Markdown).
+pub fn thousands(count: usize) -> String {
+    let digits = count.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
