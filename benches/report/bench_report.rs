@@ -125,6 +125,7 @@ struct Row {
 
 fn main() {
     regcheck::allocator::keep_freed_memory();
+    regcheck::allocator::no_huge_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child") {
         child(&args[1..]);

@@ -442,12 +442,18 @@ fn run_check(
     // share base layers, variables and labels. When `when` and `assert` read neither `parent`
     // nor `index`, equal strings under equal keys get the same answer (everything else they can
     // read is the same for every subject), so each distinct one is judged once per job.
+    // Decided at the first string subject: a check with no subject compiles nothing.
     let reads_position = |expr: &cel::Expr| expr.reads("parent") || expr.reads("index");
-    let repeatable = !check
-        .when
-        .as_ref()
-        .is_some_and(|when| reads_position(&when.value))
-        && !reads_position(&check.assert.value);
+    let repeatable = std::cell::OnceCell::new();
+    let repeatable = || {
+        *repeatable.get_or_init(|| {
+            !check
+                .when
+                .as_ref()
+                .is_some_and(|when| reads_position(&when.value))
+                && !reads_position(&check.assert.value)
+        })
+    };
     let mut judged: HashMap<(&str, Option<&str>), Judgement, foldhash::fast::FixedState> = HashMap::default();
     check.for_each.visit_part(root, part, &mut |found| {
         let bindings = Bindings {
@@ -467,7 +473,7 @@ fn run_check(
         let text = found
             .node
             .as_str()
-            .filter(|_| repeatable)
+            .filter(|_| repeatable())
             .map(|text| (text, found.key));
         let judgement = match text.and_then(|text| judged.get(&text)) {
             Some(judgement) => *judgement,
