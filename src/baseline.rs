@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::AuditReport;
+use crate::audit::{AccountAudit, AuditReport};
 use crate::findings::FindingStatus;
 
 pub const BASELINE_VERSION: u32 = 1;
@@ -31,17 +31,25 @@ pub struct BaselineEntry {
 impl Baseline {
     /// Today's failing findings (expired waivers included), sorted and without duplicates.
     pub fn from_report(report: &AuditReport) -> Self {
-        let findings: BTreeSet<BaselineEntry> = report
-            .audits
-            .iter()
-            .flat_map(|audit| audit.findings())
+        Self::from_entries(report.audits.iter().flat_map(Self::entries))
+    }
+
+    /// The entries one account adds: its failing and already baselined findings. A run
+    /// collects them account by account, then makes the baseline with [`Baseline::from_entries`].
+    pub fn entries(audit: &AccountAudit) -> impl Iterator<Item = BaselineEntry> + '_ {
+        audit
+            .findings()
             .filter(|finding| matches!(finding.status, FindingStatus::Fail | FindingStatus::Baselined))
             .map(|finding| BaselineEntry {
                 rule_id: finding.rule_id.clone(),
                 subject: finding.subject.clone(),
                 fingerprint: finding.fingerprint.clone(),
             })
-            .collect();
+    }
+
+    /// A baseline of these entries, sorted and without duplicates.
+    pub fn from_entries(entries: impl IntoIterator<Item = BaselineEntry>) -> Self {
+        let findings: BTreeSet<BaselineEntry> = entries.into_iter().collect();
         Self {
             version: BASELINE_VERSION,
             findings: findings.into_iter().collect(),

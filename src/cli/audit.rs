@@ -1,32 +1,69 @@
-//! `regcheck audit`: config, policies, account files, evaluation, waivers and baseline, then
-//! the report on standard output and in report files.
+//! `regcheck audit`: config, policies, account files, then each account evaluated, judged
+//! (waivers, baseline) and handed to every report as soon as it is done.
+//!
+//! The reports written as the run goes ([`report::Sink`]: human, concise, statistics, JSON) see
+//! each account once and keep only their counts, so a folder of many accounts is never held in
+//! memory whole. The formats that still need the whole run (SARIF, JUnit, Markdown, GitHub) get
+//! it at the end: the run keeps every account only while one of them is asked for. Report files
+//! are written whole at the end, through `regcheck::write::write_file`.
 
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use globset::{Glob, GlobMatcher};
 
-use regcheck::audit::{self, EXIT_ERROR, FailOn, Judgement};
-use regcheck::baseline::Baseline;
+use regcheck::account::{self, LoadError};
+use regcheck::audit::{
+    self, AccountFile, AccountResult, AuditReport, Auditor, EXIT_ERROR, FailOn, Judgement, RunEnd, RunInfo,
+    Tally,
+};
+use regcheck::baseline::{Baseline, BaselineEntry};
 use regcheck::config::Config;
 use regcheck::discover;
 use regcheck::engine::Settings;
-use regcheck::report::{self, Format, RenderOptions, human::Style};
+use regcheck::findings::Severity;
+use regcheck::report::human::{DEFAULT_MAX_DIAGNOSTICS, HumanOptions, HumanReport};
+use regcheck::report::json::JsonReport;
+use regcheck::report::{self, Format, RenderOptions, Sink, human::Style};
 
-use super::{PolicyArgs, eprint_diagnostics, load_accounts, load_policies, parse_as_of, parse_fail_on};
+use super::{PolicyArgs, display_name, eprint_diagnostic, eprint_diagnostics, parse_as_of, parse_fail_on};
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
     #[command(flatten)]
     run: RunArgs,
 
-    /// Output format on standard output.
+    /// Output format on standard output: `human` (full diagnostics), `concise` (one line per
+    /// finding), or a machine format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 
     /// Also write a report to a file, as FORMAT=PATH (for example sarif=results.sarif); repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
     reports: Vec<(Format, PathBuf)>,
+
+    /// Show counts of findings by rule instead of the findings (human and concise output).
+    #[arg(long)]
+    statistics: bool,
+
+    /// Full diagnostics shown per account, most severe first; the rest are counted by rule.
+    /// A number, or `all` [default: 20].
+    #[arg(long, value_name = "N|all", value_parser = parse_max_diagnostics)]
+    max_diagnostics: Option<MaxDiagnostics>,
+
+    /// Show only findings of this severity and above (human and concise output); the gate and
+    /// the summary still count every finding.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    min_severity: Option<Severity>,
+
+    /// List passing subjects as findings in JSON reports (by default each rule's result counts
+    /// them).
+    #[arg(long)]
+    include_passes: bool,
 
     /// Record today's failing findings in this baseline file.
     #[arg(long, value_name = "FILE")]
@@ -35,6 +72,23 @@ pub struct AuditArgs {
     /// SARIF artifact URIs are relative to this folder [default: the current folder].
     #[arg(long, value_name = "DIR", default_value = ".")]
     root: PathBuf,
+}
+
+/// `--max-diagnostics`: a number or `all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxDiagnostics(Option<usize>);
+
+fn parse_max_diagnostics(text: &str) -> Result<MaxDiagnostics, String> {
+    if text.eq_ignore_ascii_case("all") {
+        return Ok(MaxDiagnostics(None));
+    }
+    text.parse()
+        .map(|count| MaxDiagnostics(Some(count)))
+        .map_err(|_| format!("`{text}` is not a number or `all`"))
+}
+
+fn parse_severity(text: &str) -> Result<Severity, String> {
+    Severity::parse(text).ok_or_else(|| "expected one of: critical, high, medium, low".to_owned())
 }
 
 /// What every command that runs the rules takes: accounts, time, config, policies, selection.
@@ -78,7 +132,9 @@ fn parse_report(text: &str) -> Result<(Format, PathBuf), String> {
         .split_once('=')
         .ok_or_else(|| format!("`{text}` is not FORMAT=PATH (for example sarif=results.sarif)"))?;
     let format = Format::parse(format).ok_or_else(|| {
-        format!("unknown report format `{format}`: use human, json, sarif, junit, markdown or github")
+        format!(
+            "unknown report format `{format}`: use human, concise, json, sarif, junit, markdown or github"
+        )
     })?;
     if path.is_empty() {
         return Err("the report path is empty".to_owned());
@@ -97,9 +153,93 @@ fn globs(patterns: &[String], flag: &str) -> Result<Vec<(String, GlobMatcher)>, 
         .collect()
 }
 
-/// Config, policies, accounts, evaluation, waivers and baseline: the report every view renders.
-/// Problems are printed to standard error; `Err` carries the exit code.
-pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<audit::AuditReport, u8> {
+/// Everything a run needs before its first account: read and checked up front, so that a
+/// problem with the config, a policy or the arguments stops the run before any account is read.
+pub struct Plan {
+    pub info: RunInfo,
+    pub settings: Settings,
+    config: Config,
+    baseline: Option<Baseline>,
+    pub files: Vec<AccountFile>,
+    /// Paths that could not be walked (a symlink loop): reported as files that did not load.
+    problems: Vec<(String, String)>,
+}
+
+impl Plan {
+    fn judgement(&self) -> Judgement<'_> {
+        Judgement {
+            waivers: &self.config.waivers,
+            baseline: self.baseline.as_ref(),
+        }
+    }
+
+    /// Runs every account, handing each result to `deliver` in file order; then the unused
+    /// waivers. Load errors and rule errors are printed to standard error as each account's
+    /// turn comes.
+    fn run(
+        &self,
+        error_style: Style,
+        deliver: &mut dyn FnMut(AccountResult),
+    ) -> Vec<regcheck::config::Waiver> {
+        let auditor = Auditor::new(&self.info.policies, &self.settings, &self.judgement());
+        let load = |file: &AccountFile| account::load_path(&file.path, &file.name);
+        audit::audit_files(&auditor, &self.files, &load, &mut |result| {
+            report_errors(&result, error_style);
+            deliver(result);
+        });
+        for (path, message) in &self.problems {
+            eprintln!("error: {message}");
+            deliver(AccountResult::Invalid {
+                file: path.clone(),
+                error: LoadError::message(path, message),
+            });
+        }
+        let unused = auditor.unused_waivers();
+        for waiver in &unused {
+            eprintln!(
+                "warning: waiver at {} (rule `{}`{}) matched no finding; remove it or fix its pattern",
+                waiver.position,
+                waiver.rule,
+                waiver
+                    .subject
+                    .as_ref()
+                    .map(|s| format!(", subject `{s}`"))
+                    .unwrap_or_default()
+            );
+        }
+        unused
+    }
+}
+
+/// Prints why an account did not load, or which of its rules could not be evaluated.
+fn report_errors(result: &AccountResult, style: Style) {
+    match result {
+        AccountResult::Invalid { file, error } => {
+            for diagnostic in &error.diagnostics {
+                eprint_diagnostic(style, diagnostic);
+            }
+            let count = error.diagnostics.len();
+            eprintln!(
+                "error: {file} did not load: {count} problem{}",
+                if count == 1 { "" } else { "s" }
+            );
+        }
+        AccountResult::Audited(audit) => {
+            for outcome in &audit.outcomes {
+                if let Some(error) = &outcome.error {
+                    eprintln!(
+                        "error: rule {} could not be evaluated on {}: {error}",
+                        outcome.rule_id, audit.account.file.source.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Config, policies, rule selection, baseline and the account files: everything checked before
+/// any account is read. Problems are printed to standard error; `Err` carries the exit code.
+pub fn plan(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<Plan, u8> {
     let config = match Config::discover(args.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
@@ -113,7 +253,15 @@ pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Resul
     };
     let mut policy_args = args.policies.clone();
     policy_args.dirs.splice(0..0, config.policies.iter().cloned());
-    let Some(mut policies) = load_policies(&policy_args, error_style) else {
+    // The config's problems come in one round: those of its shape are printed with the
+    // policies' when the policies do not load, and with those that need the rules otherwise.
+    let loaded = regcheck::policy::load_all(!policy_args.no_default_policies, &policy_args.dirs);
+    if loaded.is_err()
+        && let Err(error) = config.shape_problems()
+    {
+        eprint_diagnostics(error_style, &error.diagnostics, "the config file is invalid");
+    }
+    let Some(mut policies) = super::report_policies(loaded, error_style) else {
         return Err(EXIT_ERROR);
     };
     if let Err(error) = config.check(&policies) {
@@ -164,17 +312,27 @@ pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Resul
     };
 
     let discovered = discover::account_files(&args.paths);
-    let (loaded, mut failed) = load_accounts(&discovered.files, error_style);
-    for (path, message) in &discovered.problems {
-        eprintln!("error: {message}");
-        failed.push((path.clone(), regcheck::account::LoadError::message(path, message)));
-    }
     if discovered.files.is_empty() && discovered.problems.is_empty() {
         eprintln!("error: no account files found in {}", display_paths(&args.paths));
         return Err(EXIT_ERROR);
     }
+    let files: Vec<AccountFile> = discovered
+        .files
+        .iter()
+        .map(|path| AccountFile {
+            name: display_name(path),
+            // A file that cannot be read is reported when its turn comes.
+            bytes: std::fs::metadata(path).map_or(0, |meta| meta.len()),
+            path: path.clone(),
+        })
+        .collect();
 
-    let mut settings = Settings::new(args.as_of.unwrap_or_else(Utc::now));
+    // Messages show whole seconds: the default time is now, to the second.
+    let now = Utc::now();
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| now.with_nanosecond(0).unwrap_or(now));
+    let mut settings = Settings::new(as_of);
     settings.record_passes = record_passes;
     settings.params = config.params();
     settings.severities = config
@@ -185,86 +343,319 @@ pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Resul
     let fail_on = args
         .fail_on
         .or(config.fail_on.map(FailOn))
-        .unwrap_or(FailOn(Some(regcheck::findings::Severity::Low)));
-    let judgement = Judgement {
-        waivers: &config.waivers,
-        baseline: baseline.as_ref(),
+        .unwrap_or(FailOn(Some(Severity::Low)));
+    let info = RunInfo {
+        as_of,
+        fail_on,
+        policies,
+        files: files.len() + discovered.problems.len(),
+        baseline: args.baseline.as_deref().map(display_name),
     };
-    let report = audit::run(loaded, failed, policies, &settings, fail_on, &judgement);
-
-    for (audit, outcome) in report.rule_errors() {
-        if let Some(error) = &outcome.error {
-            eprintln!(
-                "error: rule {} could not be evaluated on {}: {error}",
-                outcome.rule_id, audit.account.file.source.name
-            );
-        }
-    }
-    for waiver in &report.unused_waivers {
-        eprintln!(
-            "warning: waiver at {} (rule `{}`{}) matched no finding; remove it or fix its pattern",
-            waiver.position,
-            waiver.rule,
-            waiver
-                .subject
-                .as_ref()
-                .map(|s| format!(", subject `{s}`"))
-                .unwrap_or_default()
-        );
-    }
-
-    Ok(report)
+    Ok(Plan {
+        info,
+        settings,
+        config,
+        baseline,
+        files,
+        problems: discovered.problems,
+    })
 }
 
-pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>) -> u8 {
+/// The whole run in memory, for views that need all of it (`regcheck responsibilities`).
+pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<AuditReport, u8> {
+    let plan = plan(args, record_passes, error_style)?;
+    let mut audits = Vec::new();
+    let mut load_errors = Vec::new();
+    let unused_waivers = plan.run(error_style, &mut |result| match result {
+        AccountResult::Audited(audit) => audits.push(audit),
+        AccountResult::Invalid { file, error } => load_errors.push((file, error)),
+    });
+    Ok(AuditReport {
+        as_of: plan.info.as_of,
+        fail_on: plan.info.fail_on,
+        policies: plan.info.policies.clone(),
+        audits,
+        load_errors,
+        unused_waivers,
+        baseline: plan.info.baseline.clone(),
+    })
+}
+
+/// One output of the run: standard output or a report file, streamed or rendered at the end.
+struct Output {
+    format: Format,
+    /// `None` is standard output.
+    path: Option<PathBuf>,
+    /// The streaming report, for the formats that are one.
+    sink: Option<Box<dyn Sink>>,
+    /// A report file's bytes, written whole at the end.
+    bytes: Vec<u8>,
+}
+
+pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn Write) -> u8 {
     if let Some(message) = clashing_outputs(&args) {
         eprintln!("error: {message}");
         return EXIT_ERROR;
     }
-    // Only the JSON report lists passing subjects; the other formats need not collect them.
-    let record_passes =
+    let wants_json =
         args.format == Format::Json || args.reports.iter().any(|(format, _)| *format == Format::Json);
-    let report = match prepare(&args.run, record_passes, error_style) {
-        Ok(report) => report,
+    let plan = match plan(&args.run, args.include_passes && wants_json, error_style) {
+        Ok(plan) => plan,
         Err(code) => return code,
     };
-    let options = RenderOptions {
-        style,
-        root: args.root.clone(),
+    let file_style = Style {
+        color: false,
+        width: 100,
     };
-    let file_options = RenderOptions {
-        style: Style {
-            color: false,
-            width: 100,
-        },
-        root: args.root.clone(),
+    let mut outputs: Vec<Output> = std::iter::once((args.format, None, style))
+        .chain(
+            args.reports
+                .iter()
+                .map(|(format, path)| (*format, Some(path.clone()), file_style)),
+        )
+        .map(|(format, path, style)| Output {
+            format,
+            sink: sink(format, &args, style),
+            path,
+            bytes: Vec::new(),
+        })
+        .collect();
+    // The whole run is kept only for the formats that need it.
+    let keep = outputs.iter().any(|output| output.sink.is_none());
+    let mut kept: Vec<AccountResult> = Vec::new();
+    let mut baseline_entries: Vec<BaselineEntry> = Vec::new();
+    let mut tally = Tally::new(plan.info.fail_on);
+
+    let progress = Progress::start(&plan, error_style);
+    let mut settings_progress = plan.settings.clone();
+    settings_progress.progress = progress.as_ref().map(|p| Arc::clone(&p.engine));
+    let plan = Plan {
+        settings: settings_progress,
+        ..plan
     };
-    for (format, path) in &args.reports {
-        let mut bytes = Vec::new();
-        let written = report::render(*format, &report, &file_options, &mut bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|()| regcheck::write::write_file(path, &bytes).map_err(|e| e.to_string()));
-        if let Err(message) = written {
+    let mut failed: Option<String> = None;
+    let mut write_to =
+        |output: &mut Output,
+         stdout: &mut dyn Write,
+         write: &mut dyn FnMut(&mut dyn Sink, &mut dyn Write) -> std::io::Result<()>| {
+            let Some(sink) = output.sink.as_deref_mut() else {
+                return;
+            };
+            let written = match output.path {
+                None => write(sink, stdout).and_then(|()| stdout.flush()),
+                Some(_) => write(sink, &mut output.bytes),
+            };
+            if let Err(error) = written {
+                failed.get_or_insert_with(|| {
+                    format!("cannot write the {} report: {error}", output.format.name())
+                });
+            }
+        };
+    let suspended = |f: &mut dyn FnMut()| match &progress {
+        Some(progress) => progress.bar.suspend(f),
+        None => f(),
+    };
+    suspended(&mut || {
+        for output in &mut outputs {
+            write_to(output, stdout, &mut |sink, out| sink.begin(&plan.info, out));
+        }
+    });
+    let unused_waivers = plan.run(error_style, &mut |result| {
+        tally.add(result.as_ref());
+        if args.write_baseline.is_some()
+            && let AccountResult::Audited(audit) = &result
+        {
+            baseline_entries.extend(Baseline::entries(audit));
+        }
+        suspended(&mut || {
+            for output in &mut outputs {
+                write_to(output, stdout, &mut |sink, out| {
+                    sink.account(&plan.info, result.as_ref(), out)
+                });
+            }
+        });
+        if let Some(progress) = &progress {
+            progress.accounts_done.fetch_add(1, Ordering::Relaxed);
+        }
+        if keep {
+            kept.push(result);
+        }
+    });
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    let end = RunEnd {
+        tally,
+        unused_waivers,
+    };
+    for output in &mut outputs {
+        write_to(output, stdout, &mut |sink, out| {
+            sink.finish(&plan.info, &end, out)
+        });
+    }
+    if keep {
+        let mut audits = Vec::new();
+        let mut load_errors = Vec::new();
+        for result in kept {
+            match result {
+                AccountResult::Audited(audit) => audits.push(audit),
+                AccountResult::Invalid { file, error } => load_errors.push((file, error)),
+            }
+        }
+        let whole = AuditReport {
+            as_of: plan.info.as_of,
+            fail_on: plan.info.fail_on,
+            policies: plan.info.policies.clone(),
+            audits,
+            load_errors,
+            unused_waivers: end.unused_waivers.clone(),
+            baseline: plan.info.baseline.clone(),
+        };
+        let options = RenderOptions {
+            style,
+            root: args.root.clone(),
+        };
+        for output in outputs.iter_mut().filter(|output| output.sink.is_none()) {
+            let options = RenderOptions {
+                style: if output.path.is_some() { file_style } else { style },
+                ..options.clone()
+            };
+            let written = match &output.path {
+                None => report::render(output.format, &whole, &options, stdout),
+                Some(_) => report::render(output.format, &whole, &options, &mut output.bytes),
+            };
+            if let Err(error) = written {
+                failed.get_or_insert_with(|| {
+                    format!("cannot render the {} report: {error}", output.format.name())
+                });
+            }
+        }
+        // The process ends next: freeing a large account's millions of allocations one by one
+        // would only delay the exit.
+        std::mem::forget(whole);
+    }
+    if let Some(message) = failed {
+        eprintln!("error: {message}");
+        return EXIT_ERROR;
+    }
+    for output in &outputs {
+        if let Some(path) = &output.path
+            && let Err(message) = regcheck::write::write_file(path, &output.bytes)
+        {
             eprintln!("error: cannot write report {}: {message}", path.display());
             return EXIT_ERROR;
         }
     }
-    if let Some(path) = &args.write_baseline
-        && let Err(message) =
-            regcheck::write::write_file(path, Baseline::from_report(&report).to_json().as_bytes())
-    {
-        eprintln!("error: cannot write baseline {}: {message}", path.display());
-        return EXIT_ERROR;
+    if let Some(path) = &args.write_baseline {
+        let baseline = Baseline::from_entries(baseline_entries);
+        if let Err(message) = regcheck::write::write_file(path, baseline.to_json().as_bytes()) {
+            eprintln!("error: cannot write baseline {}: {message}", path.display());
+            return EXIT_ERROR;
+        }
     }
-    if let Err(error) = report::render(args.format, &report, &options, out) {
-        eprintln!("error: cannot render the report: {error}");
-        return EXIT_ERROR;
+    end.tally.exit_code()
+}
+
+/// The streaming report for `format`, if it is one.
+fn sink(format: Format, args: &AuditArgs, style: Style) -> Option<Box<dyn Sink>> {
+    let human = HumanOptions {
+        style,
+        concise: format == Format::Concise,
+        statistics: args.statistics,
+        max_diagnostics: args
+            .max_diagnostics
+            .map_or(Some(DEFAULT_MAX_DIAGNOSTICS), |max| max.0),
+        min_severity: args.min_severity,
+    };
+    match format {
+        Format::Human | Format::Concise => Some(Box::new(HumanReport::new(human))),
+        Format::Json => Some(Box::new(JsonReport::new(args.include_passes))),
+        _ => None,
     }
-    let code = report.exit_code();
-    // The process ends next: freeing a large account's millions of allocations one by one
-    // would only delay the exit.
-    std::mem::forget(report);
-    code
+}
+
+/// A progress bar on standard error, drawn only when it is a terminal and only once the run has
+/// taken a second: a quick run, a pipe and a test never see it.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    /// What the engine counts (jobs planned and done), for a run of one account.
+    engine: Arc<regcheck::engine::Progress>,
+    accounts_done: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    ticker: std::thread::JoinHandle<()>,
+}
+
+impl Progress {
+    /// Shown after this long.
+    const DELAY: Duration = Duration::from_secs(1);
+
+    fn start(plan: &Plan, style: Style) -> Option<Self> {
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let accounts = plan.files.len();
+        let template = if accounts > 1 {
+            "{spinner} auditing [{bar:30}] {pos}/{len} accounts, {elapsed}"
+        } else {
+            "{spinner} auditing {msg} [{bar:30}] {percent}%, {elapsed}"
+        };
+        let bar_style = indicatif::ProgressStyle::with_template(template)
+            .map(|bar| bar.progress_chars("=> "))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(accounts as u64),
+            indicatif::ProgressDrawTarget::hidden(),
+        )
+        .with_style(bar_style);
+        if let Some(file) = plan.files.first() {
+            bar.set_message(file.name.clone());
+        }
+        let _ = style;
+        let engine = Arc::new(regcheck::engine::Progress::default());
+        let accounts_done = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let (bar, engine, accounts_done, stop) = (
+                bar.clone(),
+                Arc::clone(&engine),
+                Arc::clone(&accounts_done),
+                Arc::clone(&stop),
+            );
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let mut shown = false;
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(50));
+                    if !shown && started.elapsed() >= Self::DELAY {
+                        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                        shown = true;
+                    }
+                    if accounts > 1 {
+                        bar.set_position(accounts_done.load(Ordering::Relaxed) as u64);
+                    } else {
+                        bar.set_length(engine.jobs_planned.load(Ordering::Relaxed).max(1) as u64);
+                        bar.set_position(engine.jobs_done.load(Ordering::Relaxed) as u64);
+                    }
+                    if shown {
+                        bar.tick();
+                    }
+                }
+            })
+        };
+        Some(Self {
+            bar,
+            engine,
+            accounts_done,
+            stop,
+            ticker,
+        })
+    }
+
+    fn finish(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.ticker.join();
+        self.bar.finish_and_clear();
+    }
 }
 
 /// Two files written by one run to the same path would leave only the last: a usage error.

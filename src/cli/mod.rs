@@ -164,7 +164,16 @@ pub fn main() -> u8 {
     colored::control::set_override(stdout_style.color);
     let mut output = Vec::new();
     let code = match cli.command {
-        Command::Audit(args) => audit::run(args, stdout_style, stderr_style, &mut output),
+        // The audit writes its report as it goes, account by account.
+        Command::Audit(args) => {
+            let mut stdout = StreamedStdout::default();
+            let code = audit::run(args, stdout_style, stderr_style, &mut stdout);
+            if let Some(error) = stdout.error {
+                eprintln!("error: cannot write to standard output: {error}");
+                return EXIT_ERROR;
+            }
+            code
+        }
         Command::Validate { paths } => validate(&paths, stderr_style, &mut output),
         Command::Rules { format, policies } => rules(format, &policies, stderr_style, &mut output),
         Command::Explain { id, policies } => explain(&id, &policies, stderr_style, &mut output),
@@ -213,6 +222,50 @@ pub fn main() -> u8 {
     }
 }
 
+/// Standard output written as a command goes. A closed pipe (`regcheck … | head`) ends the output
+/// quietly, as it is not an error; another error is kept for the end. Either way the command
+/// runs to its end (the exit code is the gate's), writing nothing more.
+#[derive(Default)]
+struct StreamedStdout {
+    closed: bool,
+    error: Option<io::Error>,
+}
+
+impl StreamedStdout {
+    fn keep(&mut self, result: io::Result<()>) {
+        match result {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => self.closed = true,
+            Err(error) => {
+                self.closed = true;
+                self.error.get_or_insert(error);
+            }
+        }
+    }
+}
+
+impl Write for StreamedStdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.closed {
+            let written = io::stdout().lock().write_all(buf);
+            self.keep(written);
+        }
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.write(buf).map(|_| ())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.closed {
+            let flushed = io::stdout().lock().flush();
+            self.keep(flushed);
+        }
+        Ok(())
+    }
+}
+
 fn style_for(choice: ColorChoice, is_terminal: bool) -> Style {
     let env_set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty() && value != "0");
     let color = match choice {
@@ -220,16 +273,27 @@ fn style_for(choice: ColorChoice, is_terminal: bool) -> Style {
         ColorChoice::Never => false,
         ColorChoice::Auto => !env_set("NO_COLOR") && (env_set("CLICOLOR_FORCE") || is_terminal),
     };
-    let width = if is_terminal {
-        terminal_width().unwrap_or(100)
-    } else {
-        100
-    };
-    Style { color, width }
+    Style {
+        color,
+        width: output_width(is_terminal),
+    }
 }
 
-fn terminal_width() -> Option<usize> {
-    std::env::var("COLUMNS").ok()?.parse().ok()
+/// The width to wrap at: `COLUMNS` when set (shells do not export it, so it is a user's choice),
+/// else the terminal's own width, else 100 (a pipe, a file, a test: stable output).
+fn output_width(is_terminal: bool) -> usize {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .filter(|&columns| columns >= 20);
+    columns
+        .or_else(|| {
+            is_terminal
+                .then(|| terminal_size::terminal_size().map(|(width, _)| usize::from(width.0)))
+                .flatten()
+        })
+        .unwrap_or(100)
+        .clamp(40, 400)
 }
 
 /// Prints every diagnostic, then a one-line summary naming what failed.
@@ -248,11 +312,11 @@ pub(crate) fn eprint_diagnostics(
     );
 }
 
-fn eprint_diagnostic(style: Style, diagnostic: &dyn Diagnostic) {
+pub(crate) fn eprint_diagnostic(style: Style, diagnostic: &dyn Diagnostic) {
     eprintln!("{}", report::human::render_diagnostic(style, diagnostic));
 }
 
-fn display_name(path: &Path) -> String {
+pub(crate) fn display_name(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
@@ -289,7 +353,7 @@ pub(crate) fn load_policies(args: &PolicyArgs, style: Style) -> Option<Vec<std::
 }
 
 /// Prints what went wrong loading policies; `None` when nothing can run.
-fn report_policies(
+pub(crate) fn report_policies(
     loaded: Result<Vec<std::sync::Arc<policy::Policy>>, policy::PolicyError>,
     style: Style,
 ) -> Option<Vec<std::sync::Arc<policy::Policy>>> {

@@ -41,6 +41,11 @@ pub struct Settings {
     /// account they are most of the work (a subject name and fingerprint each), so the CLI asks
     /// for them only when it writes JSON. Rule statuses are the same either way.
     pub record_passes: bool,
+    /// The most threads one evaluation runs on; `None` is every core. An audit of many small
+    /// accounts runs several accounts at once, each on one thread (see `crate::audit`).
+    pub threads: Option<usize>,
+    /// Counters the evaluation advances, for a progress bar; `None` counts nothing.
+    pub progress: Option<Arc<Progress>>,
 }
 
 impl Settings {
@@ -50,8 +55,18 @@ impl Settings {
             params: BTreeMap::new(),
             severities: BTreeMap::new(),
             record_passes: true,
+            threads: None,
+            progress: None,
         }
     }
+}
+
+/// How far evaluations have got, in jobs (a check over a part of its subjects): the engine only
+/// counts; whoever shows a progress bar reads the counters.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub jobs_planned: std::sync::atomic::AtomicUsize,
+    pub jobs_done: std::sync::atomic::AtomicUsize,
 }
 
 /// The account converted to CEL values once, and its look-up index, shared by every rule.
@@ -177,6 +192,7 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
                     rule_id: policy.id.clone(),
                     status: RuleStatus::Error,
                     findings: Vec::new(),
+                    passes: 0,
                     error: Some(RuleError {
                         message: format!("the account could not be prepared for evaluation: {message}"),
                         policy_position: policy.source.name.clone(),
@@ -208,7 +224,12 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
         })
         .collect();
     let jobs = plan_jobs(&prepared, policies);
-    let results = run_jobs(&prepared, &runs, &jobs);
+    if let Some(progress) = &settings.progress {
+        progress
+            .jobs_planned
+            .fetch_add(jobs.len(), std::sync::atomic::Ordering::Relaxed);
+    }
+    let results = run_jobs(&prepared, &runs, &jobs, settings);
     // Put each rule back together from its jobs, in order: the first error (in the order the
     // subjects come) makes the rule an error, as if its checks had run one after the other.
     let mut results = jobs.iter().zip(results).peekable();
@@ -228,17 +249,23 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
                 }
             }
             let applicable = parts.iter().any(|part| part.evaluated);
+            let passes = parts.iter().map(|part| part.passes).sum();
             // Sized once: with passes recorded a rule can have millions of findings, and
             // growing the vector part by part would hold two copies at the end.
             let mut findings = Vec::with_capacity(parts.iter().map(|part| part.findings.len()).sum());
             for part in parts {
                 findings.extend(part.findings);
             }
-            rule_outcome(run.policy, findings, applicable, error)
+            rule_outcome(run.policy, findings, applicable, passes, error)
         })
         .collect();
     drop(runs);
-    prepared.release();
+    if settings.threads == Some(1) {
+        // A small account, one of several evaluated at once: free it here, not on a thread.
+        drop(prepared);
+    } else {
+        prepared.release();
+    }
     outcomes
 }
 
@@ -250,10 +277,11 @@ struct Job {
     part: Option<std::ops::Range<usize>>,
 }
 
-/// What a job found, and whether it evaluated any subject.
+/// What a job found, whether it evaluated any subject, and how many passed.
 struct JobResult {
     findings: Vec<Finding>,
     evaluated: bool,
+    passes: usize,
 }
 
 /// Splits every rule's checks into jobs of at most `SUBJECTS_PER_JOB` elements of the list
@@ -299,22 +327,37 @@ fn run_jobs(
     prepared: &PreparedAccount<'_>,
     runs: &[RuleRun<'_>],
     jobs: &[Job],
+    settings: &Settings,
 ) -> Vec<Result<JobResult, RuleError>> {
     let run_one = |job: &Job| {
         let run = &runs[job.rule];
         // Helpers that need the whole account (image_namespace) read its index.
-        index::install(&prepared.index, || {
+        let result = index::install(&prepared.index, || {
             let mut findings = Vec::new();
+            let mut passes = 0;
             let check = &run.policy.checks[job.check];
-            run_check(run, check, job.part.clone(), &mut findings)
-                .map(|evaluated| JobResult { findings, evaluated })
-        })
+            run_check(run, check, job.part.clone(), &mut findings, &mut passes).map(|evaluated| JobResult {
+                findings,
+                evaluated,
+                passes,
+            })
+        });
+        if let Some(progress) = &settings.progress {
+            progress
+                .jobs_done
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        result
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&at| jobs[at].part.as_ref().map(|part| part.start));
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
+    let workers = settings
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .min(jobs.len());
+    if workers <= 1 {
+        return jobs.iter().map(run_one).collect();
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut done: Vec<(usize, Result<JobResult, RuleError>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
@@ -373,6 +416,7 @@ fn rule_outcome(
     policy: &Policy,
     findings: Vec<Finding>,
     applicable: bool,
+    passes: usize,
     error: Option<RuleError>,
 ) -> RuleOutcome {
     if let Some(error) = error {
@@ -380,6 +424,7 @@ fn rule_outcome(
             rule_id: policy.id.clone(),
             status: RuleStatus::Error,
             findings: Vec::new(),
+            passes: 0,
             error: Some(error),
         };
     }
@@ -394,6 +439,7 @@ fn rule_outcome(
         rule_id: policy.id.clone(),
         status,
         findings,
+        passes,
         error: None,
     }
 }
@@ -433,6 +479,7 @@ fn run_check(
     check: &Check,
     part: Option<std::ops::Range<usize>>,
     findings: &mut Vec<Finding>,
+    passes: &mut usize,
 ) -> Result<bool, RuleError> {
     let (prepared, policy, severity) = (run.prepared, run.policy, run.severity);
     let (params, as_of, record_passes) = (run.params, run.as_of, run.record_passes);
@@ -490,6 +537,7 @@ fn run_check(
         }
         evaluated = true;
         let passed = judgement == Judgement::Passed;
+        *passes += usize::from(passed);
         let render = |template: &crate::policy::Located<template::Template>| {
             template
                 .value

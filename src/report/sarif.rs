@@ -405,7 +405,7 @@ pub fn write(report: &AuditReport, root: &Path, out: &mut dyn Write) -> io::Resu
                 partial_fingerprints: PartialFingerprints {
                     primary_location_line_hash: format!("{}:1", finding.fingerprint),
                 },
-                baseline_state: report.baseline_used.then_some(match finding.status {
+                baseline_state: report.baseline.is_some().then_some(match finding.status {
                     FindingStatus::Baselined => "unchanged",
                     _ => "new",
                 }),
