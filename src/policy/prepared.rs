@@ -312,6 +312,9 @@ mod tests {
 
     #[test]
     fn every_builtin_comes_from_the_index_when_it_is_current() {
+        if std::env::var_os("REGCHECK_BLESS").is_some() {
+            return; // this build still has the index from before the bless
+        }
         let mut sources = Vec::new();
         super::super::collect_embedded(&super::super::BUILTIN_POLICIES, &mut sources);
         for source in &sources {

@@ -400,9 +400,9 @@ impl Sink for HumanReport {
         if self.options.statistics {
             self.write_statistics(run, out)?;
             writeln!(out)?;
-        } else if self.options.concise && self.tally.failing_total() + self.tally.waived > 0 {
-            writeln!(out)?;
-        } else if !self.options.concise && self.needs_gap {
+        } else if (self.options.concise && self.tally.failing_total() + self.tally.waived > 0)
+            || (!self.options.concise && self.needs_gap)
+        {
             writeln!(out)?;
         }
         // The run's own count, not this view's: both add up the same accounts.

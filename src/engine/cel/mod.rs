@@ -602,9 +602,9 @@ fn key_text(key: &cel::objects::Key) -> String {
     }
 }
 
-/// RFC 3339 text of a timestamp, as messages show it.
+/// RFC 3339 text of a timestamp to the second, as report headers show it.
 pub fn format_time(time: &DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]
