@@ -136,7 +136,7 @@ fn waivers_accept_findings_until_they_expire() {
     assert_eq!(code, 0);
     assert!(stdout.contains("4 waived (not failing the gate"), "{stdout}");
     assert!(
-        stdout.contains("T-CRITICAL [critical] account:acc-1\n      until 2026-11-26 (regcheck.toml:2:1): accepted for the test"),
+        stdout.contains("T-CRITICAL [critical] account:acc-1, until 2026-11-26\n      accepted for the test (regcheck.toml:2:1)"),
         "{stdout}"
     );
     assert!(

@@ -6,6 +6,7 @@
 //!     cargo run --release --example bench-report -- --rules small medium  # only the per-rule times
 //!     cargo run --release --example bench-report -- --check       # only check the generated files load
 //!     cargo run --release --example bench-report -- --write large /tmp/large.toml  # save one account
+//!     cargo run --release --example bench-report -- --process     # whole processes: see process.rs
 //!
 //! (The target is `[[example]] name = "bench-report"`, path `benches/report/bench_report.rs`: a
 //! file directly in `benches/` would also be auto-discovered as a libtest bench target. Build it
@@ -51,6 +52,7 @@ use regcheck::policy::Policy;
 mod common;
 #[path = "../support/generate.rs"]
 mod generate;
+mod process;
 
 use generate::{SIZES, Size};
 
@@ -136,6 +138,7 @@ fn main() {
         return;
     }
     let check_only = args.iter().any(|a| a == "--check");
+    let process_only = args.iter().any(|a| a == "--process");
     let rules_only = args.iter().any(|a| a == "--rules");
     let mut budget = Duration::from_secs(300);
     let mut sizes: Vec<Size> = Vec::new();
@@ -151,7 +154,7 @@ fn main() {
                 });
             budget = Duration::from_secs(seconds);
         } else if arg.starts_with("--") {
-            if !["--check", "--rules"].contains(&arg.as_str()) {
+            if !["--check", "--rules", "--process"].contains(&arg.as_str()) {
                 eprintln!("unknown option `{arg}`");
                 std::process::exit(2);
             }
@@ -170,6 +173,10 @@ fn main() {
     }
     if cfg!(debug_assertions) && !check_only {
         eprintln!("warning: this is a debug build; run with `cargo run --release --example bench-report`");
+    }
+    if process_only {
+        process::report(&sizes, &load_average);
+        return;
     }
 
     if check_only {

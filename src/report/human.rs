@@ -236,23 +236,21 @@ impl HumanReport {
             )?;
             let (listed, rest) = waived.split_at(waived.len().min(limit));
             for finding in listed {
+                let Some(waiver) = &finding.waiver else { continue };
                 writeln!(
                     out,
-                    "    {} [{}] {}",
+                    "    {} [{}] {}, until {}",
                     finding.rule_id,
                     finding.severity,
                     one_line(&source.redact(&finding.subject)),
+                    waiver.expires,
                 )?;
-                if let Some(waiver) = &finding.waiver {
-                    let line = format!("      until {} ({}): ", waiver.expires, waiver.position);
-                    let room = self
-                        .options
-                        .style
-                        .width
-                        .saturating_sub(line.chars().count())
-                        .max(20);
-                    writeln!(out, "{line}{}", clip(&one_line(&waiver.reason), room))?;
-                }
+                let reason = format!("{} ({})", one_line(&waiver.reason), waiver.position);
+                let options = textwrap::Options::new(self.options.style.width.max(40))
+                    .initial_indent("      ")
+                    .subsequent_indent("      ")
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation);
+                writeln!(out, "{}", textwrap::fill(&reason, options))?;
             }
             if !rest.is_empty() {
                 writeln!(out, "    and {} more waived", rest.len())?;
