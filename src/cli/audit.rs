@@ -381,15 +381,111 @@ pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Resul
     })
 }
 
-/// One output of the run: standard output or a report file, streamed or rendered at the end.
+/// One output of the run: standard output or a report file, written as the run goes (a
+/// [`Sink`]) or rendered from the whole run at the end.
 struct Output {
     format: Format,
     /// `None` is standard output.
     path: Option<PathBuf>,
+    style: Style,
     /// The streaming report, for the formats that are one.
     sink: Option<Box<dyn Sink>>,
     /// A report file's bytes, written whole at the end.
     bytes: Vec<u8>,
+}
+
+/// Every output of a run, and the first error writing one of them.
+struct Outputs {
+    outputs: Vec<Output>,
+    failed: Option<String>,
+}
+
+impl Outputs {
+    fn new(args: &AuditArgs, style: Style) -> Self {
+        let file_style = Style {
+            color: false,
+            width: 100,
+        };
+        let outputs = std::iter::once((args.format, None, style))
+            .chain(
+                args.reports
+                    .iter()
+                    .map(|(format, path)| (*format, Some(path.clone()), file_style)),
+            )
+            .map(|(format, path, style)| Output {
+                format,
+                sink: sink(format, args, style),
+                path,
+                style,
+                bytes: Vec::new(),
+            })
+            .collect();
+        Self {
+            outputs,
+            failed: None,
+        }
+    }
+
+    /// Whether some output needs the whole run at the end.
+    fn needs_whole_run(&self) -> bool {
+        self.outputs.iter().any(|output| output.sink.is_none())
+    }
+
+    /// Lets every streaming output write: standard output now (flushed, so a person sees each
+    /// account as it is done), report files into their buffers.
+    fn each_sink(
+        &mut self,
+        stdout: &mut dyn Write,
+        write: &mut dyn FnMut(&mut dyn Sink, &mut dyn Write) -> std::io::Result<()>,
+    ) {
+        for output in &mut self.outputs {
+            let Some(sink) = output.sink.as_deref_mut() else {
+                continue;
+            };
+            let written = match output.path {
+                None => write(sink, stdout).and_then(|()| stdout.flush()),
+                Some(_) => write(sink, &mut output.bytes),
+            };
+            if let Err(error) = written {
+                self.failed.get_or_insert_with(|| {
+                    format!("cannot write the {} report: {error}", output.format.name())
+                });
+            }
+        }
+    }
+
+    /// Renders the outputs that need the whole run.
+    fn render_whole(&mut self, whole: &AuditReport, root: &Path, stdout: &mut dyn Write) {
+        for output in self.outputs.iter_mut().filter(|output| output.sink.is_none()) {
+            let options = RenderOptions {
+                style: output.style,
+                root: root.to_path_buf(),
+            };
+            let written = match &output.path {
+                None => report::render(output.format, whole, &options, stdout),
+                Some(_) => report::render(output.format, whole, &options, &mut output.bytes),
+            };
+            if let Err(error) = written {
+                self.failed.get_or_insert_with(|| {
+                    format!("cannot render the {} report: {error}", output.format.name())
+                });
+            }
+        }
+    }
+
+    /// Writes the report files, each whole or not at all; the first error is the run's.
+    fn write_files(&self) -> Result<(), String> {
+        if let Some(message) = &self.failed {
+            return Err(message.clone());
+        }
+        for output in &self.outputs {
+            if let Some(path) = &output.path {
+                regcheck::write::write_file(path, &output.bytes)
+                    .map_err(|message| format!("cannot write report {}: {message}", path.display()))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn Write) -> u8 {
@@ -399,67 +495,24 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
     }
     let wants_json =
         args.format == Format::Json || args.reports.iter().any(|(format, _)| *format == Format::Json);
-    let plan = match plan(&args.run, args.include_passes && wants_json, error_style) {
+    let mut plan = match plan(&args.run, args.include_passes && wants_json, error_style) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
-    let file_style = Style {
-        color: false,
-        width: 100,
-    };
-    let mut outputs: Vec<Output> = std::iter::once((args.format, None, style))
-        .chain(
-            args.reports
-                .iter()
-                .map(|(format, path)| (*format, Some(path.clone()), file_style)),
-        )
-        .map(|(format, path, style)| Output {
-            format,
-            sink: sink(format, &args, style),
-            path,
-            bytes: Vec::new(),
-        })
-        .collect();
-    // The whole run is kept only for the formats that need it.
-    let keep = outputs.iter().any(|output| output.sink.is_none());
+    let mut outputs = Outputs::new(&args, style);
+    let keep = outputs.needs_whole_run();
     let mut kept: Vec<AccountResult> = Vec::new();
     let mut baseline_entries: Vec<BaselineEntry> = Vec::new();
     let mut tally = Tally::new(plan.info.fail_on);
+    let progress = Progress::start(&plan);
+    plan.settings.progress = progress.as_ref().map(|p| Arc::clone(&p.engine));
+    // Output to a terminal while the bar is drawn goes around it.
+    let around_bar = |write: &mut dyn FnMut()| match &progress {
+        Some(progress) => progress.bar.suspend(write),
+        None => write(),
+    };
 
-    let progress = Progress::start(&plan, error_style);
-    let mut settings_progress = plan.settings.clone();
-    settings_progress.progress = progress.as_ref().map(|p| Arc::clone(&p.engine));
-    let plan = Plan {
-        settings: settings_progress,
-        ..plan
-    };
-    let mut failed: Option<String> = None;
-    let mut write_to =
-        |output: &mut Output,
-         stdout: &mut dyn Write,
-         write: &mut dyn FnMut(&mut dyn Sink, &mut dyn Write) -> std::io::Result<()>| {
-            let Some(sink) = output.sink.as_deref_mut() else {
-                return;
-            };
-            let written = match output.path {
-                None => write(sink, stdout).and_then(|()| stdout.flush()),
-                Some(_) => write(sink, &mut output.bytes),
-            };
-            if let Err(error) = written {
-                failed.get_or_insert_with(|| {
-                    format!("cannot write the {} report: {error}", output.format.name())
-                });
-            }
-        };
-    let suspended = |f: &mut dyn FnMut()| match &progress {
-        Some(progress) => progress.bar.suspend(f),
-        None => f(),
-    };
-    suspended(&mut || {
-        for output in &mut outputs {
-            write_to(output, stdout, &mut |sink, out| sink.begin(&plan.info, out));
-        }
-    });
+    around_bar(&mut || outputs.each_sink(stdout, &mut |sink, out| sink.begin(&plan.info, out)));
     let unused_waivers = plan.run(error_style, &mut |result| {
         tally.add(result.as_ref());
         if args.write_baseline.is_some()
@@ -467,12 +520,10 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
         {
             baseline_entries.extend(Baseline::entries(audit));
         }
-        suspended(&mut || {
-            for output in &mut outputs {
-                write_to(output, stdout, &mut |sink, out| {
-                    sink.account(&plan.info, result.as_ref(), out)
-                });
-            }
+        around_bar(&mut || {
+            outputs.each_sink(stdout, &mut |sink, out| {
+                sink.account(&plan.info, result.as_ref(), out)
+            })
         });
         if let Some(progress) = &progress {
             progress.accounts_done.fetch_add(1, Ordering::Relaxed);
@@ -488,63 +539,31 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
         tally,
         unused_waivers,
     };
-    for output in &mut outputs {
-        write_to(output, stdout, &mut |sink, out| {
-            sink.finish(&plan.info, &end, out)
-        });
-    }
+    outputs.each_sink(stdout, &mut |sink, out| sink.finish(&plan.info, &end, out));
     if keep {
-        let mut audits = Vec::new();
-        let mut load_errors = Vec::new();
-        for result in kept {
-            match result {
-                AccountResult::Audited(audit) => audits.push(audit),
-                AccountResult::Invalid { file, error } => load_errors.push((file, error)),
-            }
-        }
-        let whole = AuditReport {
+        let mut whole = AuditReport {
             as_of: plan.info.as_of,
             fail_on: plan.info.fail_on,
             policies: plan.info.policies.clone(),
-            audits,
-            load_errors,
+            audits: Vec::new(),
+            load_errors: Vec::new(),
             unused_waivers: end.unused_waivers.clone(),
             baseline: plan.info.baseline.clone(),
         };
-        let options = RenderOptions {
-            style,
-            root: args.root.clone(),
-        };
-        for output in outputs.iter_mut().filter(|output| output.sink.is_none()) {
-            let options = RenderOptions {
-                style: if output.path.is_some() { file_style } else { style },
-                ..options.clone()
-            };
-            let written = match &output.path {
-                None => report::render(output.format, &whole, &options, stdout),
-                Some(_) => report::render(output.format, &whole, &options, &mut output.bytes),
-            };
-            if let Err(error) = written {
-                failed.get_or_insert_with(|| {
-                    format!("cannot render the {} report: {error}", output.format.name())
-                });
+        for result in kept {
+            match result {
+                AccountResult::Audited(audit) => whole.audits.push(audit),
+                AccountResult::Invalid { file, error } => whole.load_errors.push((file, error)),
             }
         }
+        outputs.render_whole(&whole, &args.root, stdout);
         // The process ends next: freeing a large account's millions of allocations one by one
         // would only delay the exit.
         std::mem::forget(whole);
     }
-    if let Some(message) = failed {
+    if let Err(message) = outputs.write_files() {
         eprintln!("error: {message}");
         return EXIT_ERROR;
-    }
-    for output in &outputs {
-        if let Some(path) = &output.path
-            && let Err(message) = regcheck::write::write_file(path, &output.bytes)
-        {
-            eprintln!("error: cannot write report {}: {message}", path.display());
-            return EXIT_ERROR;
-        }
     }
     if let Some(path) = &args.write_baseline {
         let baseline = Baseline::from_entries(baseline_entries);
@@ -589,7 +608,7 @@ impl Progress {
     /// Shown after this long.
     const DELAY: Duration = Duration::from_secs(1);
 
-    fn start(plan: &Plan, style: Style) -> Option<Self> {
+    fn start(plan: &Plan) -> Option<Self> {
         if !std::io::stderr().is_terminal() {
             return None;
         }
@@ -610,7 +629,6 @@ impl Progress {
         if let Some(file) = plan.files.first() {
             bar.set_message(file.name.clone());
         }
-        let _ = style;
         let engine = Arc::new(regcheck::engine::Progress::default());
         let accounts_done = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
