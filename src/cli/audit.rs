@@ -502,6 +502,9 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
     let mut outputs = Outputs::new(&args, style);
     let keep = outputs.needs_whole_run();
     let mut kept: Vec<AccountResult> = Vec::new();
+    // The account reported last: freed when the next one comes, and never at the end (the
+    // process exits next; freeing a large account's millions of allocations would only delay it).
+    let mut previous: Option<AccountResult> = None;
     let mut baseline_entries: Vec<BaselineEntry> = Vec::new();
     let mut tally = Tally::new(plan.info.fail_on);
     let progress = Progress::start(&plan);
@@ -530,8 +533,11 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
         }
         if keep {
             kept.push(result);
+        } else {
+            previous = Some(result);
         }
     });
+    std::mem::forget(previous);
     if let Some(progress) = progress {
         progress.finish();
     }

@@ -168,6 +168,7 @@ pub fn main() -> u8 {
         Command::Audit(args) => {
             let mut stdout = StreamedStdout::default();
             let code = audit::run(args, stdout_style, stderr_style, &mut stdout);
+            stdout.write_out();
             if let Some(error) = stdout.error {
                 eprintln!("error: cannot write to standard output: {error}");
                 return EXIT_ERROR;
@@ -222,16 +223,21 @@ pub fn main() -> u8 {
     }
 }
 
-/// Standard output written as a command goes. A closed pipe (`regcheck … | head`) ends the output
-/// quietly, as it is not an error; another error is kept for the end. Either way the command
-/// runs to its end (the exit code is the gate's), writing nothing more.
+/// Standard output written as a command goes, through a buffer of [`Self::BUFFER`] bytes that
+/// is written out when full and on every flush (a report flushes after each account). A closed
+/// pipe (`regcheck … | head`) ends the output quietly, as it is not an error; another error is
+/// kept for the end. Either way the command runs to its end (the exit code is the gate's),
+/// writing nothing more.
 #[derive(Default)]
 struct StreamedStdout {
+    buffer: Vec<u8>,
     closed: bool,
     error: Option<io::Error>,
 }
 
 impl StreamedStdout {
+    const BUFFER: usize = 64 * 1024;
+
     fn keep(&mut self, result: io::Result<()>) {
         match result {
             Ok(()) => {}
@@ -242,26 +248,30 @@ impl StreamedStdout {
             }
         }
     }
+
+    fn write_out(&mut self) {
+        if !self.closed && !self.buffer.is_empty() {
+            let mut stdout = io::stdout().lock();
+            let written = stdout.write_all(&self.buffer).and_then(|()| stdout.flush());
+            self.keep(written);
+        }
+        self.buffer.clear();
+    }
 }
 
 impl Write for StreamedStdout {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if !self.closed {
-            let written = io::stdout().lock().write_all(buf);
-            self.keep(written);
+            self.buffer.extend_from_slice(buf);
+            if self.buffer.len() >= Self::BUFFER {
+                self.write_out();
+            }
         }
         Ok(buf.len())
     }
 
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.write(buf).map(|_| ())
-    }
-
     fn flush(&mut self) -> io::Result<()> {
-        if !self.closed {
-            let flushed = io::stdout().lock().flush();
-            self.keep(flushed);
-        }
+        self.write_out();
         Ok(())
     }
 }
