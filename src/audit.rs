@@ -11,8 +11,7 @@
 //!   evaluated alone, with every core. Either way the results come out in file order.
 //! - [`Tally`] counts what decides the gate, account by account, so that the exit code of a
 //!   streamed run and of a whole [`AuditReport`] come from one definition.
-//! - [`AuditReport`] is a whole run kept in memory, for the reports that need all of it at once
-//!   (and for tests); [`collect`] builds it.
+//! - [`AuditReport`] is a whole run kept in memory, for the reports that need all of it at once.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -111,11 +110,20 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
+    /// The rule with this id: looked up by halves in the sorted list a run has, by a scan in a
+    /// list put together otherwise.
     pub fn policy(&self, rule_id: &str) -> Option<&Policy> {
-        self.policies
+        match self
+            .policies
             .binary_search_by(|policy| policy.id.as_str().cmp(rule_id))
-            .ok()
-            .map(|at| self.policies[at].as_ref())
+        {
+            Ok(at) => Some(self.policies[at].as_ref()),
+            Err(_) => self
+                .policies
+                .iter()
+                .find(|policy| policy.id == rule_id)
+                .map(|policy| policy.as_ref()),
+        }
     }
 }
 
@@ -424,9 +432,14 @@ pub fn audit_files(
     load: &(dyn Fn(&AccountFile) -> Result<LoadedAccount, LoadError> + Sync),
     deliver: &mut dyn FnMut(AccountResult),
 ) {
+    // Asked once: the standard library reads the cgroup's quota files every time.
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let one_thread = Settings {
         threads: Some(1),
+        ..auditor.settings.clone()
+    };
+    let every_core = Settings {
+        threads: Some(auditor.settings.threads.unwrap_or(cores)),
         ..auditor.settings.clone()
     };
     let run = |file: &AccountFile, settings: &Settings| match load(file) {
@@ -447,7 +460,7 @@ pub fn audit_files(
             in_order(batch.len(), cores, &|at| run(&batch[at], &one_thread), deliver);
             rest = &rest[small..];
         } else {
-            deliver(run(first, auditor.settings));
+            deliver(run(first, &every_core));
             rest = &rest[1..];
         }
     }
@@ -505,57 +518,6 @@ fn in_order<T: Send>(
             }
         }
     });
-}
-
-/// Runs `files` and keeps every result: the whole run as one [`AuditReport`].
-pub fn collect(
-    auditor: &Auditor<'_>,
-    info: &RunInfo,
-    files: &[AccountFile],
-    load: &(dyn Fn(&AccountFile) -> Result<LoadedAccount, LoadError> + Sync),
-) -> AuditReport {
-    let mut audits = Vec::new();
-    let mut load_errors = Vec::new();
-    audit_files(auditor, files, load, &mut |result| match result {
-        AccountResult::Audited(audit) => audits.push(audit),
-        AccountResult::Invalid { file, error } => load_errors.push((file, error)),
-    });
-    AuditReport {
-        as_of: info.as_of,
-        fail_on: info.fail_on,
-        policies: info.policies.clone(),
-        audits,
-        load_errors,
-        unused_waivers: auditor.unused_waivers(),
-        baseline: info.baseline.clone(),
-    }
-}
-
-/// Evaluates every policy on every loaded account, then applies waivers and the baseline: the
-/// whole run at once, for accounts already loaded (tests, benchmarks).
-pub fn run(
-    accounts: Vec<LoadedAccount>,
-    load_errors: Vec<(String, LoadError)>,
-    policies: Vec<Arc<Policy>>,
-    settings: &Settings,
-    fail_on: FailOn,
-    judgement: &Judgement<'_>,
-) -> AuditReport {
-    let auditor = Auditor::new(&policies, settings, judgement);
-    let audits = accounts
-        .into_iter()
-        .map(|account| auditor.audit(account))
-        .collect();
-    let unused_waivers = auditor.unused_waivers();
-    AuditReport {
-        as_of: settings.as_of,
-        fail_on,
-        policies,
-        audits,
-        load_errors,
-        unused_waivers,
-        baseline: judgement.baseline.map(|_| "baseline".to_owned()),
-    }
 }
 
 #[cfg(test)]

@@ -223,13 +223,18 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
             record_passes: settings.record_passes,
         })
         .collect();
-    let jobs = plan_jobs(&prepared, policies);
+    let (jobs, lists) = plan_jobs(&prepared, policies);
+    let threads = if lists < SMALL_EVALUATION {
+        Some(1)
+    } else {
+        settings.threads
+    };
     if let Some(progress) = &settings.progress {
         progress
             .jobs_planned
             .fetch_add(jobs.len(), std::sync::atomic::Ordering::Relaxed);
     }
-    let results = run_jobs(&prepared, &runs, &jobs, settings);
+    let results = run_jobs(&prepared, &runs, &jobs, threads, settings.progress.as_deref());
     // Put each rule back together from its jobs, in order: the first error (in the order the
     // subjects come) makes the rule an error, as if its checks had run one after the other.
     let mut results = jobs.iter().zip(results).peekable();
@@ -260,8 +265,9 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
         })
         .collect();
     drop(runs);
-    if settings.threads == Some(1) {
-        // A small account, one of several evaluated at once: free it here, not on a thread.
+    if threads == Some(1) {
+        // A small account (maybe one of several evaluated at once): free it here, not on a
+        // thread.
         drop(prepared);
     } else {
         prepared.release();
@@ -287,7 +293,7 @@ struct JobResult {
 /// Splits every rule's checks into jobs of at most `SUBJECTS_PER_JOB` elements of the list
 /// their subjects fan out from, so that both cores stay busy to the end even when one rule
 /// (a secret scan over every image) is most of the work. Jobs come back in rule order.
-fn plan_jobs(prepared: &PreparedAccount<'_>, policies: &[Arc<Policy>]) -> Vec<Job> {
+fn plan_jobs(prepared: &PreparedAccount<'_>, policies: &[Arc<Policy>]) -> (Vec<Job>, usize) {
     // Small enough that a part of the images (a few MB of CEL values) stays in the shared cache
     // while every check that reads images goes through it (see `run_jobs`). Unit tests split
     // every list longer than two, so that the engine's own tests (and the built-in policies'
@@ -295,9 +301,12 @@ fn plan_jobs(prepared: &PreparedAccount<'_>, policies: &[Arc<Policy>]) -> Vec<Jo
     const SUBJECTS_PER_JOB: usize = if cfg!(test) { 2 } else { 256 };
     let root = prepared.document.root();
     let mut jobs = Vec::new();
+    let mut lists = 0;
     for (rule, policy) in policies.iter().enumerate() {
         for (check, spec) in policy.checks.iter().enumerate() {
-            match spec.for_each.fanout(root) {
+            let fanout = spec.for_each.fanout(root);
+            lists += fanout.unwrap_or(1);
+            match fanout {
                 Some(len) if len > SUBJECTS_PER_JOB => {
                     jobs.extend((0..len).step_by(SUBJECTS_PER_JOB).map(|start| Job {
                         rule,
@@ -313,8 +322,14 @@ fn plan_jobs(prepared: &PreparedAccount<'_>, policies: &[Arc<Policy>]) -> Vec<Jo
             }
         }
     }
-    jobs
+    (jobs, lists)
 }
+
+/// Below this many elements in the lists that checks fan out from (an empty or nearly empty
+/// account), an evaluation runs on the calling thread: starting and joining threads would cost
+/// more than the work, and on a busy machine each hand-over waits for a core. Unit tests run
+/// their small accounts on every core, as they split every list (see `plan_jobs`).
+const SMALL_EVALUATION: usize = if cfg!(test) { 0 } else { 64 };
 
 /// Runs the jobs on every core, each worker taking the next job; results come back in the
 /// jobs' order.
@@ -327,7 +342,8 @@ fn run_jobs(
     prepared: &PreparedAccount<'_>,
     runs: &[RuleRun<'_>],
     jobs: &[Job],
-    settings: &Settings,
+    threads: Option<usize>,
+    progress: Option<&Progress>,
 ) -> Vec<Result<JobResult, RuleError>> {
     let run_one = |job: &Job| {
         let run = &runs[job.rule];
@@ -342,7 +358,7 @@ fn run_jobs(
                 passes,
             })
         });
-        if let Some(progress) = &settings.progress {
+        if let Some(progress) = progress {
             progress
                 .jobs_done
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -351,8 +367,7 @@ fn run_jobs(
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&at| jobs[at].part.as_ref().map(|part| part.start));
-    let workers = settings
-        .threads
+    let workers = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .min(jobs.len());
     if workers <= 1 {
