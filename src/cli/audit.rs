@@ -37,8 +37,7 @@ pub struct AuditArgs {
     #[command(flatten)]
     run: RunArgs,
 
-    /// Output format on standard output: `human` (full diagnostics), `concise` (one line per
-    /// finding), or a machine format.
+    /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 

@@ -40,10 +40,15 @@ pub enum Format {
     Human,
     /// One line per finding: `file:line:col: RULE [severity] message`.
     Concise,
+    /// A versioned document for tools.
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
+    /// JUnit XML, for CI test views.
     Junit,
+    /// A summary and table for `$GITHUB_STEP_SUMMARY`.
     Markdown,
+    /// GitHub Actions annotations.
     Github,
 }
 
