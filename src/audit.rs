@@ -422,15 +422,19 @@ pub struct AccountFile {
 pub const SMALL_ACCOUNT_BYTES: u64 = 1 << 20;
 
 /// Loads, evaluates and judges each file, and hands each result to `deliver` in file order as
-/// soon as it and those before it are done. `load` reads one file.
+/// soon as it and those before it are done, with what `prepare` made of it. `load` reads one
+/// file.
 ///
 /// Consecutive small files are evaluated several at once (one per core, each on one thread), a
 /// few ahead of the one being delivered at most; a large file is evaluated alone, on every core.
-pub fn audit_files(
+/// `prepare` runs on the thread that audited the account: reports make their text for it there,
+/// so that the thread delivering results in order only writes them out.
+pub fn audit_files<T: Send>(
     auditor: &Auditor<'_>,
     files: &[AccountFile],
     load: &(dyn Fn(&AccountFile) -> Result<LoadedAccount, LoadError> + Sync),
-    deliver: &mut dyn FnMut(AccountResult),
+    prepare: &(dyn Fn(&AccountResult) -> T + Sync),
+    deliver: &mut dyn FnMut(AccountResult, T),
 ) {
     // Asked once: the standard library reads the cgroup's quota files every time.
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
@@ -442,12 +446,16 @@ pub fn audit_files(
         threads: Some(auditor.settings.threads.unwrap_or(cores)),
         ..auditor.settings.clone()
     };
-    let run = |file: &AccountFile, settings: &Settings| match load(file) {
-        Ok(account) => AccountResult::Audited(auditor.audit_with(account, settings)),
-        Err(error) => AccountResult::Invalid {
-            file: file.name.clone(),
-            error,
-        },
+    let run = |file: &AccountFile, settings: &Settings| {
+        let result = match load(file) {
+            Ok(account) => AccountResult::Audited(auditor.audit_with(account, settings)),
+            Err(error) => AccountResult::Invalid {
+                file: file.name.clone(),
+                error,
+            },
+        };
+        let prepared = prepare(&result);
+        (result, prepared)
     };
     let mut rest = files;
     while let Some(first) = rest.first() {
@@ -457,10 +465,16 @@ pub fn audit_files(
             .count();
         if small >= 2 && cores >= 2 {
             let batch = &rest[..small];
-            in_order(batch.len(), cores, &|at| run(&batch[at], &one_thread), deliver);
+            in_order(
+                batch.len(),
+                cores,
+                &|at| run(&batch[at], &one_thread),
+                &mut |(result, prepared)| deliver(result, prepared),
+            );
             rest = &rest[small..];
         } else {
-            deliver(run(first, &every_core));
+            let (result, prepared) = run(first, &every_core);
+            deliver(result, prepared);
             rest = &rest[1..];
         }
     }

@@ -172,26 +172,29 @@ impl Plan {
         }
     }
 
-    /// Runs every account, handing each result to `deliver` in file order; then the unused
-    /// waivers. Load errors and rule errors are printed to standard error as each account's
-    /// turn comes.
-    fn run(
+    /// Runs every account, handing each result to `deliver` in file order with what `prepare`
+    /// made of it (on the thread that audited it); then the unused waivers. Load errors and rule
+    /// errors are printed to standard error as each account's turn comes.
+    fn run<T: Send>(
         &self,
         error_style: Style,
-        deliver: &mut dyn FnMut(AccountResult),
+        prepare: &(dyn Fn(&AccountResult) -> T + Sync),
+        deliver: &mut dyn FnMut(AccountResult, T),
     ) -> Vec<regcheck::config::Waiver> {
         let auditor = Auditor::new(&self.info.policies, &self.settings, &self.judgement());
         let load = |file: &AccountFile| account::load_path(&file.path, &file.name);
-        audit::audit_files(&auditor, &self.files, &load, &mut |result| {
+        audit::audit_files(&auditor, &self.files, &load, prepare, &mut |result, prepared| {
             report_errors(&result, error_style);
-            deliver(result);
+            deliver(result, prepared);
         });
         for (path, message) in &self.problems {
             eprintln!("error: {message}");
-            deliver(AccountResult::Invalid {
+            let result = AccountResult::Invalid {
                 file: path.clone(),
                 error: LoadError::message(path, message),
-            });
+            };
+            let prepared = prepare(&result);
+            deliver(result, prepared);
         }
         let unused = auditor.unused_waivers();
         for waiver in &unused {
@@ -365,7 +368,7 @@ pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Resul
     let plan = plan(args, record_passes, error_style)?;
     let mut audits = Vec::new();
     let mut load_errors = Vec::new();
-    let unused_waivers = plan.run(error_style, &mut |result| match result {
+    let unused_waivers = plan.run(error_style, &|_| (), &mut |result, ()| match result {
         AccountResult::Audited(audit) => audits.push(audit),
         AccountResult::Invalid { file, error } => load_errors.push((file, error)),
     });
@@ -399,6 +402,10 @@ struct Outputs {
     failed: Option<String>,
 }
 
+/// What each output writes for one account, made on the thread that audited it (`None` for
+/// the formats that need the whole run).
+type Rendered = Vec<Option<std::io::Result<Vec<u8>>>>;
+
 impl Outputs {
     fn new(args: &AuditArgs, style: Style) -> Self {
         let file_style = Style {
@@ -425,6 +432,14 @@ impl Outputs {
         }
     }
 
+    /// The account renderers of the outputs, in their order (`None` for a whole-run format).
+    fn renderers(&self) -> Vec<Option<Box<dyn report::AccountRenderer>>> {
+        self.outputs
+            .iter()
+            .map(|output| output.sink.as_ref().map(|sink| sink.renderer()))
+            .collect()
+    }
+
     /// Whether some output needs the whole run at the end.
     fn needs_whole_run(&self) -> bool {
         self.outputs.iter().any(|output| output.sink.is_none())
@@ -435,15 +450,15 @@ impl Outputs {
     fn each_sink(
         &mut self,
         stdout: &mut dyn Write,
-        write: &mut dyn FnMut(&mut dyn Sink, &mut dyn Write) -> std::io::Result<()>,
+        write: &mut dyn FnMut(usize, &mut dyn Sink, &mut dyn Write) -> std::io::Result<()>,
     ) {
-        for output in &mut self.outputs {
+        for (at, output) in self.outputs.iter_mut().enumerate() {
             let Some(sink) = output.sink.as_deref_mut() else {
                 continue;
             };
             let written = match output.path {
-                None => write(sink, stdout).and_then(|()| stdout.flush()),
-                Some(_) => write(sink, &mut output.bytes),
+                None => write(at, sink, stdout).and_then(|()| stdout.flush()),
+                Some(_) => write(at, sink, &mut output.bytes),
             };
             if let Err(error) = written {
                 self.failed.get_or_insert_with(|| {
@@ -514,8 +529,21 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
         None => write(),
     };
 
-    around_bar(&mut || outputs.each_sink(stdout, &mut |sink, out| sink.begin(&plan.info, out)));
-    let unused_waivers = plan.run(error_style, &mut |result| {
+    around_bar(&mut || outputs.each_sink(stdout, &mut |_, sink, out| sink.begin(&plan.info, out)));
+    let renderers = outputs.renderers();
+    let info = &plan.info;
+    let render = |result: &AccountResult| -> Rendered {
+        renderers
+            .iter()
+            .map(|renderer| {
+                renderer.as_ref().map(|renderer| {
+                    let mut text = Vec::new();
+                    renderer.render(info, result.as_ref(), &mut text).map(|()| text)
+                })
+            })
+            .collect()
+    };
+    let unused_waivers = plan.run(error_style, &render, &mut |result, mut rendered: Rendered| {
         tally.add(result.as_ref());
         if args.write_baseline.is_some()
             && let AccountResult::Audited(audit) = &result
@@ -523,8 +551,12 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
             baseline_entries.extend(Baseline::entries(audit));
         }
         around_bar(&mut || {
-            outputs.each_sink(stdout, &mut |sink, out| {
-                sink.account(&plan.info, result.as_ref(), out)
+            outputs.each_sink(stdout, &mut |at, sink, out| {
+                let text = rendered
+                    .get_mut(at)
+                    .and_then(Option::take)
+                    .unwrap_or(Ok(Vec::new()))?;
+                sink.account(info, result.as_ref(), &text, out)
             })
         });
         if let Some(progress) = &progress {
@@ -544,7 +576,7 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
         tally,
         unused_waivers,
     };
-    outputs.each_sink(stdout, &mut |sink, out| sink.finish(&plan.info, &end, out));
+    outputs.each_sink(stdout, &mut |_, sink, out| sink.finish(&plan.info, &end, out));
     if keep {
         let mut whole = AuditReport {
             as_of: plan.info.as_of,

@@ -27,7 +27,7 @@ use std::io::{self, Write};
 use colored::Colorize;
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
-use super::Sink;
+use super::{AccountRenderer, Sink};
 use crate::audit::{AccountAudit, AccountRef, AuditReport, RunEnd, RunInfo, Tally, severity_index};
 use crate::engine::cel::format_time;
 use crate::findings::{Finding, FindingStatus, Severity};
@@ -105,10 +105,16 @@ struct RuleCounts {
     baselined: usize,
 }
 
+/// What the views for people write for one account: made on any thread, ahead of its turn.
+#[derive(Debug, Clone, Copy)]
+pub struct HumanView {
+    options: HumanOptions,
+}
+
 /// The views for people, as a [`Sink`]; see the module documentation.
 #[derive(Debug)]
 pub struct HumanReport {
-    options: HumanOptions,
+    view: HumanView,
     /// Counts by rule, for `--statistics`.
     by_rule: BTreeMap<String, RuleCounts>,
     /// Failing findings not shown because of `--min-severity`.
@@ -121,7 +127,7 @@ pub struct HumanReport {
 impl HumanReport {
     pub fn new(options: HumanOptions) -> Self {
         Self {
-            options,
+            view: HumanView { options },
             by_rule: BTreeMap::new(),
             hidden_failing: 0,
             tally: Tally::default(),
@@ -129,21 +135,16 @@ impl HumanReport {
         }
     }
 
-    fn paint(&self, text: String, f: fn(colored::ColoredString) -> colored::ColoredString) -> String {
-        if self.options.style.color {
-            f(text.normal()).to_string()
-        } else {
-            text
-        }
+    fn options(&self) -> &HumanOptions {
+        &self.view.options
     }
 
-    fn shown(&self, finding: &Finding) -> bool {
-        self.options
-            .min_severity
-            .is_none_or(|least| finding.severity >= least)
+    fn paint(&self, text: String, f: fn(colored::ColoredString) -> colored::ColoredString) -> String {
+        self.view.paint(text, f)
     }
 
     fn count(&mut self, audit: &AccountAudit) {
+        let least = self.options().min_severity;
         for finding in audit.findings() {
             let counts = self.by_rule.entry(finding.rule_id.clone()).or_default();
             counts.severity = Some(
@@ -160,21 +161,31 @@ impl HumanReport {
                 FindingStatus::Baselined => counts.baselined += 1,
                 FindingStatus::Pass => {}
             }
-            if finding.status == FindingStatus::Fail
-                && self
-                    .options
-                    .min_severity
-                    .is_some_and(|least| finding.severity < least)
-            {
+            if finding.status == FindingStatus::Fail && least.is_some_and(|least| finding.severity < least) {
                 self.hidden_failing += 1;
             }
         }
     }
+}
 
-    /// The full view of one audited account; `true` when it ends without a blank line.
-    fn write_full(&self, run: &RunInfo, audit: &AccountAudit, out: &mut dyn Write) -> io::Result<bool> {
+impl HumanView {
+    fn paint(&self, text: String, f: fn(colored::ColoredString) -> colored::ColoredString) -> String {
+        if self.options.style.color {
+            f(text.normal()).to_string()
+        } else {
+            text
+        }
+    }
+
+    fn shown(&self, finding: &Finding) -> bool {
+        self.options
+            .min_severity
+            .is_none_or(|least| finding.severity >= least)
+    }
+
+    /// The full view of one audited account.
+    fn write_full(&self, run: &RunInfo, audit: &AccountAudit, out: &mut dyn Write) -> io::Result<()> {
         write_summary(run, audit, self.options.style, out)?;
-        let mut needs_gap = true;
         let source = &audit.account.file.source;
         let failing =
             super::account_most_severe_first(audit, |f| f.status == FindingStatus::Fail && self.shown(f));
@@ -182,7 +193,6 @@ impl HumanReport {
         let (full, rest) = failing.split_at(failing.len().min(limit));
         if !full.is_empty() {
             writeln!(out)?;
-            needs_gap = false;
         }
         for finding in full {
             let diagnostic = FindingDiagnostic {
@@ -217,7 +227,6 @@ impl HumanReport {
                 out,
                 "  (`--max-diagnostics all` shows them in full, `--format concise` one line each)\n"
             )?;
-            needs_gap = false;
         }
 
         let waived =
@@ -256,7 +265,6 @@ impl HumanReport {
                 writeln!(out, "    and {} more waived", rest.len())?;
             }
             writeln!(out)?;
-            needs_gap = false;
         }
         let baselined = audit
             .findings()
@@ -269,9 +277,8 @@ impl HumanReport {
                 plural(baselined),
                 run.baseline.as_deref().unwrap_or("the baseline")
             )?;
-            needs_gap = false;
         }
-        Ok(needs_gap)
+        Ok(())
     }
 
     /// One line per failing or waived finding of one account.
@@ -299,7 +306,9 @@ impl HumanReport {
         }
         Ok(())
     }
+}
 
+impl HumanReport {
     fn write_statistics(&self, run: &RunInfo, out: &mut dyn Write) -> io::Result<()> {
         let mut rows: Vec<(&String, &RuleCounts)> = self
             .by_rule
@@ -308,7 +317,7 @@ impl HumanReport {
                 counts.failing + counts.waived + counts.baselined > 0
                     && counts
                         .severity
-                        .is_none_or(|s| self.options.min_severity.is_none_or(|m| s >= m))
+                        .is_none_or(|s| self.options().min_severity.is_none_or(|m| s >= m))
             })
             .collect();
         rows.sort_by(|(a_id, a), (b_id, b)| {
@@ -338,7 +347,7 @@ impl HumanReport {
             );
             let title = run.policy(id).map_or("", |p| p.title.as_str());
             let room = self
-                .options
+                .options()
                 .style
                 .width
                 .saturating_sub(line.chars().count())
@@ -349,10 +358,34 @@ impl HumanReport {
     }
 }
 
+impl AccountRenderer for HumanView {
+    fn render(&self, run: &RunInfo, account: AccountRef<'_>, out: &mut Vec<u8>) -> io::Result<()> {
+        match account {
+            AccountRef::Audited(_) if self.options.statistics => Ok(()),
+            AccountRef::Audited(audit) if self.options.concise => self.write_concise(audit, out),
+            AccountRef::Audited(audit) => self.write_full(run, audit, out),
+            AccountRef::Invalid { file, .. } if self.options.concise => {
+                writeln!(out, "{file}: not audited: the file did not load (see errors)")
+            }
+            AccountRef::Invalid { file, .. } if !self.options.statistics => {
+                let note = self.paint("not audited: the file did not load (see errors)".into(), |s| {
+                    s.red()
+                });
+                writeln!(out, "\n{file}: {note}")
+            }
+            AccountRef::Invalid { .. } => Ok(()),
+        }
+    }
+}
+
 impl Sink for HumanReport {
+    fn renderer(&self) -> Box<dyn AccountRenderer> {
+        Box::new(self.view)
+    }
+
     fn begin(&mut self, run: &RunInfo, out: &mut dyn Write) -> io::Result<()> {
         self.tally = Tally::new(run.fail_on);
-        if self.options.concise {
+        if self.options().concise {
             return Ok(());
         }
         let rule_count = run.policies.len();
@@ -366,47 +399,37 @@ impl Sink for HumanReport {
         writeln!(out, "{}", self.paint(header, |s| s.bold()))
     }
 
-    fn account(&mut self, run: &RunInfo, account: AccountRef<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn account(
+        &mut self,
+        _run: &RunInfo,
+        account: AccountRef<'_>,
+        rendered: &[u8],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         self.tally.add(account);
-        match account {
-            AccountRef::Audited(audit) => {
-                self.count(audit);
-                if self.options.statistics {
-                    Ok(())
-                } else if self.options.concise {
-                    self.write_concise(audit, out)
-                } else {
-                    self.needs_gap = self.write_full(run, audit, out)?;
-                    Ok(())
-                }
-            }
-            AccountRef::Invalid { file, .. } if self.options.concise => {
-                writeln!(out, "{file}: not audited: the file did not load (see errors)")
-            }
-            AccountRef::Invalid { file, .. } if !self.options.statistics => {
-                let note = self.paint("not audited: the file did not load (see errors)".into(), |s| {
-                    s.red()
-                });
-                self.needs_gap = true;
-                writeln!(out, "\n{file}: {note}")
-            }
-            AccountRef::Invalid { .. } => Ok(()),
+        if let AccountRef::Audited(audit) = account {
+            self.count(audit);
         }
+        if !rendered.is_empty() {
+            // The full view ends an account with a blank line, unless it showed only its table.
+            self.needs_gap = !rendered.ends_with(b"\n\n");
+        }
+        out.write_all(rendered)
     }
 
     fn finish(&mut self, run: &RunInfo, end: &RunEnd, out: &mut dyn Write) -> io::Result<()> {
-        if self.options.statistics {
+        if self.options().statistics {
             self.write_statistics(run, out)?;
             writeln!(out)?;
-        } else if (self.options.concise && self.tally.failing_total() + self.tally.waived > 0)
-            || (!self.options.concise && self.needs_gap)
+        } else if (self.options().concise && self.tally.failing_total() + self.tally.waived > 0)
+            || (!self.options().concise && self.needs_gap)
         {
             writeln!(out)?;
         }
         // The run's own count, not this view's: both add up the same accounts.
         let tally = &end.tally;
         if self.hidden_failing > 0
-            && let Some(least) = self.options.min_severity
+            && let Some(least) = self.options().min_severity
         {
             writeln!(
                 out,

@@ -42,7 +42,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde::ser::SerializeSeq;
 
-use super::Sink;
+use super::{AccountRenderer, Sink};
 use crate::audit::{AccountAudit, AccountRef, RunEnd, RunInfo, Tally};
 use crate::engine::cel::format_time;
 use crate::findings::{self, FindingStatus, RuleStatus, Severity};
@@ -66,7 +66,26 @@ impl JsonReport {
     }
 }
 
+/// An account's object of the JSON report, made on any thread.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonAccount {
+    include_passes: bool,
+}
+
+impl AccountRenderer for JsonAccount {
+    fn render(&self, run: &RunInfo, account: AccountRef<'_>, out: &mut Vec<u8>) -> io::Result<()> {
+        let value = Account::new(run, account, self.include_passes);
+        value.serialize(&mut serializer(out, 2)).map_err(io::Error::other)
+    }
+}
+
 impl Sink for JsonReport {
+    fn renderer(&self) -> Box<dyn AccountRenderer> {
+        Box::new(JsonAccount {
+            include_passes: self.include_passes,
+        })
+    }
+
     fn begin(&mut self, run: &RunInfo, out: &mut dyn Write) -> io::Result<()> {
         self.accounts = 0;
         out.write_all(b"{")?;
@@ -97,11 +116,16 @@ impl Sink for JsonReport {
         out.write_all(b",\n  \"accounts\": [")
     }
 
-    fn account(&mut self, run: &RunInfo, account: AccountRef<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn account(
+        &mut self,
+        _run: &RunInfo,
+        _account: AccountRef<'_>,
+        rendered: &[u8],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         out.write_all(if self.accounts == 0 { b"\n    " } else { b",\n    " })?;
         self.accounts += 1;
-        let value = Account::new(run, account, self.include_passes);
-        value.serialize(&mut serializer(out, 2)).map_err(io::Error::other)
+        out.write_all(rendered)
     }
 
     fn finish(&mut self, _run: &RunInfo, end: &RunEnd, out: &mut dyn Write) -> io::Result<()> {

@@ -4,8 +4,11 @@
 //! Two ways to feed a reporter:
 //! - as a run goes ([`Sink`]): `begin` with what is known up front (rules, as-of time, how many
 //!   files), `account` for each account in file order as soon as it is audited, `finish` with
-//!   the totals and unused waivers. The human, concise and statistics views and JSON work this
-//!   way, so their output starts with the first account and a run never holds them all;
+//!   the totals and unused waivers. The text for an account is made apart, by the sink's
+//!   [`AccountRenderer`], on the thread that audited it: accounts audited side by side are
+//!   rendered side by side too, and the thread that keeps the file order only writes. The human,
+//!   concise and statistics views and JSON work this way, so their output starts with the first
+//!   account and a run never holds them all;
 //! - with the whole run at the end ([`render`] on an [`AuditReport`]): SARIF, JUnit, Markdown and
 //!   GitHub annotations, for now. Each can move to [`Sink`] on its own: SARIF writes `rules` in
 //!   `begin` and results per account (its 25,000-result cap becomes a running count of what was
@@ -87,12 +90,27 @@ pub struct RenderOptions {
     pub root: PathBuf,
 }
 
+/// What a report writes for one account. Made apart from the report's running state, so that
+/// the driver can make it on the thread that audited the account, several accounts at once.
+pub trait AccountRenderer: Send + Sync {
+    fn render(&self, run: &RunInfo, account: AccountRef<'_>, out: &mut Vec<u8>) -> io::Result<()>;
+}
+
 /// A report written as a run goes: see the module documentation.
 pub trait Sink {
+    /// What this report writes for one account, to be made on any thread.
+    fn renderer(&self) -> Box<dyn AccountRenderer>;
     /// Before the first account.
     fn begin(&mut self, run: &RunInfo, out: &mut dyn Write) -> io::Result<()>;
-    /// Each account, in file order, as soon as it is audited (or found not to load).
-    fn account(&mut self, run: &RunInfo, account: AccountRef<'_>, out: &mut dyn Write) -> io::Result<()>;
+    /// Each account, in file order, as soon as it is audited (or found not to load), with what
+    /// the renderer made of it: the report writes it and keeps its counts.
+    fn account(
+        &mut self,
+        run: &RunInfo,
+        account: AccountRef<'_>,
+        rendered: &[u8],
+        out: &mut dyn Write,
+    ) -> io::Result<()>;
     /// After the last account.
     fn finish(&mut self, run: &RunInfo, end: &RunEnd, out: &mut dyn Write) -> io::Result<()>;
 }
@@ -100,9 +118,13 @@ pub trait Sink {
 /// Feeds a whole report to a sink, as a run would have.
 pub fn replay(sink: &mut dyn Sink, report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
     let info = report.info();
+    let renderer = sink.renderer();
     sink.begin(&info, out)?;
+    let mut rendered = Vec::new();
     for account in report.accounts() {
-        sink.account(&info, account, out)?;
+        rendered.clear();
+        renderer.render(&info, account, &mut rendered)?;
+        sink.account(&info, account, &rendered, out)?;
     }
     sink.finish(&info, &report.end(), out)
 }
