@@ -402,6 +402,9 @@ struct Outputs {
     failed: Option<String>,
 }
 
+/// Writes to the `usize`-th output's sink.
+type SinkWrite<'a> = dyn FnMut(usize, &mut dyn Sink, &mut dyn Write) -> std::io::Result<()> + 'a;
+
 /// What each output writes for one account, made on the thread that audited it (`None` for
 /// the formats that need the whole run).
 type Rendered = Vec<Option<std::io::Result<Vec<u8>>>>;
@@ -447,11 +450,7 @@ impl Outputs {
 
     /// Lets every streaming output write: standard output now (flushed, so a person sees each
     /// account as it is done), report files into their buffers.
-    fn each_sink(
-        &mut self,
-        stdout: &mut dyn Write,
-        write: &mut dyn FnMut(usize, &mut dyn Sink, &mut dyn Write) -> std::io::Result<()>,
-    ) {
+    fn each_sink(&mut self, stdout: &mut dyn Write, write: &mut SinkWrite<'_>) {
         for (at, output) in self.outputs.iter_mut().enumerate() {
             let Some(sink) = output.sink.as_deref_mut() else {
                 continue;

@@ -224,7 +224,7 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
         })
         .collect();
     let (jobs, lists) = plan_jobs(&prepared, policies);
-    let threads = if lists < SMALL_EVALUATION {
+    let threads = if runs_inline(lists) {
         Some(1)
     } else {
         settings.threads
@@ -325,11 +325,13 @@ fn plan_jobs(prepared: &PreparedAccount<'_>, policies: &[Arc<Policy>]) -> (Vec<J
     (jobs, lists)
 }
 
-/// Below this many elements in the lists that checks fan out from (an empty or nearly empty
-/// account), an evaluation runs on the calling thread: starting and joining threads would cost
-/// more than the work, and on a busy machine each hand-over waits for a core. Unit tests run
-/// their small accounts on every core, as they split every list (see `plan_jobs`).
-const SMALL_EVALUATION: usize = if cfg!(test) { 0 } else { 64 };
+/// Whether an evaluation whose checks fan out from `lists` elements in all (an empty or nearly
+/// empty account) runs on the calling thread: starting and joining threads would cost more than
+/// the work, and on a busy machine each hand-over waits for a core. Unit tests run their small
+/// accounts on every core, as they split every list (see `plan_jobs`).
+fn runs_inline(lists: usize) -> bool {
+    !cfg!(test) && lists < 64
+}
 
 /// Runs the jobs on every core, each worker taking the next job; results come back in the
 /// jobs' order.
