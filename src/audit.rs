@@ -1,13 +1,26 @@
-//! One audit run: accounts that loaded, accounts that did not, and every rule's outcome.
-//! Reporters render an [`AuditReport`]; the gate decision (`exit_code`) lives here too, so every
-//! format agrees on it.
+//! One audit run: account files loaded, evaluated and judged (waivers, baseline) one by one, and
+//! handed over in file order as each finishes, so that reports start early and a folder of many
+//! accounts holds a few accounts in memory at a time, not all of them.
+//!
+//! - [`Auditor`] evaluates one account and judges its findings; it remembers which waivers
+//!   matched, for the unused-waiver warning at the end.
+//! - [`audit_files`] runs an [`Auditor`] over account files. Small accounts are evaluated several
+//!   at once, each on one thread: on an account of a few hundred images the engine's own
+//!   parallelism (jobs over every core) is mostly start-up and hand-over cost, while whole
+//!   accounts side by side keep every core busy with no coordination at all. A large account is
+//!   evaluated alone, with every core. Either way the results come out in file order.
+//! - [`Tally`] counts what decides the gate, account by account, so that the exit code of a
+//!   streamed run and of a whole [`AuditReport`] come from one definition.
+//! - [`AuditReport`] is a whole run kept in memory, for the reports that need all of it at once.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use crate::account::{LoadError, LoadedAccount};
-use crate::baseline::Baseline;
+use crate::account::{LoadError, LoadedAccount, NotAudited};
+use crate::baseline::{Baseline, BaselineIndex};
 use crate::config::Waiver;
 use crate::engine::{self, Settings};
 use crate::findings::{Finding, FindingStatus, RuleOutcome, RuleStatus, Severity, WaiverNote};
@@ -27,6 +40,11 @@ impl FailOn {
     }
 }
 
+/// Process exit codes (`cli.md`): errors beat findings.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
 /// The audit of one account file that loaded.
 #[derive(Debug)]
 pub struct AccountAudit {
@@ -40,6 +58,179 @@ impl AccountAudit {
     }
 }
 
+/// One account file's turn in a run.
+#[derive(Debug)]
+// One per account, beside the account itself (megabytes): boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum AccountResult {
+    Audited(AccountAudit),
+    /// The file could not be loaded (or read, or reached): every problem found in it.
+    Invalid {
+        file: String,
+        error: LoadError,
+    },
+}
+
+impl AccountResult {
+    pub fn as_ref(&self) -> AccountRef<'_> {
+        match self {
+            AccountResult::Audited(audit) => AccountRef::Audited(audit),
+            AccountResult::Invalid { file, error } => AccountRef::Invalid { file, error },
+        }
+    }
+}
+
+/// An [`AccountResult`] borrowed: what reports read, from a stream or from an [`AuditReport`].
+#[derive(Debug, Clone, Copy)]
+pub enum AccountRef<'a> {
+    Audited(&'a AccountAudit),
+    Invalid { file: &'a str, error: &'a LoadError },
+}
+
+impl AccountRef<'_> {
+    pub fn file(&self) -> &str {
+        match self {
+            AccountRef::Audited(audit) => &audit.account.file.source.name,
+            AccountRef::Invalid { file, .. } => file,
+        }
+    }
+}
+
+/// What a run knows before its first account: what every report's header needs.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub as_of: DateTime<Utc>,
+    pub fail_on: FailOn,
+    /// The rules that run, sorted by id.
+    pub policies: Vec<Arc<Policy>>,
+    /// How many account files the run has (loaded or not).
+    pub files: usize,
+    /// The baseline file findings are compared with, as the user named it.
+    pub baseline: Option<String>,
+}
+
+impl RunInfo {
+    /// The rule with this id: looked up by halves in the sorted list a run has, by a scan in a
+    /// list put together otherwise.
+    pub fn policy(&self, rule_id: &str) -> Option<&Policy> {
+        match self
+            .policies
+            .binary_search_by(|policy| policy.id.as_str().cmp(rule_id))
+        {
+            Ok(at) => Some(self.policies[at].as_ref()),
+            Err(_) => self
+                .policies
+                .iter()
+                .find(|policy| policy.id == rule_id)
+                .map(|policy| policy.as_ref()),
+        }
+    }
+}
+
+/// What a run knows after its last account.
+#[derive(Debug, Clone, Default)]
+pub struct RunEnd {
+    pub tally: Tally,
+    /// Waivers that matched no finding in any account (a warning, not a failure).
+    pub unused_waivers: Vec<Waiver>,
+}
+
+/// The counts that decide the gate and fill the summary lines, added up account by account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub fail_on: Option<Severity>,
+    pub audited: usize,
+    pub invalid: usize,
+    /// Rules by status: pass, fail, not applicable, error.
+    pub rules: [usize; 4],
+    /// Failing findings by severity: critical, high, medium, low (expired waivers included).
+    pub failing: [usize; 4],
+    /// Failing findings whose waiver expired (counted in `failing` too).
+    pub expired: usize,
+    pub waived: usize,
+    pub baselined: usize,
+    /// Subjects that passed.
+    pub passes: usize,
+    /// Failing findings at or above the gate's threshold.
+    pub failing_gate: usize,
+}
+
+/// Index of a severity in the `[critical, high, medium, low]` arrays of reports.
+pub fn severity_index(severity: Severity) -> usize {
+    match severity {
+        Severity::Critical => 0,
+        Severity::High => 1,
+        Severity::Medium => 2,
+        Severity::Low => 3,
+    }
+}
+
+/// Index of a rule status in `[pass, fail, not applicable, error]`.
+pub fn status_index(status: RuleStatus) -> usize {
+    match status {
+        RuleStatus::Pass => 0,
+        RuleStatus::Fail => 1,
+        RuleStatus::NotApplicable => 2,
+        RuleStatus::Error => 3,
+    }
+}
+
+impl Tally {
+    pub fn new(fail_on: FailOn) -> Self {
+        Self {
+            fail_on: fail_on.0,
+            ..Self::default()
+        }
+    }
+
+    pub fn add(&mut self, account: AccountRef<'_>) {
+        match account {
+            AccountRef::Audited(audit) => self.add_audit(audit),
+            AccountRef::Invalid { .. } => self.invalid += 1,
+        }
+    }
+
+    pub fn add_audit(&mut self, audit: &AccountAudit) {
+        self.audited += 1;
+        for outcome in &audit.outcomes {
+            self.rules[status_index(outcome.status)] += 1;
+            self.passes += outcome.passes;
+            for finding in &outcome.findings {
+                match finding.status {
+                    FindingStatus::Fail => {
+                        self.failing[severity_index(finding.severity)] += 1;
+                        self.expired += usize::from(finding.waiver.is_some());
+                        self.failing_gate += usize::from(FailOn(self.fail_on).fails(finding.severity));
+                    }
+                    FindingStatus::Waived => self.waived += 1,
+                    FindingStatus::Baselined => self.baselined += 1,
+                    FindingStatus::Pass => {}
+                }
+            }
+        }
+    }
+
+    pub fn failing_total(&self) -> usize {
+        self.failing.iter().sum()
+    }
+
+    pub fn rule_errors(&self) -> usize {
+        self.rules[3]
+    }
+
+    /// Errors beat findings: a file that did not load or a rule that errored gives 2.
+    pub fn exit_code(&self) -> u8 {
+        if self.invalid > 0 || self.rule_errors() > 0 {
+            EXIT_ERROR
+        } else if self.failing_gate > 0 {
+            EXIT_FINDINGS
+        } else {
+            EXIT_OK
+        }
+    }
+}
+
+/// A whole run in memory.
 #[derive(Debug)]
 pub struct AuditReport {
     pub as_of: DateTime<Utc>,
@@ -50,21 +241,9 @@ pub struct AuditReport {
     pub load_errors: Vec<(String, LoadError)>,
     /// Waivers that matched no finding in any account (a warning, not a failure).
     pub unused_waivers: Vec<Waiver>,
-    /// Whether findings were compared with a baseline.
-    pub baseline_used: bool,
+    /// The baseline file findings were compared with, as the user named it.
+    pub baseline: Option<String>,
 }
-
-/// How findings are judged after evaluation.
-#[derive(Debug, Default)]
-pub struct Judgement<'a> {
-    pub waivers: &'a [Waiver],
-    pub baseline: Option<&'a Baseline>,
-}
-
-/// Process exit codes (`cli.md`): errors beat findings.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_FINDINGS: u8 = 1;
-pub const EXIT_ERROR: u8 = 2;
 
 impl AuditReport {
     pub fn policy(&self, rule_id: &str) -> Option<&Policy> {
@@ -93,99 +272,102 @@ impl AuditReport {
         })
     }
 
+    /// The counts of the whole run, as a streamed run adds them up.
+    pub fn tally(&self) -> Tally {
+        let mut tally = Tally::new(self.fail_on);
+        for audit in &self.audits {
+            tally.add_audit(audit);
+        }
+        tally.invalid = self.load_errors.len();
+        tally
+    }
+
     pub fn exit_code(&self) -> u8 {
-        if !self.load_errors.is_empty() || self.rule_errors().next().is_some() {
-            EXIT_ERROR
-        } else if self
-            .failing()
-            .any(|(_, finding)| self.fail_on.fails(finding.severity))
-        {
-            EXIT_FINDINGS
-        } else {
-            EXIT_OK
+        self.tally().exit_code()
+    }
+
+    /// The accounts in the order a streamed run hands them over: audited, then not loaded.
+    pub fn accounts(&self) -> impl Iterator<Item = AccountRef<'_>> {
+        self.audits.iter().map(AccountRef::Audited).chain(
+            self.load_errors
+                .iter()
+                .map(|(file, error)| AccountRef::Invalid { file, error }),
+        )
+    }
+
+    /// What a streamed run knew before its first account.
+    pub fn info(&self) -> RunInfo {
+        RunInfo {
+            as_of: self.as_of,
+            fail_on: self.fail_on,
+            policies: self.policies.clone(),
+            files: self.audits.len() + self.load_errors.len(),
+            baseline: self.baseline.clone(),
+        }
+    }
+
+    /// What a streamed run knew after its last account.
+    pub fn end(&self) -> RunEnd {
+        RunEnd {
+            tally: self.tally(),
+            unused_waivers: self.unused_waivers.clone(),
         }
     }
 }
 
-/// Sets apart the accounts whose evidence was captured after `as_of`: an audit at a time when
-/// the evidence did not exist yet is an error for that file (rules.md, "Ages"), not a set of
-/// negative ages. The error points at `captured_at` and names both times.
-pub fn captured_after(
-    accounts: Vec<LoadedAccount>,
-    as_of: DateTime<Utc>,
-) -> (Vec<LoadedAccount>, Vec<(String, LoadError)>) {
-    let mut errors = Vec::new();
-    let accounts = accounts
-        .into_iter()
-        .filter_map(|account| {
-            let captured = account.model.account.captured_at;
-            if captured.0 <= as_of {
-                return Some(account);
-            }
-            let path = crate::path::DocPath::parse("account.captured_at").unwrap_or_default();
-            let span = account.file.locate(&path).value_span;
-            let as_of_text = crate::engine::cel::format_time(&as_of);
-            let problem = crate::diagnostic::Problem::new(
-                span,
-                format!(
-                    "the audit's as-of time {as_of_text} is before this account's captured_at {}: the evidence did not exist yet",
-                    captured.to_rfc3339()
-                ),
-            )
-            .label("captured after the as-of time")
-            .help(format!(
-                "audit with an --as-of at or after {} (the default is now), or correct captured_at",
-                captured.to_rfc3339()
-            ));
-            let name = account.file.source.name.clone();
-            let error = LoadError {
-                diagnostics: vec![crate::diagnostic::FileDiagnostic::error(
-                    account.file.source.clone(),
-                    problem,
-                )],
-            };
-            errors.push((name, error));
-            None
-        })
-        .collect();
-    (accounts, errors)
+/// An account whose evidence was captured after `as_of` cannot be judged at that time: an
+/// error for that file (rules.md, "Ages"), not a set of negative ages. The error points at
+/// `captured_at` and names both times; the file loaded, so reports do not say it did not.
+pub fn captured_by(account: LoadedAccount, as_of: DateTime<Utc>) -> Result<LoadedAccount, LoadError> {
+    let captured = account.model.account.captured_at;
+    if captured.0 <= as_of {
+        return Ok(account);
+    }
+    let path = crate::path::DocPath::parse("account.captured_at").unwrap_or_default();
+    let span = account.file.locate(&path).value_span;
+    let as_of_text = crate::engine::cel::format_time(&as_of);
+    let problem = crate::diagnostic::Problem::new(
+        span,
+        format!(
+            "the audit's as-of time {as_of_text} is before this account's captured_at {}: the evidence did not exist yet",
+            captured.to_rfc3339()
+        ),
+    )
+    .label("captured after the as-of time")
+    .help(format!(
+        "audit with an --as-of at or after {} (the default is now), or correct captured_at",
+        captured.to_rfc3339()
+    ));
+    Err(LoadError {
+        diagnostics: vec![crate::diagnostic::FileDiagnostic::error(
+            account.file.source.clone(),
+            problem,
+        )],
+        kind: NotAudited::CapturedAfterAsOf,
+    })
 }
 
-/// Evaluates every policy on every loaded account, then applies waivers and the baseline.
+/// A whole run in memory, for callers that have their accounts loaded already (tests, the
+/// library): each account checked against `as_of` ([`captured_by`]), evaluated and judged as
+/// the streamed run does, in the order given.
 pub fn run(
     accounts: Vec<LoadedAccount>,
-    load_errors: Vec<(String, LoadError)>,
+    mut load_errors: Vec<(String, LoadError)>,
     policies: Vec<Arc<Policy>>,
     settings: &Settings,
     fail_on: FailOn,
     judgement: &Judgement<'_>,
 ) -> AuditReport {
-    let mut used = vec![false; judgement.waivers.len()];
-    let baseline = judgement.baseline.map(Baseline::index);
-    let audits = accounts
-        .into_iter()
-        .map(|account| {
-            let mut outcomes = engine::evaluate(&account, &policies, settings);
-            for outcome in &mut outcomes {
-                judge(
-                    &account.model.account.id,
-                    outcome,
-                    judgement.waivers,
-                    &mut used,
-                    baseline.as_ref(),
-                    settings.as_of,
-                );
-            }
-            AccountAudit { account, outcomes }
-        })
-        .collect();
-    let unused_waivers = judgement
-        .waivers
-        .iter()
-        .zip(&used)
-        .filter(|(_, used)| !**used)
-        .map(|(waiver, _)| waiver.clone())
-        .collect();
+    let auditor = Auditor::new(&policies, settings, judgement);
+    let mut audits = Vec::with_capacity(accounts.len());
+    for account in accounts {
+        let name = account.file.source.name.clone();
+        match captured_by(account, settings.as_of) {
+            Ok(account) => audits.push(auditor.audit(account)),
+            Err(error) => load_errors.push((name, error)),
+        }
+    }
+    let unused_waivers = auditor.unused_waivers();
     AuditReport {
         as_of: settings.as_of,
         fail_on,
@@ -193,48 +375,300 @@ pub fn run(
         audits,
         load_errors,
         unused_waivers,
-        baseline_used: judgement.baseline.is_some(),
+        // The file name is the caller's to set; reports only need to know there was one.
+        baseline: judgement.baseline.map(|_| "baseline".to_owned()),
     }
 }
 
-/// Marks waived and baselined findings. The first matching waiver decides; an expired one
-/// leaves the finding failing and says so. A rule whose failures are all accepted passes.
-fn judge(
-    account_id: &str,
-    outcome: &mut RuleOutcome,
-    waivers: &[Waiver],
-    used: &mut [bool],
-    baseline: Option<&crate::baseline::BaselineIndex<'_>>,
-    as_of: DateTime<Utc>,
-) {
-    for finding in outcome
-        .findings
-        .iter_mut()
-        .filter(|f| f.status == FindingStatus::Fail)
-    {
-        if let Some(index) = waivers
-            .iter()
-            .position(|w| w.matches(account_id, &finding.rule_id, &finding.subject))
-        {
-            let waiver = &waivers[index];
-            used[index] = true;
-            let expired = waiver.is_expired(as_of);
-            finding.waiver = Some(WaiverNote {
-                reason: waiver.reason.clone(),
-                expires: waiver.expires_text.clone(),
-                owner: waiver.owner.clone(),
-                expired,
-                position: waiver.position.clone(),
-            });
-            if !expired {
-                finding.status = FindingStatus::Waived;
-            }
-        } else if baseline.is_some_and(|known| known.accepts(finding)) {
-            finding.status = FindingStatus::Baselined;
+/// How findings are judged after evaluation.
+#[derive(Debug, Default)]
+pub struct Judgement<'a> {
+    pub waivers: &'a [Waiver],
+    pub baseline: Option<&'a Baseline>,
+}
+
+/// Evaluates accounts and judges their findings, remembering which waivers matched.
+pub struct Auditor<'a> {
+    policies: &'a [Arc<Policy>],
+    settings: &'a Settings,
+    waivers: &'a [Waiver],
+    used: Vec<AtomicBool>,
+    baseline: Option<BaselineIndex<'a>>,
+}
+
+impl<'a> Auditor<'a> {
+    pub fn new(policies: &'a [Arc<Policy>], settings: &'a Settings, judgement: &Judgement<'a>) -> Self {
+        Self {
+            policies,
+            settings,
+            waivers: judgement.waivers,
+            used: judgement.waivers.iter().map(|_| AtomicBool::new(false)).collect(),
+            baseline: judgement.baseline.map(Baseline::index),
         }
     }
-    if outcome.status == RuleStatus::Fail && !outcome.findings.iter().any(|f| f.status == FindingStatus::Fail)
-    {
-        outcome.status = RuleStatus::Pass;
+
+    /// Evaluates every policy on the account, then applies waivers and the baseline.
+    pub fn audit(&self, account: LoadedAccount) -> AccountAudit {
+        self.audit_with(account, self.settings)
+    }
+
+    fn audit_with(&self, account: LoadedAccount, settings: &Settings) -> AccountAudit {
+        let mut outcomes = engine::evaluate(&account, self.policies, settings);
+        for outcome in &mut outcomes {
+            self.judge(&account.model.account.id, outcome);
+        }
+        AccountAudit { account, outcomes }
+    }
+
+    /// Waivers that matched no finding so far.
+    pub fn unused_waivers(&self) -> Vec<Waiver> {
+        self.waivers
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, used)| !used.load(Ordering::Relaxed))
+            .map(|(waiver, _)| waiver.clone())
+            .collect()
+    }
+
+    /// Marks waived and baselined findings. The first matching waiver decides; an expired one
+    /// leaves the finding failing and says so. A rule whose failures are all accepted passes.
+    fn judge(&self, account_id: &str, outcome: &mut RuleOutcome) {
+        let as_of = self.settings.as_of;
+        for finding in outcome
+            .findings
+            .iter_mut()
+            .filter(|f| f.status == FindingStatus::Fail)
+        {
+            if let Some(index) = self
+                .waivers
+                .iter()
+                .position(|w| w.matches(account_id, &finding.rule_id, &finding.subject))
+            {
+                let waiver = &self.waivers[index];
+                self.used[index].store(true, Ordering::Relaxed);
+                let expired = waiver.is_expired(as_of);
+                finding.waiver = Some(WaiverNote {
+                    reason: waiver.reason.clone(),
+                    expires: waiver.expires_text.clone(),
+                    owner: waiver.owner.clone(),
+                    expired,
+                    position: waiver.position.clone(),
+                });
+                if !expired {
+                    finding.status = FindingStatus::Waived;
+                }
+            } else if self.baseline.as_ref().is_some_and(|known| known.accepts(finding)) {
+                finding.status = FindingStatus::Baselined;
+            }
+        }
+        if outcome.status == RuleStatus::Fail
+            && !outcome.findings.iter().any(|f| f.status == FindingStatus::Fail)
+        {
+            outcome.status = RuleStatus::Pass;
+        }
+    }
+}
+
+/// An account file of a run: where to read it, the name reports give it, and its size (which
+/// decides whether it is evaluated alongside others).
+#[derive(Debug, Clone)]
+pub struct AccountFile {
+    pub path: PathBuf,
+    pub name: String,
+    pub bytes: u64,
+}
+
+/// Account files up to this size (about a thousand images) are evaluated several at once, each on
+/// one thread; larger ones one at a time on every core.
+pub const SMALL_ACCOUNT_BYTES: u64 = 1 << 20;
+
+/// Loads, evaluates and judges each file, and hands each result to `deliver` in file order as
+/// soon as it and those before it are done, with what `prepare` made of it. `load` reads one
+/// file; an account captured after the as-of time is not evaluated ([`captured_by`]).
+///
+/// Consecutive small files are evaluated several at once (one per core, each on one thread), a
+/// few ahead of the one being delivered at most; a large file is evaluated alone, on every core.
+/// `prepare` runs on the thread that audited the account: reports make their text for it there,
+/// so that the thread delivering results in order only writes them out.
+pub fn audit_files<T: Send>(
+    auditor: &Auditor<'_>,
+    files: &[AccountFile],
+    load: &(dyn Fn(&AccountFile) -> Result<LoadedAccount, LoadError> + Sync),
+    prepare: &(dyn Fn(&AccountResult) -> T + Sync),
+    deliver: &mut dyn FnMut(AccountResult, T),
+) {
+    // Asked once: the standard library reads the cgroup's quota files every time.
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let one_thread = Settings {
+        threads: Some(1),
+        ..auditor.settings.clone()
+    };
+    let every_core = Settings {
+        threads: Some(auditor.settings.threads.unwrap_or(cores)),
+        ..auditor.settings.clone()
+    };
+    let run = |file: &AccountFile, settings: &Settings| {
+        let loaded = load(file).and_then(|account| captured_by(account, settings.as_of));
+        let result = match loaded {
+            Ok(account) => AccountResult::Audited(auditor.audit_with(account, settings)),
+            Err(error) => AccountResult::Invalid {
+                file: file.name.clone(),
+                error,
+            },
+        };
+        let prepared = prepare(&result);
+        (result, prepared)
+    };
+    let mut rest = files;
+    while let Some(first) = rest.first() {
+        let small = rest
+            .iter()
+            .take_while(|file| file.bytes <= SMALL_ACCOUNT_BYTES)
+            .count();
+        if small >= 2 && cores >= 2 {
+            let batch = &rest[..small];
+            in_order(
+                batch.len(),
+                cores,
+                &|at| run(&batch[at], &one_thread),
+                &mut |(result, prepared)| deliver(result, prepared),
+            );
+            rest = &rest[small..];
+        } else {
+            let (result, prepared) = run(first, &every_core);
+            deliver(result, prepared);
+            rest = &rest[1..];
+        }
+    }
+}
+
+/// Runs `work(0..count)` on `workers` threads and hands the results to `deliver` (on the calling
+/// thread) in index order, each as soon as it and those before it are done. A worker starts an
+/// index at most `2 × workers` past the last one delivered, so few results wait at a time.
+fn in_order<T: Send>(
+    count: usize,
+    workers: usize,
+    work: &(dyn Fn(usize) -> T + Sync),
+    deliver: &mut dyn FnMut(T),
+) {
+    let window = 2 * workers;
+    let next = AtomicUsize::new(0);
+    let delivered = (Mutex::new(0usize), Condvar::new());
+    let (sender, receiver) = std::sync::mpsc::channel::<(usize, T)>();
+    std::thread::scope(|scope| {
+        let mut spawned = 0;
+        for _ in 0..workers.min(count) {
+            let sender = sender.clone();
+            let (next, delivered) = (&next, &delivered);
+            let worker = move || {
+                loop {
+                    let at = next.fetch_add(1, Ordering::Relaxed);
+                    if at >= count {
+                        break;
+                    }
+                    // Wait while this index is too far ahead of what has been delivered.
+                    let (lock, moved) = delivered;
+                    let mut done = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    while at >= *done + window {
+                        done = moved
+                            .wait(done)
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    }
+                    drop(done);
+                    if sender.send((at, work(at))).is_err() {
+                        break;
+                    }
+                }
+            };
+            // Each worker evaluates whole accounts on its own thread, with the stack the engine
+            // gives its own threads (CEL evaluates deep expressions by recursion).
+            spawned += usize::from(
+                std::thread::Builder::new()
+                    .name("regcheck-audit".to_owned())
+                    .stack_size(engine::EVALUATION_STACK)
+                    .spawn_scoped(scope, worker)
+                    .is_ok(),
+            );
+        }
+        if spawned == 0 {
+            // No thread could be started (a limit reached): the work is done here, in order.
+            drop(sender);
+            drop(receiver);
+            for at in 0..count {
+                deliver(work(at));
+            }
+            return;
+        }
+        drop(sender);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut expected = 0;
+        for (at, result) in receiver {
+            waiting.insert(at, result);
+            while let Some(result) = waiting.remove(&expected) {
+                deliver(result);
+                expected += 1;
+                let (lock, moved) = &delivered;
+                *lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = expected;
+                moved.notify_all();
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_in_order_whatever_finishes_first() {
+        let mut seen = Vec::new();
+        // Later indexes finish first.
+        in_order(
+            20,
+            4,
+            &|at| {
+                std::thread::sleep(std::time::Duration::from_millis((20 - at as u64) % 5));
+                at
+            },
+            &mut |at| seen.push(at),
+        );
+        assert_eq!(seen, (0..20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn workers_stay_within_a_window_of_what_was_delivered() {
+        let started = AtomicUsize::new(0);
+        let mut most_ahead = 0;
+        in_order(
+            50,
+            2,
+            &|at| {
+                started.fetch_max(at + 1, Ordering::SeqCst);
+                at
+            },
+            &mut |at| {
+                most_ahead = most_ahead.max(started.load(Ordering::SeqCst) - at);
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            },
+        );
+        assert!(most_ahead <= 5, "a worker ran {most_ahead} ahead");
+    }
+
+    #[test]
+    fn nothing_to_do_delivers_nothing() {
+        let mut seen = 0;
+        in_order(0, 4, &|at| at, &mut |_| seen += 1);
+        assert_eq!(seen, 0);
+    }
+
+    #[test]
+    fn the_gate_counts_failures_at_or_above_its_threshold_and_errors_beat_them() {
+        let mut tally = Tally::new(FailOn(Some(Severity::High)));
+        tally.failing = [0, 0, 3, 0];
+        assert_eq!(tally.exit_code(), EXIT_OK);
+        tally.failing_gate = 1;
+        assert_eq!(tally.exit_code(), EXIT_FINDINGS);
+        tally.invalid = 1;
+        assert_eq!(tally.exit_code(), EXIT_ERROR);
     }
 }

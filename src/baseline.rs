@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::AuditReport;
+use crate::audit::{AccountAudit, AuditReport};
 use crate::findings::{Finding, FindingStatus};
 
 /// The version this build writes.
@@ -76,24 +76,28 @@ impl Baseline {
     /// Today's failing findings (expired waivers included) of every account audited, sorted
     /// and without duplicates.
     pub fn from_report(report: &AuditReport) -> Self {
-        let findings: BTreeSet<BaselineEntry> = report
-            .audits
-            .iter()
-            .flat_map(|audit| {
-                let account = &audit.account.model.account.id;
-                audit
-                    .findings()
-                    .filter(|finding| {
-                        matches!(finding.status, FindingStatus::Fail | FindingStatus::Baselined)
-                    })
-                    .map(move |finding| BaselineEntry {
-                        account: Some(account.clone()),
-                        rule_id: finding.rule_id.clone(),
-                        subject: finding.subject.clone(),
-                        fingerprint: finding.fingerprint.clone(),
-                    })
+        Self::from_entries(report.audits.iter().flat_map(Self::entries))
+    }
+
+    /// The entries one account adds: its failing and already baselined findings, under its
+    /// account id. A run collects them account by account, then makes the baseline with
+    /// [`Baseline::from_entries`].
+    pub fn entries(audit: &AccountAudit) -> impl Iterator<Item = BaselineEntry> + '_ {
+        let account = &audit.account.model.account.id;
+        audit
+            .findings()
+            .filter(|finding| matches!(finding.status, FindingStatus::Fail | FindingStatus::Baselined))
+            .map(move |finding| BaselineEntry {
+                account: Some(account.clone()),
+                rule_id: finding.rule_id.clone(),
+                subject: finding.subject.clone(),
+                fingerprint: finding.fingerprint.clone(),
             })
-            .collect();
+    }
+
+    /// A baseline of these entries, sorted and without duplicates.
+    pub fn from_entries(entries: impl IntoIterator<Item = BaselineEntry>) -> Self {
+        let findings: BTreeSet<BaselineEntry> = entries.into_iter().collect();
         Self {
             version: BASELINE_VERSION,
             findings: findings.into_iter().collect(),

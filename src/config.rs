@@ -1,7 +1,8 @@
 //! The tool's config file, `regcheck.toml` (`cli.md`): the gate threshold, extra policy folders,
-//! the evaluation budget, per-rule settings and waivers. Read with spans like every other file, in two phases as
-//! cargo-deny does: the shape first, then everything that needs the loaded policies (rule ids,
-//! parameter names and types), all problems reported together.
+//! the evaluation budget, per-rule settings and waivers. Read with spans like every other file,
+//! in two phases as cargo-deny does: the shape first, then everything that needs the loaded policies (rule ids,
+//! parameter names and types). The first phase keeps what it could read and its problems, and
+//! [`Config::check`] reports them with the second phase's: all problems in one round.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -33,6 +34,11 @@ pub struct Config {
     pub evaluation_budget: Option<u64>,
     pub rules: BTreeMap<String, RuleSettings>,
     pub waivers: Vec<Waiver>,
+    /// Problems of the file's shape, reported by [`Config::check`] with those that need the
+    /// policies, so that one run names them all.
+    problems: Vec<Problem>,
+    /// Every waiver's `rule` pattern, also of waivers with other problems: its id is checked too.
+    waiver_rules: Vec<(String, GlobMatcher, Range<usize>)>,
 }
 
 #[derive(Debug, Default)]
@@ -65,7 +71,6 @@ pub struct Waiver {
     rule_matcher: GlobMatcher,
     subject_matcher: Option<GlobMatcher>,
     account_matcher: Option<GlobMatcher>,
-    rule_span: Range<usize>,
 }
 
 impl Waiver {
@@ -117,7 +122,8 @@ impl Config {
         Config::parse(SourceText::new(name, text), &base)
     }
 
-    /// Reads the file's shape; ids and parameters are checked later by [`Config::check`].
+    /// Reads the file's shape; ids and parameters are checked by [`Config::check`], which also
+    /// reports the shape's problems. `Err` only for a file that is not TOML.
     pub fn parse(source: SourceText, base: &Path) -> Result<Config, ConfigError> {
         let text = &source.text;
         let fail = |problems: Vec<Problem>| ConfigError {
@@ -133,16 +139,17 @@ impl Config {
         let policies = top.optional("policies", &mut out, array(string));
         let evaluation_budget = top.optional("evaluation_budget", &mut out, budget);
         let rules = top.optional("rules", &mut out, |v, out| rules_table(text, v, out));
+        let waiver_rules = std::cell::RefCell::new(Vec::new());
         let waivers = top.optional(
             "waivers",
             &mut out,
-            array(|v, out| waiver(text, &source.name, v, out)),
+            array(|v, out| waiver(text, &source.name, v, out, &mut waiver_rules.borrow_mut())),
         );
+        let waiver_rules = waiver_rules.into_inner();
         top.finish(&mut out);
-        if !out.problems.is_empty() {
-            return Err(fail(out.problems));
-        }
         Ok(Config {
+            problems: out.problems,
+            waiver_rules,
             fail_on: fail_on.flatten(),
             policies: policies
                 .flatten()
@@ -157,11 +164,34 @@ impl Config {
         })
     }
 
-    /// Checks rule ids, waiver rule patterns and parameter names and types against the policies.
-    pub fn check(&self, policies: &[std::sync::Arc<Policy>]) -> Result<(), ConfigError> {
+    /// The problems of the file's shape alone: for when the policies could not be loaded, so
+    /// that the run still reports them with the policies' problems.
+    pub fn shape_problems(&self) -> Result<(), ConfigError> {
+        self.fail(self.problems.clone())
+    }
+
+    fn fail(&self, mut problems: Vec<Problem>) -> Result<(), ConfigError> {
         let Some(source) = &self.source else { return Ok(()) };
+        if problems.is_empty() {
+            return Ok(());
+        }
+        problems.sort_by_key(|problem| (problem.span.start, problem.span.end));
+        Err(ConfigError {
+            diagnostics: problems
+                .into_iter()
+                .map(|p| FileDiagnostic::error(source.clone(), p))
+                .collect(),
+        })
+    }
+
+    /// Every problem of the file: its shape's, and rule ids, waiver rule patterns and
+    /// parameter names and types checked against the policies. In file order.
+    pub fn check(&self, policies: &[std::sync::Arc<Policy>]) -> Result<(), ConfigError> {
+        if self.source.is_none() {
+            return Ok(());
+        }
         let ids = || policies.iter().map(|p| p.id.as_str());
-        let mut problems = Vec::new();
+        let mut problems = self.problems.clone();
         let unknown_id = |span: Range<usize>, id: &str| {
             let problem =
                 Problem::new(span, format!("unknown rule id `{id}`")).label("no loaded rule has this id");
@@ -207,21 +237,12 @@ impl Config {
                 }
             }
         }
-        for waiver in &self.waivers {
-            if !ids().any(|id| waiver.rule_matcher.is_match(id)) {
-                problems.push(unknown_id(waiver.rule_span.clone(), &waiver.rule));
+        for (rule, matcher, span) in &self.waiver_rules {
+            if !ids().any(|id| matcher.is_match(id)) {
+                problems.push(unknown_id(span.clone(), rule));
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError {
-                diagnostics: problems
-                    .into_iter()
-                    .map(|p| FileDiagnostic::error(source.clone(), p))
-                    .collect(),
-            })
-        }
+        self.fail(problems)
     }
 
     /// Evaluation budgets of single rules, for the engine.
@@ -329,11 +350,20 @@ fn rules_table(
     (out.problems.len() == before).then_some(rules)
 }
 
-fn waiver(text: &str, file: &str, value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<Waiver> {
+fn waiver(
+    text: &str,
+    file: &str,
+    value: &Spanned<DeValue<'_>>,
+    out: &mut Collector,
+    rules: &mut Vec<(String, GlobMatcher, Range<usize>)>,
+) -> Option<Waiver> {
     let mut t = TableReader::open(value, "[[waivers]]", text, out)?;
     let rule = t.required("rule", out, |v, out| {
         glob(v, out).map(|(text, matcher)| (text, matcher, v.span()))
     });
+    if let Some(rule) = &rule {
+        rules.push(rule.clone());
+    }
     let subject = t.optional("subject", out, glob);
     let account = t.optional("account", out, glob);
     let reason = t.required("reason", out, |v, out| {
@@ -348,7 +378,7 @@ fn waiver(text: &str, file: &str, value: &Spanned<DeValue<'_>>, out: &mut Collec
     let owner = t.optional("owner", out, string);
     t.finish(out);
     let (line, column) = crate::diagnostic::line_col(text, value.span().start);
-    let (rule, rule_matcher, rule_span) = rule?;
+    let (rule, rule_matcher, _) = rule?;
     let (expires, expires_text) = expires?;
     let (subject, subject_matcher) = match subject? {
         Some((text, matcher)) => (Some(text), Some(matcher)),
@@ -370,7 +400,6 @@ fn waiver(text: &str, file: &str, value: &Spanned<DeValue<'_>>, out: &mut Collec
         rule_matcher,
         subject_matcher,
         account_matcher,
-        rule_span,
     })
 }
 
@@ -423,14 +452,38 @@ fn expiry(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<(DateTime
 mod tests {
     use super::*;
 
+    fn messages(error: ConfigError) -> Vec<String> {
+        error
+            .diagnostics
+            .iter()
+            .map(|d| format!("{} {}", d.position(), d.problem.message))
+            .collect()
+    }
+
     fn parse(text: &str) -> Result<Config, Vec<String>> {
-        Config::parse(SourceText::new("regcheck.toml", text), Path::new(".")).map_err(|error| {
-            error
-                .diagnostics
-                .iter()
-                .map(|d| format!("{} {}", d.position(), d.problem.message))
-                .collect()
-        })
+        let config =
+            Config::parse(SourceText::new("regcheck.toml", text), Path::new(".")).map_err(messages)?;
+        config.shape_problems().map_err(messages)?;
+        Ok(config)
+    }
+
+    /// Problems of the shape and problems that need the rules come in one round.
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let text = "fail_on = \"hihg\"\n[rules.\"ICR-XX-001\"]\nenabled = true\n[[waivers]]\nrule = \"ICR-YY-*\"\nreasn = \"x\"\nexpires = 2027-01-01\n";
+        let config = Config::parse(SourceText::new("regcheck.toml", text), Path::new(".")).unwrap();
+        let policies = crate::policy::builtin().unwrap();
+        let problems = messages(config.check(&policies).unwrap_err());
+        assert_eq!(
+            problems,
+            [
+                "regcheck.toml:1:11 invalid fail_on `hihg`",
+                "regcheck.toml:2:8 unknown rule id `ICR-XX-001`",
+                "regcheck.toml:4:1 missing required key `reason` in [[waivers]]",
+                "regcheck.toml:5:8 unknown rule id `ICR-YY-*`",
+                "regcheck.toml:6:1 unknown key `reasn` in [[waivers]]",
+            ]
+        );
     }
 
     #[test]

@@ -185,6 +185,9 @@ pub struct RuleOutcome {
     pub rule_id: String,
     pub status: RuleStatus,
     pub findings: Vec<Finding>,
+    /// Subjects that passed: counted always, listed in `findings` only when passes are
+    /// recorded (`Settings::record_passes`).
+    pub passes: usize,
     pub error: Option<RuleError>,
 }
 

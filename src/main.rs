@@ -7,5 +7,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     regcheck::allocator::keep_freed_memory();
+    regcheck::allocator::no_huge_pages();
     std::process::ExitCode::from(cli::main())
 }

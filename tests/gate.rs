@@ -68,10 +68,11 @@ impl Fixture {
 /// The `status` of every finding in a JSON report, in report order.
 fn finding_statuses(json: &str) -> Vec<String> {
     let report: serde_json::Value = serde_json::from_str(json).expect("the JSON report parses");
-    report["findings"]
+    report["accounts"]
         .as_array()
-        .expect("findings is an array")
+        .expect("accounts is an array")
         .iter()
+        .flat_map(|account| account["findings"].as_array().expect("findings is an array"))
         .map(|finding| finding["status"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
@@ -123,10 +124,45 @@ fn waivers_accept_findings_until_they_expire() {
     let (code, stdout, stderr) = fixture.run(&["--format", "json"]);
     assert_eq!(code, 0, "all four waived on their last day: {stderr}");
     assert_eq!(finding_statuses(&stdout), ["waived"; 4], "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let waiver = &report["accounts"][0]["findings"][0]["waiver"];
+    assert_eq!(waiver["reason"], "accepted for the test");
+    assert_eq!(waiver["expires"], "2026-11-26");
+    assert_eq!(waiver["expired"], false);
+    assert_eq!(waiver["declared_at"], "regcheck.toml:2:1");
+
+    // A person sees them too: marked, with their waiver, and counted.
+    let (code, stdout, _) = fixture.run(&[]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("4 waived (not failing the gate"), "{stdout}");
+    assert!(
+        stdout.contains("T-CRITICAL [critical] account:acc-1, until 2026-11-26\n      accepted for the test (regcheck.toml:2:1)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("passed: 0 failing findings (0 critical, 0 high, 0 medium, 0 low); 4 waived;"),
+        "{stdout}"
+    );
 
     let (code, stdout, _) = fixture.run_at("2026-11-27", &["--format", "markdown"]);
     assert_eq!(code, 1, "the day after expiry the findings fail again");
     assert!(stdout.contains("waiver expired 2026-11-26"), "{stdout}");
+    let (code, stdout, _) = fixture.run_at("2026-11-27", &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("its waiver expired on 2026-11-26 (regcheck.toml:2:1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "4 failing findings (1 critical, 1 high, 1 medium, 1 low), 4 of them with an expired waiver;"
+        ),
+        "{stdout}"
+    );
+    let (_, stdout, _) = fixture.run_at("2026-11-27", &["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["accounts"][0]["findings"][0]["waiver"]["expired"], true);
+    assert_eq!(report["totals"]["findings"]["expired_waiver"], 4);
 }
 
 #[test]
@@ -147,6 +183,12 @@ fn a_waiver_for_one_rule_leaves_the_others_failing_and_unused_waivers_warn() {
         "T-HIGH",
     ]);
     assert_eq!(code, 0, "only T-LOW runs and it is waived: {stderr}");
+    let (_, stdout, _) = fixture.run(&["--fail-on", "low", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        report["unused_waivers"],
+        serde_json::json!([{"rule": "T-HIGH", "subject": "account:other", "account": null, "reason": "r", "expires": "2027-01-01", "owner": null, "declared_at": "regcheck.toml:5:1"}])
+    );
     assert!(
         stderr.contains(
             "warning: waiver at regcheck.toml:5:1 (rule `T-HIGH`, subject `account:other`) matched no finding"
@@ -175,6 +217,17 @@ fn baselined_findings_pass_and_new_ones_fail() {
     ]);
     assert_eq!(code, 0, "every failure is baselined");
     assert_eq!(finding_statuses(&stdout), ["baselined"; 3]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["baseline"], "baseline.json");
+    let (_, stdout, _) = fixture.run(&["--skip-rule", "T-CRITICAL", "--baseline", "baseline.json"]);
+    assert!(
+        stdout.contains("3 baselined findings not shown: known in baseline.json, not failing the gate"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("passed: 0 failing findings (0 critical, 0 high, 0 medium, 0 low); 3 baselined;"),
+        "{stdout}"
+    );
 
     let (code, stdout, _) = fixture.run(&["--baseline", "baseline.json", "--format", "json"]);
     assert_eq!(code, 1, "T-CRITICAL is new");
@@ -280,7 +333,9 @@ fn report_files_are_written_whole_or_not_at_all() {
 #[test]
 fn same_input_same_bytes() {
     let fixture = Fixture::new();
-    for format in ["human", "json", "sarif", "junit", "markdown", "github"] {
+    for format in [
+        "human", "concise", "json", "sarif", "junit", "markdown", "github", "html",
+    ] {
         let first = fixture.run(&["--format", format]);
         let second = fixture.run(&["--format", format]);
         assert_eq!(first, second, "{format} output is deterministic");
@@ -290,10 +345,11 @@ fn same_input_same_bytes() {
 /// `(file, status)` of every finding in a JSON report.
 fn findings_by_file(json: &str) -> Vec<(String, String)> {
     let report: serde_json::Value = serde_json::from_str(json).expect("the JSON report parses");
-    let mut found: Vec<(String, String)> = report["findings"]
+    let mut found: Vec<(String, String)> = report["accounts"]
         .as_array()
-        .expect("findings is an array")
+        .expect("accounts is an array")
         .iter()
+        .flat_map(|account| account["findings"].as_array().expect("findings is an array"))
         .map(|finding| {
             (
                 finding["file"].as_str().unwrap_or_default().to_owned(),

@@ -175,7 +175,10 @@ fn no_output_format_contains_a_secret() {
         "the check finds the secrets in the account text itself"
     );
 
-    for format in ["human", "json", "sarif", "junit", "markdown", "github", "html"] {
+    // Every finding shown in full, passes listed, and the counts by rule too.
+    for format in [
+        "human", "concise", "json", "sarif", "junit", "markdown", "github", "html",
+    ] {
         let output = run(
             dir.path(),
             &[
@@ -185,6 +188,9 @@ fn no_output_format_contains_a_secret() {
                 "2026-11-26",
                 "--format",
                 format,
+                "--max-diagnostics",
+                "all",
+                "--include-passes",
             ],
         );
         assert_no_secret(
@@ -193,6 +199,11 @@ fn no_output_format_contains_a_secret() {
             &corpus.secrets,
         );
     }
+    let output = run(
+        dir.path(),
+        &["audit", "account.toml", "--as-of", "2026-11-26", "--statistics"],
+    );
+    assert_no_secret("audit --statistics", &output, &corpus.secrets);
     let output = run(
         dir.path(),
         &[

@@ -8,6 +8,7 @@
 //!     cargo run --release --example bench-report -- --write large /tmp/large.toml  # save one account
 //!     cargo run --release --example bench-report -- --import large  # `regcheck import` against audit
 //!     cargo run --release --example bench-report -- --write-captures large /tmp/captures  # save a capture
+//!     cargo run --release --example bench-report -- --process     # whole processes: see process.rs
 //!
 //! (The target is `[[example]] name = "bench-report"`, path `benches/report/bench_report.rs`: a
 //! file directly in `benches/` would also be auto-discovered as a libtest bench target. Build it
@@ -60,6 +61,7 @@ mod captures;
 mod common;
 #[path = "../support/generate.rs"]
 mod generate;
+mod process;
 
 use generate::{SIZES, Size};
 
@@ -134,6 +136,7 @@ struct Row {
 
 fn main() {
     regcheck::allocator::keep_freed_memory();
+    regcheck::allocator::no_huge_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child") {
         child(&args[1..]);
@@ -148,6 +151,7 @@ fn main() {
         return;
     }
     let check_only = args.iter().any(|a| a == "--check");
+    let process_only = args.iter().any(|a| a == "--process");
     let rules_only = args.iter().any(|a| a == "--rules");
     let mut budget = Duration::from_secs(300);
     let mut sizes: Vec<Size> = Vec::new();
@@ -163,7 +167,7 @@ fn main() {
                 });
             budget = Duration::from_secs(seconds);
         } else if arg.starts_with("--") {
-            if !["--check", "--rules", "--import"].contains(&arg.as_str()) {
+            if !["--check", "--rules", "--import", "--process"].contains(&arg.as_str()) {
                 eprintln!("unknown option `{arg}`");
                 std::process::exit(2);
             }
@@ -182,6 +186,10 @@ fn main() {
     }
     if cfg!(debug_assertions) && !check_only {
         eprintln!("warning: this is a debug build; run with `cargo run --release --example bench-report`");
+    }
+    if process_only {
+        process::report(&sizes, &load_average);
+        return;
     }
 
     if check_only {

@@ -175,13 +175,42 @@ fn drop_null(value: &mut serde_json::Value) {
     }
 }
 
-/// Why an account file could not be loaded: every problem found, in file order.
+/// Why an account file was not audited: every problem found, in file order. Mostly a file that
+/// could not be loaded; see [`NotAudited`] for the other case.
 #[derive(Debug)]
 pub struct LoadError {
     pub diagnostics: Vec<FileDiagnostic>,
+    pub kind: NotAudited,
+}
+
+/// Why a file was not audited, so that reports word it right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NotAudited {
+    /// It could not be read, or is not a valid account file.
+    #[default]
+    DidNotLoad,
+    /// It loaded, but its evidence was captured after the audit's as-of time (rules.md, "Ages"):
+    /// it cannot be judged at that time.
+    CapturedAfterAsOf,
 }
 
 impl LoadError {
+    /// What happened to the file, after its name: `accounts/a.toml did not load`.
+    pub fn summary(&self) -> &'static str {
+        match self.kind {
+            NotAudited::DidNotLoad => "did not load",
+            NotAudited::CapturedAfterAsOf => "cannot be audited at this as-of time",
+        }
+    }
+
+    /// Why the file was not audited, as a clause: `not audited: the file did not load`.
+    pub fn reason(&self) -> &'static str {
+        match self.kind {
+            NotAudited::DidNotLoad => "the file did not load",
+            NotAudited::CapturedAfterAsOf => "its evidence was captured after the as-of time",
+        }
+    }
+
     /// A problem with a path as a whole (unreadable, a symlink loop), with no lines to show.
     pub fn message(name: &str, message: &str) -> Self {
         Self::new(&SourceText::new(name, ""), vec![Problem::new(0..0, message)])
@@ -195,6 +224,7 @@ impl LoadError {
                 .into_iter()
                 .map(|problem| FileDiagnostic::error(source.clone(), problem))
                 .collect(),
+            kind: NotAudited::DidNotLoad,
         }
     }
 }

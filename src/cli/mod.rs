@@ -272,9 +272,11 @@ pub(crate) struct ConfigArg {
 }
 
 /// The policies of `args` plus the config file's policy folders; problems are printed.
+/// `with_tests`: the built-ins are read checked and with their test cases (`regcheck test`).
 fn load_policies_with_config(
     args: &PolicyArgs,
     config: &ConfigArg,
+    with_tests: bool,
     style: Style,
 ) -> Option<Vec<std::sync::Arc<policy::Policy>>> {
     let config = match regcheck::config::Config::discover(config.config.as_deref()) {
@@ -284,9 +286,13 @@ fn load_policies_with_config(
             return None;
         }
     };
-    let mut args = args.clone();
-    args.dirs = merge_policy_dirs(&config.policies, &args.dirs);
-    load_policies(&args, style).ok()
+    let dirs = merge_policy_dirs(&config.policies, &args.dirs);
+    let loaded = if with_tests {
+        policy::load_all_with_tests(!args.no_default_policies, &dirs)
+    } else {
+        policy::load_all(!args.no_default_policies, &dirs)
+    };
+    report_policies(loaded, style).ok()
 }
 
 /// The config's policy folders, then the command line's, each folder once: a folder named in
@@ -347,7 +353,17 @@ pub fn main() -> u8 {
     colored::control::set_override(stdout_style.color);
     let mut output = Vec::new();
     let code = match cli.command {
-        Command::Audit(args) => audit::run(args, stdout_style, stderr_style, &mut output),
+        // The audit writes its report as it goes, account by account.
+        Command::Audit(args) => {
+            let mut stdout = StreamedStdout::default();
+            let code = audit::run(args, stdout_style, stderr_style, &mut stdout);
+            stdout.write_out();
+            if let Some(error) = stdout.error {
+                eprintln!("error: cannot write to standard output: {error}");
+                return EXIT_ERROR;
+            }
+            code
+        }
         Command::Import(args) => import::run(args, stderr_style, &mut output),
         Command::Diff(args) => diff::run(args, stdout_style, stderr_style, &mut output),
         Command::Validate { paths } => validate(&paths, stderr_style, &mut output),
@@ -398,6 +414,59 @@ pub fn main() -> u8 {
     }
 }
 
+/// Standard output written as a command goes, through a buffer of [`Self::BUFFER`] bytes that
+/// is written out when full and on every flush (a report flushes after each account). A closed
+/// pipe (`regcheck … | head`) ends the output quietly, as it is not an error; another error is
+/// kept for the end. Either way the command runs to its end (the exit code is the gate's),
+/// writing nothing more.
+#[derive(Default)]
+struct StreamedStdout {
+    buffer: Vec<u8>,
+    closed: bool,
+    error: Option<io::Error>,
+}
+
+impl StreamedStdout {
+    const BUFFER: usize = 64 * 1024;
+
+    fn keep(&mut self, result: io::Result<()>) {
+        match result {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => self.closed = true,
+            Err(error) => {
+                self.closed = true;
+                self.error.get_or_insert(error);
+            }
+        }
+    }
+
+    fn write_out(&mut self) {
+        if !self.closed && !self.buffer.is_empty() {
+            let mut stdout = io::stdout().lock();
+            let written = stdout.write_all(&self.buffer).and_then(|()| stdout.flush());
+            self.keep(written);
+        }
+        self.buffer.clear();
+    }
+}
+
+impl Write for StreamedStdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.closed {
+            self.buffer.extend_from_slice(buf);
+            if self.buffer.len() >= Self::BUFFER {
+                self.write_out();
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.write_out();
+        Ok(())
+    }
+}
+
 fn style_for(choice: ColorChoice, is_terminal: bool) -> Style {
     let env_set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty() && value != "0");
     let color = match choice {
@@ -405,16 +474,27 @@ fn style_for(choice: ColorChoice, is_terminal: bool) -> Style {
         ColorChoice::Never => false,
         ColorChoice::Auto => !env_set("NO_COLOR") && (env_set("CLICOLOR_FORCE") || is_terminal),
     };
-    let width = if is_terminal {
-        terminal_width().unwrap_or(100)
-    } else {
-        100
-    };
-    Style { color, width }
+    Style {
+        color,
+        width: output_width(is_terminal),
+    }
 }
 
-fn terminal_width() -> Option<usize> {
-    std::env::var("COLUMNS").ok()?.parse().ok()
+/// The width to wrap at: `COLUMNS` when set (shells do not export it, so it is a user's choice),
+/// else the terminal's own width, else 100 (a pipe, a file, a test: stable output).
+fn output_width(is_terminal: bool) -> usize {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .filter(|&columns| columns >= 20);
+    columns
+        .or_else(|| {
+            is_terminal
+                .then(|| terminal_size::terminal_size().map(|(width, _)| usize::from(width.0)))
+                .flatten()
+        })
+        .unwrap_or(100)
+        .clamp(40, 400)
 }
 
 /// Prints every diagnostic, then a one-line summary naming what failed.
@@ -433,16 +513,40 @@ pub(crate) fn eprint_diagnostics(
     );
 }
 
-fn eprint_diagnostic(style: Style, diagnostic: &dyn Diagnostic) {
+pub(crate) fn eprint_diagnostic(style: Style, diagnostic: &dyn Diagnostic) {
     eprintln!("{}", report::human::render_diagnostic(style, diagnostic));
 }
 
-fn display_name(path: &Path) -> String {
+pub(crate) fn display_name(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
 /// How reports name an account file read from standard input (`-`).
 pub(crate) const STDIN_NAME: &str = "<stdin>";
+
+/// The name reports give an account path: `-` is standard input.
+pub(crate) fn account_name(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        STDIN_NAME.to_owned()
+    } else {
+        display_name(path)
+    }
+}
+
+/// Loads one account path under the name reports give it (`-` is standard input).
+pub(crate) fn load_account(path: &Path, name: &str) -> Result<LoadedAccount, LoadError> {
+    if path.as_os_str() != "-" {
+        return account::load_path(path, name);
+    }
+    let mut bytes = Vec::new();
+    match io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes) {
+        Ok(_) => account::load_bytes(name, bytes),
+        Err(error) => Err(LoadError::message(
+            name,
+            &format!("cannot read standard input: {error}"),
+        )),
+    }
+}
 
 /// Loads every path (`-` is standard input); prints each file's errors to standard error as
 /// they are found.
@@ -453,25 +557,8 @@ pub(crate) fn load_accounts(
     let mut loaded = Vec::new();
     let mut failed = Vec::new();
     for path in paths {
-        let from_stdin = path.as_os_str() == "-";
-        let name = if from_stdin {
-            STDIN_NAME.to_owned()
-        } else {
-            display_name(path)
-        };
-        let result = if from_stdin {
-            let mut bytes = Vec::new();
-            match io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes) {
-                Ok(_) => account::load_bytes(&name, bytes),
-                Err(error) => Err(LoadError::message(
-                    &name,
-                    &format!("cannot read standard input: {error}"),
-                )),
-            }
-        } else {
-            account::load_path(path, &name)
-        };
-        match result {
+        let name = account_name(path);
+        match load_account(path, &name) {
             Ok(account) => loaded.push(account),
             Err(error) => {
                 for diagnostic in &error.diagnostics {
@@ -479,7 +566,8 @@ pub(crate) fn load_accounts(
                 }
                 let count = error.diagnostics.len();
                 eprintln!(
-                    "error: {name} did not load: {count} problem{}",
+                    "error: {name} {}: {count} problem{}",
+                    error.summary(),
                     if count == 1 { "" } else { "s" }
                 );
                 failed.push((name, error));
@@ -489,13 +577,13 @@ pub(crate) fn load_accounts(
     (loaded, failed)
 }
 
-/// Loads the policies the arguments ask for; prints every problem and returns them on error
-/// (empty when there was simply nothing to load).
-pub(crate) fn load_policies(
-    args: &PolicyArgs,
+/// Prints what went wrong loading policies, and returns the problems (empty when there was
+/// simply nothing to load).
+pub(crate) fn report_policies(
+    loaded: Result<Vec<std::sync::Arc<policy::Policy>>, policy::PolicyError>,
     style: Style,
 ) -> Result<Vec<std::sync::Arc<policy::Policy>>, Vec<regcheck::diagnostic::FileDiagnostic>> {
-    match policy::load_all(!args.no_default_policies, &args.dirs) {
+    match loaded {
         Ok(policies) if policies.is_empty() => {
             eprintln!("error: no policies to run (--no-default-policies and no policy files found)");
             Err(Vec::new())
@@ -550,7 +638,7 @@ fn rules(
     style: Style,
     out: &mut Vec<u8>,
 ) -> u8 {
-    let Some(policies) = load_policies_with_config(args, config, style) else {
+    let Some(policies) = load_policies_with_config(args, config, false, style) else {
         return EXIT_ERROR;
     };
     let written = match format {
@@ -562,7 +650,7 @@ fn rules(
 }
 
 fn explain(id: &str, args: &PolicyArgs, config: &ConfigArg, style: Style, out: &mut Vec<u8>) -> u8 {
-    let Some(policies) = load_policies_with_config(args, config, style) else {
+    let Some(policies) = load_policies_with_config(args, config, false, style) else {
         return EXIT_ERROR;
     };
     match policies.iter().find(|policy| policy.id.eq_ignore_ascii_case(id)) {
@@ -584,7 +672,8 @@ fn explain(id: &str, args: &PolicyArgs, config: &ConfigArg, style: Style, out: &
 }
 
 fn test_policies(args: &PolicyArgs, config: &ConfigArg, style: Style, out: &mut Vec<u8>) -> u8 {
-    let Some(policies) = load_policies_with_config(args, config, style) else {
+    // The built-ins' test cases are read only here (an audit reads the built-ins without them).
+    let Some(policies) = load_policies_with_config(args, config, true, style) else {
         return EXIT_ERROR;
     };
     let (mut passed, mut failed, mut untested) = (0, 0, Vec::new());

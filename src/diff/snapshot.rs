@@ -4,7 +4,8 @@
 //! A JSON report is read by field name, taking only what the diff needs, so that fields a later
 //! report version adds change nothing here. Its `version` must be one this regcheck writes or
 //! wrote (1 to [`crate::report::json::REPORT_VERSION`]); any other is refused with a clear error,
-//! since its meaning is unknown.
+//! since its meaning is unknown. Version 1 lists results and findings at the top level, each
+//! naming its file; version 2 nests them in their account.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -123,7 +124,8 @@ impl Snapshot {
             .map(|(file, error)| {
                 let count = error.diagnostics.len();
                 format!(
-                    "{file} did not load: {count} problem{}",
+                    "{file} {}: {count} problem{}",
+                    error.summary(),
                     if count == 1 { "" } else { "s" }
                 )
             })
@@ -238,15 +240,18 @@ struct ReportIn {
     fail_on: Option<String>,
     accounts: Vec<AccountIn>,
     rules: Vec<RuleIn>,
-    /// Per file and rule; without it every listed rule counts as run.
+    /// Version 1: per file and rule; without it every listed rule counts as run.
     #[serde(default)]
     results: Option<Vec<ResultIn>>,
-    /// Passing findings (most of a large account's) are dropped as they are read.
-    #[serde(deserialize_with = "non_passing")]
-    findings: Vec<FindingIn>,
+    /// Version 1: every account's findings, each naming its file. Passing findings (most of a
+    /// large account's) are dropped as they are read.
+    #[serde(default, deserialize_with = "non_passing")]
+    findings: Option<Vec<FindingIn>>,
 }
 
-fn non_passing<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<FindingIn>, D::Error> {
+fn non_passing<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<FindingIn>>, D::Error> {
     struct Findings;
     impl<'de> serde::de::Visitor<'de> for Findings {
         type Value = Vec<FindingIn>;
@@ -265,7 +270,7 @@ fn non_passing<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<
             Ok(kept)
         }
     }
-    deserializer.deserialize_seq(Findings)
+    deserializer.deserialize_seq(Findings).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -277,6 +282,12 @@ struct AccountIn {
     account_name: Option<String>,
     #[serde(default)]
     errors: Vec<serde::de::IgnoredAny>,
+    /// Version 2: this account's rules; without them every listed rule counts as run.
+    #[serde(default)]
+    results: Option<Vec<ResultIn>>,
+    /// Version 2: this account's findings (passing ones dropped as they are read).
+    #[serde(default, deserialize_with = "non_passing")]
+    findings: Option<Vec<FindingIn>>,
 }
 
 #[derive(Deserialize)]
@@ -291,7 +302,9 @@ struct RuleIn {
 
 #[derive(Deserialize)]
 struct ResultIn {
-    file: String,
+    /// Version 1 names the file; version 2 nests the result in its account.
+    #[serde(default)]
+    file: Option<String>,
     rule_id: String,
     status: String,
     #[serde(default)]
@@ -406,37 +419,74 @@ pub fn from_json_report(name: &str, text: &str) -> Result<Snapshot, Box<FileDiag
         }
     };
 
+    let version = version.as_u64().unwrap_or(u64::from(REPORT_VERSION));
+    if version == 1 && report.findings.is_none() {
+        return Err(field_error(
+            "missing field `findings` (a version-1 report lists every finding at the top level)".to_owned(),
+        ));
+    }
     let mut errors = Vec::new();
     let mut accounts: Vec<SnapshotAccount> = Vec::new();
-    let mut by_file: HashMap<&str, usize> = HashMap::new();
-    for account in &report.accounts {
+    let mut by_file: HashMap<String, usize> = HashMap::new();
+    // Results and findings with the account they belong to: version 2 nests them, version 1
+    // names the file of each.
+    let mut results: Vec<(Option<usize>, ResultIn)> = Vec::new();
+    let mut findings: Vec<(Option<usize>, String, FindingIn)> = Vec::new();
+    let ReportIn {
+        as_of,
+        accounts: accounts_in,
+        results: top_results,
+        findings: top_findings,
+        ..
+    } = report;
+    let listed_results = top_results.is_some();
+    for (a, account) in accounts_in.into_iter().enumerate() {
         match &account.account_id {
             Some(id) if account.errors.is_empty() => {
-                by_file.insert(&account.file, accounts.len());
+                let index = accounts.len();
+                by_file.insert(account.file.clone(), index);
                 accounts.push(SnapshotAccount {
                     id: id.clone(),
                     name: account.account_name.clone(),
                     file: account.file.clone(),
                     key: String::new(),
-                    ran: match &report.results {
-                        Some(_) => BTreeSet::new(),
-                        None => rules.keys().cloned().collect(),
+                    ran: match (&account.results, listed_results) {
+                        (None, false) => rules.keys().cloned().collect(),
+                        _ => BTreeSet::new(),
                     },
                     findings: Vec::new(),
                 });
+                results.extend(account.results.into_iter().flatten().map(|r| (Some(index), r)));
+                findings.extend(
+                    account
+                        .findings
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                        .map(|(i, f)| (Some(index), format!("accounts[{a}].findings[{i}]"), f)),
+                );
             }
-            _ => errors.push(format!("{} did not load (recorded in {name})", account.file)),
+            _ => errors.push(format!("{} was not audited (recorded in {name})", account.file)),
         }
     }
-    for result in report.results.iter().flatten() {
-        let Some(&index) = by_file.get(result.file.as_str()) else {
+    results.extend(top_results.into_iter().flatten().map(|r| (None, r)));
+    findings.extend(
+        top_findings
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, f)| (None, format!("findings[{i}]"), f)),
+    );
+    for (account, result) in results {
+        let index = account.or_else(|| result.file.as_deref().and_then(|file| by_file.get(file).copied()));
+        let Some(index) = index else {
             continue;
         };
         if result.status == "error" {
             errors.push(format!(
                 "rule {} could not be evaluated on {} (recorded in {name}){}",
                 result.rule_id,
-                result.file,
+                accounts[index].file,
                 result
                     .error
                     .as_ref()
@@ -447,7 +497,7 @@ pub fn from_json_report(name: &str, text: &str) -> Result<Snapshot, Box<FileDiag
             accounts[index].ran.insert(result.rule_id.clone());
         }
     }
-    for (i, finding) in report.findings.into_iter().enumerate() {
+    for (account, at, finding) in findings {
         let state = match finding.status.as_str() {
             "pass" => continue,
             "fail" if finding.waiver.as_ref().is_some_and(|w| w.expired) => State::Expired,
@@ -455,20 +505,14 @@ pub fn from_json_report(name: &str, text: &str) -> Result<Snapshot, Box<FileDiag
             "waived" => State::Waived,
             "baselined" => State::Baselined,
             other => {
-                return Err(field_error(format!(
-                    "findings[{i}].status: unknown status `{other}`"
-                )));
+                return Err(field_error(format!("{at}.status: unknown status `{other}`")));
             }
         };
-        let severity = Severity::parse(&finding.severity).ok_or_else(|| {
-            field_error(format!(
-                "findings[{i}].severity: unknown severity `{}`",
-                finding.severity
-            ))
-        })?;
-        let Some(&index) = by_file.get(finding.file.as_str()) else {
+        let severity = Severity::parse(&finding.severity)
+            .ok_or_else(|| field_error(format!("{at}.severity: unknown severity `{}`", finding.severity)))?;
+        let Some(index) = account.or_else(|| by_file.get(finding.file.as_str()).copied()) else {
             return Err(field_error(format!(
-                "findings[{i}].file: `{}` is not among the report's audited accounts",
+                "{at}.file: `{}` is not among the report's audited accounts",
                 finding.file
             )));
         };
@@ -487,7 +531,7 @@ pub fn from_json_report(name: &str, text: &str) -> Result<Snapshot, Box<FileDiag
     Ok(Snapshot {
         source: name.to_owned(),
         kind: Kind::JsonReport,
-        as_of: report.as_of,
+        as_of,
         fail_on,
         single_file: true,
         accounts,

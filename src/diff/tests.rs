@@ -299,12 +299,79 @@ fn the_json_report_this_regcheck_writes_reads_back_as_the_audit() {
     let (mut a, mut b) = (read.accounts[0].clone(), audited.accounts[0].clone());
     a.key.clear();
     b.key.clear();
+    // The report lists an account's findings most severe first, the audit in rule order; the
+    // diff matches them by fingerprint.
+    a.findings.sort_by(|x, y| x.fingerprint.cmp(&y.fingerprint));
+    b.findings.sort_by(|x, y| x.fingerprint.cmp(&y.fingerprint));
     assert_eq!(a, b);
     assert_eq!(read.rules, audited.rules);
     assert_eq!(read.as_of, audited.as_of);
     assert_eq!(read.fail_on, audited.fail_on);
     assert!(read.errors.is_empty());
     assert!(!a.findings.is_empty());
+}
+
+/// Version 2 nests results and findings in their account: read with their states, passes
+/// dropped, and an account that was not audited or a rule that errored recorded as errors.
+#[test]
+fn a_version_two_report_is_read_account_by_account() {
+    let finding = |status: &str, fingerprint: &str, waiver: &str| {
+        format!(
+            r#"{{"rule_id": "R-1", "severity": "high", "status": "{status}", "subject": "s-{fingerprint}", "message": "m", "file": "a.toml", "line": 3, "column": 1, "fingerprint": "{fingerprint}", "waiver": {waiver}}}"#
+        )
+    };
+    let expired = r#"{"reason": "r", "expires": "2026-01-01", "owner": null, "expired": true, "declared_at": "regcheck.toml:1:1"}"#;
+    let findings = [
+        finding("fail", "f1", "null"),
+        finding("fail", "f2", expired),
+        finding("waived", "f3", &expired.replace("true", "false")),
+        finding("baselined", "f4", "null"),
+        finding("pass", "f5", "null"),
+    ]
+    .join(", ");
+    let text = format!(
+        r#"{{"version": 2, "as_of": "2026-11-26T00:00:00Z", "fail_on": "high", "baseline": null,
+        "rules": [{{"id": "R-1", "title": "t", "severity": "high", "responsibility": "R1"}}, {{"id": "R-2", "title": "t", "severity": "low", "responsibility": "R1"}}],
+        "accounts": [
+          {{"file": "a.toml", "account_id": "acc-a", "account_name": null, "status": "loaded", "errors": [],
+            "results": [{{"rule_id": "R-1", "status": "fail", "passes": 1, "failing": 2, "error": null}},
+                        {{"rule_id": "R-2", "status": "error", "passes": 0, "failing": 0, "error": "boom"}}],
+            "findings": [{findings}], "totals": {{}}}},
+          {{"file": "b.toml", "account_id": null, "account_name": null, "status": "invalid",
+            "errors": [{{"message": "m", "line": 1, "column": 1, "help": null}}], "results": [], "findings": [], "totals": {{}}}}
+        ],
+        "unused_waivers": [], "totals": {{}}, "exit_code": 2}}"#
+    );
+    let read = from_json_report("r.json", &text).expect("reads");
+    assert_eq!(read.accounts.len(), 1);
+    let account = &read.accounts[0];
+    assert_eq!(account.id, "acc-a");
+    assert_eq!(account.ran.iter().collect::<Vec<_>>(), ["R-1"]);
+    let states: Vec<(&str, State)> = account
+        .findings
+        .iter()
+        .map(|f| (f.fingerprint.as_str(), f.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("f1", State::Fail),
+            ("f2", State::Expired),
+            ("f3", State::Waived),
+            ("f4", State::Baselined)
+        ]
+    );
+    assert_eq!(read.errors.len(), 2, "{:?}", read.errors);
+    assert!(
+        read.errors
+            .iter()
+            .any(|e| e.contains("rule R-2 could not be evaluated on a.toml"))
+    );
+    assert!(
+        read.errors
+            .iter()
+            .any(|e| e.starts_with("b.toml was not audited"))
+    );
 }
 
 #[test]

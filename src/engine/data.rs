@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Data {
@@ -94,7 +94,8 @@ impl fmt::Display for Data {
             Data::Int(number) => write!(f, "{number}"),
             Data::Float(number) => write!(f, "{number}"),
             Data::Str(text) => write!(f, "{text:?}"),
-            Data::Time(time) => f.write_str(&time.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            // As messages show times: a date at midnight, else whole seconds.
+            Data::Time(time) => f.write_str(&super::helpers::time_text(*time)),
             Data::List(items) => {
                 f.write_str("[")?;
                 for (i, item) in items.iter().enumerate() {

@@ -66,6 +66,41 @@ pub const HELPERS: &[Helper] = &[
         run: Run::Value(|args| Ok(Data::Int(age_days(time(args, 0)?, time(args, 1)?)))),
     },
     Helper {
+        name: "format_time",
+        arity: 1,
+        signature: "format_time(time: timestamp) -> string",
+        doc: "A time as messages show it: the date alone at midnight UTC (`2026-11-20`), else to the second in UTC (`2026-11-20T06:15:00Z`); never fractions of a second. `string(time)` prints nanoseconds when the time has them.",
+        run: Run::Value(|args| Ok(Data::Str(time_text(time(args, 0)?)))),
+    },
+    Helper {
+        name: "format_age",
+        arity: 2,
+        signature: "format_age(time: timestamp, as_of: timestamp) -> string",
+        doc: "How long before `as_of` `time` was, for a message: whole days from two days on (`11 days`, the floor, as ages in days compare), hours and minutes below that (`24 hours 1 minute`), for the rules whose limit is in hours. A time after `as_of` reads `0 minutes`.",
+        run: Run::Value(|args| Ok(Data::Str(age_text(time(args, 0)?, time(args, 1)?)))),
+    },
+    Helper {
+        name: "join_first",
+        arity: 3,
+        signature: "join_first(items: list, separator: string, max: int) -> string",
+        doc: "The first `max` items joined with `separator`, then how many were left out: `a, b, and 17 more`. Strings are joined as they are, other values in CEL syntax. Keeps a message readable when a list can be long (an identity's policies, a region's namespaces).",
+        run: Run::Value(|args| {
+            let items = arg(args, 0)?.as_list().ok_or_else(|| {
+                format!(
+                    "argument 1 must be a list, got {}",
+                    arg(args, 0).map_or("nothing", Data::type_name)
+                )
+            })?;
+            let max = match arg(args, 2)? {
+                Data::Int(max) => {
+                    usize::try_from(*max).map_err(|_| "argument 3 must not be negative".to_owned())?
+                }
+                other => return Err(format!("argument 3 must be an int, got {}", other.type_name())),
+            };
+            Ok(Data::Str(join_first(items, text(args, 1)?, max)))
+        }),
+    },
+    Helper {
         name: "subject_kind",
         arity: 1,
         signature: "subject_kind(subject: string) -> string",
@@ -407,6 +442,53 @@ pub fn age_days(time: DateTime<Utc>, as_of: DateTime<Utc>) -> i64 {
     }
 }
 
+/// See `format_time` in [`HELPERS`].
+pub fn time_text(time: DateTime<Utc>) -> String {
+    use chrono::Timelike;
+    if time.num_seconds_from_midnight() == 0 && time.nanosecond() == 0 {
+        time.format("%Y-%m-%d").to_string()
+    } else {
+        time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    }
+}
+
+/// See `format_age` in [`HELPERS`].
+pub fn age_text(time: DateTime<Utc>, as_of: DateTime<Utc>) -> String {
+    let minutes = (as_of - time).num_minutes().max(0);
+    let unit = |count: i64, one: &str| format!("{count} {one}{}", if count == 1 { "" } else { "s" });
+    let (days, hours, minutes) = (minutes / (24 * 60), minutes / 60, minutes % 60);
+    if days >= 2 {
+        unit(days, "day")
+    } else if hours == 0 {
+        unit(minutes, "minute")
+    } else if minutes == 0 {
+        unit(hours, "hour")
+    } else {
+        format!("{} {}", unit(hours, "hour"), unit(minutes, "minute"))
+    }
+}
+
+/// See `join_first` in [`HELPERS`].
+pub fn join_first(items: &[Data], separator: &str, max: usize) -> String {
+    let mut text = String::new();
+    for (at, item) in items.iter().take(max).enumerate() {
+        if at > 0 {
+            text.push_str(separator);
+        }
+        match item {
+            Data::Str(item) => text.push_str(item),
+            other => text.push_str(&other.to_string()),
+        }
+    }
+    if items.len() > max {
+        if max > 0 {
+            text.push_str(separator);
+        }
+        text.push_str(&format!("and {} more", items.len() - max));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,6 +541,48 @@ mod tests {
         assert_eq!(age_days(time, time), 0);
         assert_eq!(age_days(time, at("2025-12-31T12:00:00Z")), -1, "half a day ahead");
         assert_eq!(age_days(time, at("2025-12-31T00:00:00Z")), -1);
+    }
+
+    #[test]
+    fn times_show_a_date_at_midnight_and_whole_seconds_otherwise() {
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(time_text(at("2026-11-20T00:00:00Z")), "2026-11-20");
+        assert_eq!(time_text(at("2026-11-20T06:15:00Z")), "2026-11-20T06:15:00Z");
+        assert_eq!(
+            time_text(at("2026-12-06T18:38:45.703694758Z")),
+            "2026-12-06T18:38:45Z"
+        );
+        assert_eq!(time_text(at("2026-11-20T00:00:00.5Z")), "2026-11-20T00:00:00Z");
+    }
+
+    #[test]
+    fn ages_are_whole_days_from_two_days_on() {
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        let as_of = at("2026-11-25T06:00:00Z");
+        assert_eq!(
+            age_text(at("2026-11-13T07:22:00Z"), as_of),
+            "11 days",
+            "282 hours 38 minutes"
+        );
+        assert_eq!(age_text(at("2026-11-23T06:00:00Z"), as_of), "2 days");
+        assert_eq!(age_text(at("2026-11-24T05:59:00Z"), as_of), "24 hours 1 minute");
+        assert_eq!(age_text(at("2026-11-25T01:30:00Z"), as_of), "4 hours 30 minutes");
+        assert_eq!(age_text(at("2026-11-24T05:00:00Z"), as_of), "25 hours");
+        assert_eq!(age_text(at("2026-11-25T05:59:00Z"), as_of), "1 minute");
+        assert_eq!(age_text(at("2026-11-26T00:00:00Z"), as_of), "0 minutes");
+    }
+
+    #[test]
+    fn long_lists_end_with_how_many_were_left_out() {
+        let items: Vec<Data> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|s| Data::Str((*s).to_owned()))
+            .collect();
+        assert_eq!(join_first(&items, ", ", 2), "a, b, and 2 more");
+        assert_eq!(join_first(&items, "; ", 4), "a; b; c; d");
+        assert_eq!(join_first(&items, ", ", 0), "and 4 more");
+        assert_eq!(join_first(&[Data::Int(3)], ", ", 5), "3");
+        assert_eq!(join_first(&[], ", ", 5), "");
     }
 
     #[test]

@@ -46,6 +46,11 @@ pub struct Settings {
     pub budget: u64,
     /// Budgets of single rules, by rule id (`[rules."ID"] evaluation_budget`).
     pub budgets: BTreeMap<String, u64>,
+    /// The most threads one evaluation runs on; `None` is every core. An audit of many small
+    /// accounts runs several accounts at once, each on one thread (see `crate::audit`).
+    pub threads: Option<usize>,
+    /// Counters the evaluation advances, for a progress bar; `None` counts nothing.
+    pub progress: Option<Arc<Progress>>,
 }
 
 impl Settings {
@@ -57,8 +62,18 @@ impl Settings {
             record_passes: true,
             budget: cel::budget::DEFAULT_BUDGET,
             budgets: BTreeMap::new(),
+            threads: None,
+            progress: None,
         }
     }
+}
+
+/// How far evaluations have got, in jobs (a check over a part of its subjects): the engine only
+/// counts; whoever shows a progress bar reads the counters.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub jobs_planned: std::sync::atomic::AtomicUsize,
+    pub jobs_done: std::sync::atomic::AtomicUsize,
 }
 
 /// The account converted to CEL values once, and its look-up index, shared by every rule.
@@ -184,6 +199,7 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
                     rule_id: policy.id.clone(),
                     status: RuleStatus::Error,
                     findings: Vec::new(),
+                    passes: 0,
                     error: Some(RuleError {
                         message: format!("the account could not be prepared for evaluation: {message}"),
                         policy_position: policy.source.name.clone(),
@@ -219,8 +235,18 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
                 .unwrap_or(settings.budget),
         })
         .collect();
-    let jobs = plan_jobs(&prepared, policies);
-    let results = run_jobs(&prepared, &runs, &jobs);
+    let (jobs, lists) = plan_jobs(&prepared, policies);
+    let threads = if runs_inline(lists) {
+        Some(1)
+    } else {
+        settings.threads
+    };
+    if let Some(progress) = &settings.progress {
+        progress
+            .jobs_planned
+            .fetch_add(jobs.len(), std::sync::atomic::Ordering::Relaxed);
+    }
+    let results = run_jobs(&prepared, &runs, &jobs, threads, settings.progress.as_deref());
     // Put each rule back together from its jobs, in order: the first error (in the order the
     // subjects come) makes the rule an error, as if its checks had run one after the other.
     let mut results = jobs.iter().zip(results).peekable();
@@ -240,17 +266,24 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
                 }
             }
             let applicable = parts.iter().any(|part| part.evaluated);
+            let passes = parts.iter().map(|part| part.passes).sum();
             // Sized once: with passes recorded a rule can have millions of findings, and
             // growing the vector part by part would hold two copies at the end.
             let mut findings = Vec::with_capacity(parts.iter().map(|part| part.findings.len()).sum());
             for part in parts {
                 findings.extend(part.findings);
             }
-            rule_outcome(run.policy, findings, applicable, error)
+            rule_outcome(run.policy, findings, applicable, passes, error)
         })
         .collect();
     drop(runs);
-    prepared.release();
+    if threads == Some(1) {
+        // A small account (maybe one of several evaluated at once): free it here, not on a
+        // thread.
+        drop(prepared);
+    } else {
+        prepared.release();
+    }
     outcomes
 }
 
@@ -262,16 +295,17 @@ struct Job {
     part: Option<std::ops::Range<usize>>,
 }
 
-/// What a job found, and whether it evaluated any subject.
+/// What a job found, whether it evaluated any subject, and how many passed.
 struct JobResult {
     findings: Vec<Finding>,
     evaluated: bool,
+    passes: usize,
 }
 
 /// Splits every rule's checks into jobs of at most `SUBJECTS_PER_JOB` elements of the list
 /// their subjects fan out from, so that both cores stay busy to the end even when one rule
 /// (a secret scan over every image) is most of the work. Jobs come back in rule order.
-fn plan_jobs(prepared: &PreparedAccount<'_>, policies: &[Arc<Policy>]) -> Vec<Job> {
+fn plan_jobs(prepared: &PreparedAccount<'_>, policies: &[Arc<Policy>]) -> (Vec<Job>, usize) {
     // Small enough that a part of the images (a few MB of CEL values) stays in the shared cache
     // while every check that reads images goes through it (see `run_jobs`). Unit tests split
     // every list longer than two, so that the engine's own tests (and the built-in policies'
@@ -279,9 +313,12 @@ fn plan_jobs(prepared: &PreparedAccount<'_>, policies: &[Arc<Policy>]) -> Vec<Jo
     const SUBJECTS_PER_JOB: usize = if cfg!(test) { 2 } else { 256 };
     let root = prepared.document.root();
     let mut jobs = Vec::new();
+    let mut lists = 0;
     for (rule, policy) in policies.iter().enumerate() {
         for (check, spec) in policy.checks.iter().enumerate() {
-            match spec.for_each.fanout(root) {
+            let fanout = spec.for_each.fanout(root);
+            lists += fanout.unwrap_or(1);
+            match fanout {
                 Some(len) if len > SUBJECTS_PER_JOB => {
                     jobs.extend((0..len).step_by(SUBJECTS_PER_JOB).map(|start| Job {
                         rule,
@@ -297,11 +334,19 @@ fn plan_jobs(prepared: &PreparedAccount<'_>, policies: &[Arc<Policy>]) -> Vec<Jo
             }
         }
     }
-    jobs
+    (jobs, lists)
 }
 
-/// The stack of each evaluating thread.
-const EVALUATION_STACK: usize = 64 << 20;
+/// Whether an evaluation whose checks fan out from `lists` elements in all (an empty or nearly
+/// empty account) runs on the calling thread: starting and joining threads would cost more than
+/// the work, and on a busy machine each hand-over waits for a core. Unit tests run their small
+/// accounts on every core, as they split every list (see `plan_jobs`).
+fn runs_inline(lists: usize) -> bool {
+    !cfg!(test) && lists < 64
+}
+
+/// The stack of each evaluating thread (`crate::audit` gives its workers the same).
+pub const EVALUATION_STACK: usize = 64 << 20;
 
 /// Runs the jobs on every core, each worker taking the next job; results come back in the
 /// jobs' order.
@@ -314,6 +359,8 @@ fn run_jobs(
     prepared: &PreparedAccount<'_>,
     runs: &[RuleRun<'_>],
     jobs: &[Job],
+    threads: Option<usize>,
+    progress: Option<&Progress>,
 ) -> Vec<Result<JobResult, RuleError>> {
     // The first job (in the rules' order) that failed, per rule: the rule is an error, and the
     // jobs after that one cannot change which error it reports, so they are skipped. Jobs before
@@ -328,25 +375,43 @@ fn run_jobs(
             return Ok(JobResult {
                 findings: Vec::new(),
                 evaluated: false,
+                passes: 0,
             });
         }
         let run = &runs[job.rule];
         // Helpers that need the whole account (image_namespace) read its index.
-        index::install(&prepared.index, || {
+        let result = index::install(&prepared.index, || {
             let mut findings = Vec::new();
+            let mut passes = 0;
             let check = &run.policy.checks[job.check];
-            run_check(run, check, job.part.clone(), &mut findings)
-                .map(|evaluated| JobResult { findings, evaluated })
+            run_check(run, check, job.part.clone(), &mut findings, &mut passes).map(|evaluated| JobResult {
+                findings,
+                evaluated,
+                passes,
+            })
         })
         .inspect_err(|_| {
             failed[job.rule].fetch_min(at, std::sync::atomic::Ordering::Relaxed);
-        })
+        });
+        if let Some(progress) = progress {
+            progress
+                .jobs_done
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        result
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&at| jobs[at].part.as_ref().map(|part| part.start));
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
+    let workers = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .min(jobs.len());
+    if workers <= 1 {
+        return jobs
+            .iter()
+            .enumerate()
+            .map(|(at, job)| run_one(at, job))
+            .collect();
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
@@ -418,6 +483,7 @@ fn rule_outcome(
     policy: &Policy,
     findings: Vec<Finding>,
     applicable: bool,
+    passes: usize,
     error: Option<RuleError>,
 ) -> RuleOutcome {
     if let Some(error) = error {
@@ -425,6 +491,7 @@ fn rule_outcome(
             rule_id: policy.id.clone(),
             status: RuleStatus::Error,
             findings: Vec::new(),
+            passes: 0,
             error: Some(error),
         };
     }
@@ -439,6 +506,7 @@ fn rule_outcome(
         rule_id: policy.id.clone(),
         status,
         findings,
+        passes,
         error: None,
     }
 }
@@ -478,6 +546,7 @@ fn run_check(
     check: &Check,
     part: Option<std::ops::Range<usize>>,
     findings: &mut Vec<Finding>,
+    passes: &mut usize,
 ) -> Result<bool, RuleError> {
     let (prepared, policy, severity) = (run.prepared, run.policy, run.severity);
     let (params, as_of, record_passes) = (run.params, run.as_of, run.record_passes);
@@ -487,12 +556,18 @@ fn run_check(
     // share base layers, variables and labels. When `when` and `assert` read neither `parent`
     // nor `index`, equal strings under equal keys get the same answer (everything else they can
     // read is the same for every subject), so each distinct one is judged once per job.
+    // Decided at the first string subject: a check with no subject compiles nothing.
     let reads_position = |expr: &cel::Expr| expr.reads("parent") || expr.reads("index");
-    let repeatable = !check
-        .when
-        .as_ref()
-        .is_some_and(|when| reads_position(&when.value))
-        && !reads_position(&check.assert.value);
+    let repeatable = std::cell::OnceCell::new();
+    let repeatable = || {
+        *repeatable.get_or_init(|| {
+            !check
+                .when
+                .as_ref()
+                .is_some_and(|when| reads_position(&when.value))
+                && !reads_position(&check.assert.value)
+        })
+    };
     let mut judged: HashMap<(&str, Option<&str>), Judgement, foldhash::fast::FixedState> = HashMap::default();
     check.for_each.visit_part(root, part, &mut |found| {
         // Everything evaluated for this subject draws on one budget, started when something is
@@ -515,7 +590,7 @@ fn run_check(
         let text = found
             .node
             .as_str()
-            .filter(|_| repeatable)
+            .filter(|_| repeatable())
             .map(|text| (text, found.key));
         let judgement = match text.and_then(|text| judged.get(&text)) {
             Some(judgement) => *judgement,
@@ -533,6 +608,7 @@ fn run_check(
         }
         evaluated = true;
         let passed = judgement == Judgement::Passed;
+        *passes += usize::from(passed);
         let render = |template: &crate::policy::Located<template::Template>| {
             template
                 .value

@@ -10,69 +10,38 @@ enum Part {
     Hole(Expr, usize),
 }
 
+/// A template's source and, once split, its parts.
 #[derive(Debug)]
 pub struct Template {
-    parts: Vec<Part>,
     source: String,
+    parts: std::sync::OnceLock<Result<Vec<Part>, CompileError>>,
 }
 
 impl Template {
-    /// Compiles every hole; errors carry the byte offset inside the template.
+    /// Splits the template and compiles every hole now; errors carry the byte offset inside
+    /// the template.
     pub fn parse(text: &str) -> Result<Self, CompileError> {
-        let mut parts = Vec::new();
-        let mut literal = String::new();
-        let mut chars = text.char_indices().peekable();
-        while let Some((at, c)) = chars.next() {
-            match c {
-                '{' if chars.peek().map(|&(_, n)| n) == Some('{') => {
-                    chars.next();
-                    literal.push('{');
-                }
-                '}' if chars.peek().map(|&(_, n)| n) == Some('}') => {
-                    chars.next();
-                    literal.push('}');
-                }
-                '{' => {
-                    let start = at + 1;
-                    let end = hole_end(text, start).ok_or(CompileError {
-                        message: "unclosed `{` in template (write `{{` for a literal brace)".to_owned(),
-                        offset: Some(at),
-                    })?;
-                    let source = &text[start..end];
-                    if source.trim().is_empty() {
-                        return Err(CompileError {
-                            message: "empty `{}` in template".to_owned(),
-                            offset: Some(at),
-                        });
-                    }
-                    let expr = cel::compile(source).map_err(|error| CompileError {
-                        message: error.message,
-                        offset: Some(start + error.offset.unwrap_or(0)),
-                    })?;
-                    if !literal.is_empty() {
-                        parts.push(Part::Text(std::mem::take(&mut literal)));
-                    }
-                    parts.push(Part::Hole(expr, start));
-                    while chars.peek().is_some_and(|&(i, _)| i <= end) {
-                        chars.next();
-                    }
-                }
-                '}' => {
-                    return Err(CompileError {
-                        message: "unmatched `}` in template (write `}}` for a literal brace)".to_owned(),
-                        offset: Some(at),
-                    });
-                }
-                other => literal.push(other),
-            }
-        }
-        if !literal.is_empty() {
-            parts.push(Part::Text(literal));
-        }
+        let parts = split(text, cel::compile)?;
         Ok(Self {
-            parts,
             source: text.to_owned(),
+            parts: std::sync::OnceLock::from(Ok(parts)),
         })
+    }
+
+    /// A template split and compiled when it is first rendered, each hole an
+    /// [`Expr::deferred`]: for the built-in policies, which the test suite checks.
+    pub fn parse_deferred(text: &str) -> Self {
+        Self {
+            source: text.to_owned(),
+            parts: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn parts(&self) -> Result<&[Part], &CompileError> {
+        self.parts
+            .get_or_init(|| split(&self.source, |source| Ok(Expr::deferred(source))))
+            .as_ref()
+            .map(Vec::as_slice)
     }
 
     pub fn source(&self) -> &str {
@@ -80,8 +49,11 @@ impl Template {
     }
 
     pub fn render(&self, bindings: &Bindings<'_>) -> Result<String, (String, usize)> {
+        let parts = self
+            .parts()
+            .map_err(|error| (format!("the template does not compile: {}", error.message), 0))?;
         let mut out = String::new();
-        for part in &self.parts {
+        for part in parts {
             match part {
                 Part::Text(text) => out.push_str(text),
                 Part::Hole(expr, offset) => {
@@ -94,11 +66,70 @@ impl Template {
 
     /// The compiled holes with their offsets, for load-time checks.
     pub fn holes(&self) -> impl Iterator<Item = (&Expr, usize)> {
-        self.parts.iter().filter_map(|part| match part {
-            Part::Hole(expr, offset) => Some((expr, *offset)),
-            Part::Text(_) => None,
-        })
+        self.parts()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|part| match part {
+                Part::Hole(expr, offset) => Some((expr, *offset)),
+                Part::Text(_) => None,
+            })
     }
+}
+
+/// Splits a template into text and holes, compiling each hole with `compile`; errors carry
+/// the byte offset inside the template.
+fn split(text: &str, compile: fn(&str) -> Result<Expr, CompileError>) -> Result<Vec<Part>, CompileError> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '{' if chars.peek().map(|&(_, n)| n) == Some('{') => {
+                chars.next();
+                literal.push('{');
+            }
+            '}' if chars.peek().map(|&(_, n)| n) == Some('}') => {
+                chars.next();
+                literal.push('}');
+            }
+            '{' => {
+                let start = at + 1;
+                let end = hole_end(text, start).ok_or(CompileError {
+                    message: "unclosed `{` in template (write `{{` for a literal brace)".to_owned(),
+                    offset: Some(at),
+                })?;
+                let source = &text[start..end];
+                if source.trim().is_empty() {
+                    return Err(CompileError {
+                        message: "empty `{}` in template".to_owned(),
+                        offset: Some(at),
+                    });
+                }
+                let expr = compile(source).map_err(|error| CompileError {
+                    message: error.message,
+                    offset: Some(start + error.offset.unwrap_or(0)),
+                })?;
+                if !literal.is_empty() {
+                    parts.push(Part::Text(std::mem::take(&mut literal)));
+                }
+                parts.push(Part::Hole(expr, start));
+                while chars.peek().is_some_and(|&(i, _)| i <= end) {
+                    chars.next();
+                }
+            }
+            '}' => {
+                return Err(CompileError {
+                    message: "unmatched `}` in template (write `}}` for a literal brace)".to_owned(),
+                    offset: Some(at),
+                });
+            }
+            other => literal.push(other),
+        }
+    }
+    if !literal.is_empty() {
+        parts.push(Part::Text(literal));
+    }
+    Ok(parts)
 }
 
 /// The offset of the `}` closing a hole that starts at `start`, skipping nested braces and

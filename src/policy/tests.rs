@@ -3,7 +3,7 @@ use super::*;
 
 #[test]
 fn builtin_policies_load_with_unique_ids() {
-    let policies = builtin().unwrap_or_else(|error| {
+    let policies = builtin_checked().unwrap_or_else(|error| {
         let messages: Vec<String> = error
             .diagnostics
             .iter()
@@ -17,7 +17,7 @@ fn builtin_policies_load_with_unique_ids() {
 #[test]
 fn every_builtin_policy_test_passes() {
     let mut failures = Vec::new();
-    for policy in builtin().expect("built-ins load") {
+    for policy in builtin_checked().expect("built-ins load") {
         for result in run_policy_tests(&policy) {
             if !result.passed() {
                 failures.push(format!(
@@ -38,7 +38,7 @@ fn every_builtin_policy_test_passes() {
 
 #[test]
 fn every_builtin_policy_has_a_passing_and_a_failing_test_and_docs() {
-    for policy in builtin().expect("built-ins load") {
+    for policy in builtin_checked().expect("built-ins load") {
         let expects: Vec<Expectation> = policy.tests.iter().map(|t| t.expect).collect();
         assert!(
             expects.contains(&Expectation::Pass),
@@ -342,5 +342,100 @@ fn expressions_too_long_or_too_deep_are_load_errors_not_a_crash() {
     assert!(
         errors[0].contains("more than the 8192 regcheck compiles"),
         "{errors:?}"
+    );
+}
+
+/// An audit reads the built-ins trusted (without their tests, expressions compiled on first
+/// use, no load-time checks): that must read exactly what the full, checked reading does.
+#[test]
+fn builtin_policies_read_as_trusted_equal_the_checked_ones() {
+    fn located_expr(expr: &Located<Expr>) -> (String, usize) {
+        (expr.value.source().to_owned(), expr.offset)
+    }
+    fn located_template(template: &Located<Template>) -> (String, usize) {
+        (template.value.source().to_owned(), template.offset)
+    }
+    fn summary(policy: &Policy) -> String {
+        let checks: Vec<_> = policy
+            .checks
+            .iter()
+            .map(|check| {
+                (
+                    check.for_each.as_str().to_owned(),
+                    check.when.as_ref().map(located_expr),
+                    located_expr(&check.assert),
+                    located_template(&check.subject),
+                    located_template(&check.message),
+                    check.locate.as_ref().map(located_template),
+                )
+            })
+            .collect();
+        format!(
+            "{} {} {:?} {} {} {:?} {:?} {:?} {}",
+            policy.id,
+            policy.title,
+            policy.severity,
+            policy.responsibility,
+            policy.source.name,
+            checks,
+            policy.params,
+            policy.docs,
+            policy.builtin
+        )
+    }
+    let checked = builtin_checked().expect("built-ins load checked");
+    // From the prepared index, and from the files' text as when the index is out of date.
+    for index in [true, false] {
+        let trusted = load_sources_read(embedded(), |_| true, |_| Reading::Trusted { index })
+            .expect("built-ins load trusted");
+        assert_eq!(trusted.len(), checked.len());
+        for (trusted, checked) in trusted.iter().zip(&checked) {
+            assert_eq!(summary(trusted), summary(checked), "index: {index}");
+            assert!(
+                trusted.tests.is_empty() && !checked.tests.is_empty(),
+                "{}",
+                checked.id
+            );
+            assert_eq!(trusted.source.text, checked.source.text);
+        }
+    }
+}
+
+/// An audit reads the built-ins trusted, without the load-time field checks; the test suite
+/// runs those checks over every built-in (`builtin_checked`, which every test here loads), and
+/// they do apply to a built-in's text: a misspelt field in a built-in file is a load error when
+/// the file is read checked, and only then.
+#[test]
+fn the_field_checks_run_over_every_builtin_read_checked() {
+    let policies = builtin_checked().expect("every built-in passes the field checks");
+    assert!(policies.len() >= 40);
+    let source = embedded()
+        .into_iter()
+        .find(|source| source.name.ends_with("ICR-BP-001.toml"))
+        .expect("ICR-BP-001 is a built-in");
+    assert!(source.text.contains("item.account.captured_at"));
+    let misspelt = SourceText::new(
+        source.name.clone(),
+        source
+            .text
+            .replace("item.account.captured_at", "item.account.captured_att"),
+    );
+    let checked = load_sources_read(vec![misspelt.clone()], |_| true, |_| Reading::Checked)
+        .expect_err("read checked, the misspelt field is an error");
+    assert!(
+        checked
+            .diagnostics
+            .iter()
+            .any(|d| d.problem.message.contains("unknown field `captured_att`")),
+        "{:?}",
+        checked
+            .diagnostics
+            .iter()
+            .map(|d| &d.problem.message)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        load_sources_read(vec![misspelt], |_| true, |_| Reading::Trusted { index: false }).is_ok(),
+        "an audit trusts the built-ins: no field check at run time"
     );
 }

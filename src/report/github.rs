@@ -106,7 +106,7 @@ pub fn write_with_budget(report: &AuditReport, per_level: usize, out: &mut dyn W
             annotations.push(Annotation {
                 level: Level::Error,
                 location: location(file, line, column, None),
-                title: format!("regcheck: {file} did not load"),
+                title: format!("regcheck: {file} {}", error.summary()),
                 message: diagnostic.problem.message.clone(),
             });
         }

@@ -216,9 +216,10 @@ pub fn write(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
             .collect();
         let _ = writeln!(
             suites,
-            "  <testsuite name=\"{0}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" file=\"{0}\">\n    <testcase name=\"load\" classname=\"{0}\">\n      <error message=\"the file did not load\">{1}</error>\n    </testcase>\n  </testsuite>",
+            "  <testsuite name=\"{0}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" file=\"{0}\">\n    <testcase name=\"load\" classname=\"{0}\">\n      <error message=\"{2}\">{1}</error>\n    </testcase>\n  </testsuite>",
             escape(file),
-            escape_text(&details.join("\n"))
+            escape_text(&details.join("\n")),
+            escape(error.reason())
         );
     }
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

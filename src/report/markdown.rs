@@ -123,8 +123,9 @@ pub fn write_within(report: &AuditReport, limit: usize, out: &mut dyn Write) -> 
     }
     for (file, error) in &report.load_errors {
         page.push(&format!(
-            "| {} | did not load: {} problem(s) | | | | 1 | | | | |",
+            "| {} | {}: {} problem(s) | | | | 1 | | | | |",
             code(file),
+            error.summary(),
             error.diagnostics.len()
         ));
     }
@@ -133,8 +134,9 @@ pub fn write_within(report: &AuditReport, limit: usize, out: &mut dyn Write) -> 
         for diagnostic in &error.diagnostics {
             let (line, column) = diagnostic.source.line_col(diagnostic.problem.span.start);
             page.push(&format!(
-                "\n> **error:** {} did not load: {}",
+                "\n> **error:** {} {}: {}",
                 code(&format!("{file}:{line}:{column}")),
+                error.summary(),
                 text(&diagnostic.problem.message)
             ));
         }

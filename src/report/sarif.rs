@@ -518,7 +518,7 @@ pub fn write_at_most(
             partial_fingerprints: PartialFingerprints {
                 regcheck_v1: finding.fingerprint.clone(),
             },
-            baseline_state: report.baseline_used.then_some(match finding.status {
+            baseline_state: report.baseline.is_some().then_some(match finding.status {
                 FindingStatus::Baselined => "unchanged",
                 _ => "new",
             }),
@@ -553,7 +553,7 @@ pub fn write_at_most(
             notifications.push(Notification {
                 level: "error",
                 message: Text {
-                    text: format!("{file} did not load: {}", diagnostic.problem.message),
+                    text: format!("{file} {}: {}", error.summary(), diagnostic.problem.message),
                 },
                 locations: vec![Location {
                     physical_location: PhysicalLocation {

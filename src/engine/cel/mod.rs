@@ -301,13 +301,28 @@ pub struct CompileError {
 /// `for_each` binds them).
 pub const BOUND_NAMES: &[&str] = &["account", "item", "params", "as_of", "parent", "key", "index"];
 
-/// A compiled CEL expression: its source text, the syntax tree as written (for load-time
-/// checks), and the tree rewritten for strict, metered evaluation (`strict`).
+/// A CEL expression: its source text and, once compiled, its syntax trees.
+///
+/// An expression a user wrote is compiled when its policy loads ([`compile`]), so that its errors
+/// are reported before any account is read. An expression that ships with regcheck (a built-in
+/// policy, checked by the test suite) is compiled when a rule first evaluates it
+/// ([`Expr::deferred`]), with the `cel` crate's fast parser: a run pays nothing for the rules that
+/// do not run or find no subject, and little for those that do. Either way the tree evaluated is
+/// the strict, metered rewrite (`strict`): a built-in is held to the same rules as a user's
+/// expression.
 pub struct Expr {
+    source: String,
+    compiled: OnceLock<Result<Compiled, CompileError>>,
+}
+
+/// An expression's trees: as written (for load-time checks), and rewritten for strict, metered
+/// evaluation (`strict`).
+struct Compiled {
     parsed: Expression,
+    /// Where each node of `parsed` is in the source; empty for a deferred expression (the fast
+    /// parser records none, and a deferred expression is never checked at load time).
     positions: SourceInfo,
     evaluated: Expression,
-    source: String,
 }
 
 impl std::fmt::Debug for Expr {
@@ -317,14 +332,44 @@ impl std::fmt::Debug for Expr {
 }
 
 impl Expr {
+    /// An expression compiled on first use with the fast parser. For text that a test proves
+    /// the fast parser reads as the reference parser does: the built-in policies
+    /// (`fast_parser_reads_every_builtin_expression_as_the_reference_parser_does`).
+    pub fn deferred(source: &str) -> Self {
+        Self {
+            source: source.to_owned(),
+            compiled: OnceLock::new(),
+        }
+    }
+
     pub fn source(&self) -> &str {
         &self.source
     }
 
+    /// The syntax trees, compiling them now if the expression was deferred.
+    fn compiled(&self) -> Result<&Compiled, &CompileError> {
+        self.compiled
+            .get_or_init(|| {
+                build(&self.source, |source| {
+                    parse_fast(source).map(|parsed| (parsed, SourceInfo::default()))
+                })
+            })
+            .as_ref()
+    }
+
+    /// Whether the trees are built yet (a deferred expression not evaluated yet: no).
+    #[cfg(test)]
+    fn is_compiled(&self) -> bool {
+        self.compiled.get().is_some()
+    }
+
     /// Functions this expression calls that the engine does not declare.
     pub fn unknown_functions(&self) -> Vec<String> {
+        let Ok(compiled) = self.compiled() else {
+            return Vec::new();
+        };
         let mut called = std::collections::BTreeSet::new();
-        called_functions(&self.parsed, &mut called);
+        called_functions(&compiled.parsed, &mut called);
         called
             .into_iter()
             .filter(|name| is_user_visible_name(name) && !is_declared_function(name))
@@ -332,14 +377,21 @@ impl Expr {
     }
 
     /// The names and fields this expression reads that the account format does not have, as
-    /// the rule's `for_each` binds them (`fields`).
+    /// the rule's `for_each` binds them (`fields`). For an expression compiled by [`compile`]:
+    /// a deferred one has no positions to point at (and the built-ins are checked by the test
+    /// suite, through [`compile`]).
     pub fn check_fields(&self, scope: &Scope) -> Vec<FieldProblem> {
-        fields::check(&self.parsed, &self.positions, &self.source, scope)
+        match self.compiled() {
+            Ok(compiled) => fields::check(&compiled.parsed, &compiled.positions, &self.source, scope),
+            Err(_) => Vec::new(),
+        }
     }
 
-    /// Whether the expression reads the bound name `name` (or a local of that name).
+    /// Whether the expression reads the bound name `name` (or a local of that name). An
+    /// expression that does not compile is taken to read everything.
     pub fn reads(&self, name: &str) -> bool {
-        self.parsed.references().has_variable(name)
+        self.compiled()
+            .map_or(true, |compiled| compiled.parsed.references().has_variable(name))
     }
 
     pub fn eval_bool(&self, bindings: &Bindings<'_>) -> Result<bool, String> {
@@ -357,10 +409,14 @@ impl Expr {
     /// Evaluates on the meter running on this thread (the engine starts one per subject), or
     /// on one of [`budget::DEFAULT_BUDGET`] units for this evaluation alone.
     fn eval(&self, bindings: &Bindings<'_>) -> Result<Value, String> {
+        // A deferred expression that does not compile fails its rule closed, like any error.
+        let compiled = self
+            .compiled()
+            .map_err(|error| format!("the expression does not compile: {}", error.message))?;
         let _alone = (!budget::metering()).then(|| budget::meter(budget::DEFAULT_BUDGET));
         let mut context = THREAD_ENVIRONMENT.with(|env| Context::with_env(Arc::clone(env)));
         context.set_variable_resolver(bindings);
-        let result = Value::resolve(&self.evaluated, &context);
+        let result = Value::resolve(&compiled.evaluated, &context);
         // Once the budget is passed the evaluation has failed, whatever it returned.
         if let Some(limit) = budget::exhausted() {
             return Err(budget::exhausted_message(limit));
@@ -379,8 +435,27 @@ pub const MAX_EXPRESSION_BYTES: usize = 8 * 1024;
 /// evaluating thread's stack. The built-in expressions nest at most about 25 levels deep.
 pub const MAX_EXPRESSION_DEPTH: usize = 100;
 
-/// Compiles an expression against regcheck's environment (standard library plus helpers).
+/// Compiles an expression now, against regcheck's environment (standard library plus helpers),
+/// with the `cel` crate's reference parser, whose error messages and positions users see.
 pub fn compile(source: &str) -> Result<Expr, CompileError> {
+    let compiled = build(source, |source| {
+        environment()
+            .parser()
+            .parse_with_source_info(source)
+            .map_err(|errors| compile_error(source, &errors))
+    })?;
+    Ok(Expr {
+        source: source.to_owned(),
+        compiled: OnceLock::from(Ok(compiled)),
+    })
+}
+
+/// Parses with `parse` within the length and depth limits, and rewrites the tree for strict,
+/// metered evaluation: one path for every expression, compiled at load or on first use.
+fn build(
+    source: &str,
+    parse: impl FnOnce(&str) -> Result<(Expression, SourceInfo), CompileError>,
+) -> Result<Compiled, CompileError> {
     if source.len() > MAX_EXPRESSION_BYTES {
         return Err(CompileError {
             message: format!(
@@ -390,26 +465,36 @@ pub fn compile(source: &str) -> Result<Expr, CompileError> {
             offset: None,
         });
     }
-    match environment().parser().parse_with_source_info(source) {
-        Ok((parsed, _)) if depth(&parsed) > MAX_EXPRESSION_DEPTH => Err(CompileError {
+    let (parsed, positions) = parse(source)?;
+    if depth(&parsed) > MAX_EXPRESSION_DEPTH {
+        return Err(CompileError {
             message: format!(
                 "the expression nests more than {MAX_EXPRESSION_DEPTH} levels deep: split it, or use `in`, `exists` or a helper instead of a long chain of operators"
             ),
             offset: None,
-        }),
-        Ok((parsed, positions)) => Ok(Expr {
-            evaluated: strict::rewrite(parsed.clone()),
-            parsed,
-            positions,
-            source: source.to_owned(),
-        }),
-        Err(errors) => {
-            let first = errors.errors.first();
-            let message = first.map_or_else(|| errors.to_string(), |error| error.msg.clone());
-            let offset = first.map(|error| offset_of(source, error.pos.0 as usize, error.pos.1 as usize));
-            Err(CompileError { message, offset })
-        }
+        });
     }
+    Ok(Compiled {
+        evaluated: strict::rewrite(parsed.clone()),
+        parsed,
+        positions,
+    })
+}
+
+fn compile_error(source: &str, errors: &cel::ParseErrors) -> CompileError {
+    let first = errors.errors.first();
+    let message = first.map_or_else(|| errors.to_string(), |error| error.msg.clone());
+    let offset = first.map(|error| offset_of(source, error.pos.0 as usize, error.pos.1 as usize));
+    CompileError { message, offset }
+}
+
+/// Parses with the `cel` crate's Pratt parser: some fifty times faster than its ANTLR parser
+/// (which [`compile`] uses), and reading every built-in expression the same (a test compares
+/// their trees). It expands the standard macros, which are all the built-ins use.
+fn parse_fast(source: &str) -> Result<Expression, CompileError> {
+    cel::parser::PrattParser::default()
+        .parse(source)
+        .map_err(|errors| compile_error(source, &errors))
 }
 
 /// How deep a syntax tree nests, counted without recursion (a tree too deep for the stack is
@@ -722,9 +807,9 @@ fn key_text(key: &cel::objects::Key) -> String {
     }
 }
 
-/// RFC 3339 text of a timestamp, as messages show it.
+/// RFC 3339 text of a timestamp to the second, as report headers show it.
 pub fn format_time(time: &DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]
@@ -804,6 +889,120 @@ mod tests {
     fn unknown_functions_are_found_at_compile_time() {
         let expr = compile("size(item) > 0 && item.startsWith('a') && frobnicate(item)").unwrap();
         assert_eq!(expr.unknown_functions(), vec!["frobnicate".to_owned()]);
+    }
+
+    /// Built-in expressions are compiled with the fast (Pratt) parser, users' with the reference
+    /// (ANTLR) parser of regcheck's environment: both must read every built-in expression, and
+    /// every hole of a built-in template, into the same tree (node ids aside).
+    #[test]
+    fn fast_parser_reads_every_builtin_expression_as_the_reference_parser_does() {
+        let ids = regex::Regex::new(r"\bid: \d+").unwrap();
+        let tree = |expression: &Expression| ids.replace_all(&format!("{expression:?}"), "id").into_owned();
+        let policies = crate::policy::builtin_checked().expect("built-ins load");
+        let mut sources = Vec::new();
+        for policy in &policies {
+            for check in &policy.checks {
+                sources.extend(check.when.iter().map(|when| when.value.source().to_owned()));
+                sources.push(check.assert.value.source().to_owned());
+                for template in [Some(&check.subject), Some(&check.message), check.locate.as_ref()]
+                    .into_iter()
+                    .flatten()
+                {
+                    sources.extend(template.value.holes().map(|(expr, _)| expr.source().to_owned()));
+                }
+            }
+        }
+        assert!(sources.len() > 200, "{} expressions", sources.len());
+        for source in &sources {
+            let reference = environment()
+                .parser()
+                .parse(source)
+                .expect("the reference parser reads it");
+            let fast = parse_fast(source).expect("the fast parser reads it");
+            assert_eq!(tree(&fast), tree(&reference), "{source}");
+        }
+    }
+
+    #[test]
+    fn a_deferred_expression_compiles_on_first_use_and_fails_closed() {
+        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
+        let root = doc.root();
+        assert_eq!(
+            Expr::deferred("1 + 1 == 2").eval_bool(&bindings(root, root)),
+            Ok(true)
+        );
+        let broken = Expr::deferred("1 +");
+        assert!(broken.eval_bool(&bindings(root, root)).is_err());
+        assert!(
+            broken.reads("item"),
+            "an expression that does not compile reads everything"
+        );
+    }
+
+    /// The built-ins' expressions are compiled on first use with the fast parser; that path gets
+    /// the same strict rewrite and the same meter as a user's expression compiled at load.
+    #[test]
+    fn a_builtin_expression_compiled_on_first_use_is_strict_and_metered() {
+        let ids = regex::Regex::new(r"\bid: \d+").unwrap();
+        let tree = |expression: &Expression| ids.replace_all(&format!("{expression:?}"), "id").into_owned();
+        // Strict: an error is not absorbed by `||`, whichever way the expression was compiled.
+        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
+        let lazy = Expr::deferred("item.absent == 1 || true");
+        assert!(!lazy.is_compiled());
+        assert!(lazy.eval_bool(&bindings(doc.root(), doc.root())).is_err());
+        // Every built-in as an audit reads it (trusted, from the prepared index): compiled on
+        // first use, into the tree a load-time compile makes, strict rewrite and meters included.
+        let policies = crate::policy::builtin().expect("built-ins load");
+        let (mut seen, mut rewritten) = (0, 0);
+        for policy in &policies {
+            for check in &policy.checks {
+                for expr in check.when.iter().chain([&check.assert]) {
+                    let expr = &expr.value;
+                    assert!(!expr.is_compiled(), "{}: compiled before use", policy.id);
+                    let lazy = expr.compiled().expect("compiles");
+                    let checked = compile(expr.source()).expect("compiles");
+                    let checked = checked.compiled().expect("compiled");
+                    assert_eq!(
+                        tree(&lazy.evaluated),
+                        tree(&checked.evaluated),
+                        "{}",
+                        expr.source()
+                    );
+                    rewritten += usize::from(tree(&lazy.evaluated) != tree(&lazy.parsed));
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen >= 40, "{seen} expressions");
+        // Most are rewritten (`||`, `&&`, loops, costly operators); a plain comparison is not.
+        assert!(rewritten * 2 > seen, "{rewritten} of {seen} rewritten");
+        // Metered: a built-in rule evaluated on a small budget is an error, not a pass.
+        let account = crate::account::load_str(
+            "examples/account.toml",
+            include_str!("../../../examples/account.toml"),
+        )
+        .expect("the example loads");
+        let iam = policies
+            .iter()
+            .find(|policy| policy.id == "ICR-IAM-003")
+            .expect("ICR-IAM-003 is a built-in");
+        let mut settings = crate::engine::Settings::new("2026-11-26T00:00:00Z".parse().unwrap());
+        let outcome = &crate::engine::evaluate(&account, std::slice::from_ref(iam), &settings)[0];
+        assert_ne!(
+            outcome.status,
+            crate::findings::RuleStatus::Error,
+            "{:?}",
+            outcome.error
+        );
+        settings.budget = 5;
+        let outcome = &crate::engine::evaluate(&account, std::slice::from_ref(iam), &settings)[0];
+        assert_eq!(outcome.status, crate::findings::RuleStatus::Error);
+        let message = outcome
+            .error
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(message.contains("evaluation budget exhausted"), "{message}");
     }
 
     #[test]

@@ -538,11 +538,12 @@ impl<'a> Page<'a> {
                 errors
             )?;
         }
-        for (file, _) in &report.load_errors {
+        for (file, error) in &report.load_errors {
             writeln!(
                 out,
-                "<tr><td class=\"s-error\">did not load</td><td class=\"mono\">{}</td>\
+                "<tr><td class=\"s-error\">{}</td><td class=\"mono\">{}</td>\
                  <td colspan=\"8\">not audited: see the errors below</td></tr>",
+                Text(error.summary()),
                 Text(file)
             )?;
         }
@@ -676,8 +677,9 @@ impl<'a> Page<'a> {
         for (file, error) in &report.load_errors {
             writeln!(
                 out,
-                "<li><b>error:</b> <span class=\"mono\">{}</span> did not load ({} problem{}):<ul>",
+                "<li><b>error:</b> <span class=\"mono\">{}</span> {} ({} problem{}):<ul>",
                 Text(file),
+                Text(error.summary()),
                 error.diagnostics.len(),
                 plural(error.diagnostics.len())
             )?;

@@ -1,0 +1,380 @@
+//! The bench report's whole-process mode (`-- --process`): the figures as users feel them, start-up
+//! included. The built `regcheck` binary and a bare-parse binary (`examples/bare_parse.rs`:
+//! read the file, `toml::from_str::<toml::Table>`, exit) run alternately on the same generated
+//! files, as separate processes; each figure is the median of several runs, and each ratio is
+//! of two medians measured in the same run of this report.
+//!
+//!     cargo build --release --bin regcheck --example bare-parse
+//!     cargo run --release --example bench-report -- --process
+//!
+//! Wall time is what a user waits for; CPU time (user + system, from `wait4`) is shown beside it
+//! because it moves less when other processes compete for the cores. Peak memory is the child's
+//! `ru_maxrss`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::generate::{self, Size};
+
+/// One child process run: wall time, CPU time, peak resident memory, exit code.
+#[derive(Debug, Clone, Copy, Default)]
+struct Run {
+    wall: Duration,
+    cpu: Duration,
+    peak_kb: u64,
+    code: i32,
+}
+
+/// Runs `program args` with standard output and error discarded, arguments naming files in
+/// `dir`. The child is started without a working folder of its own, so that the standard library
+/// can spawn it without copying this process first: a forked copy's memory would count in the
+/// child's peak (Linux records the old image's high-water mark at `exec`).
+fn run(program: &Path, args: &[&str], dir: &Path) -> Run {
+    let args: Vec<String> = args
+        .iter()
+        .map(|arg| {
+            let path = dir.join(arg);
+            if !arg.starts_with('-') && path.exists() {
+                path.to_string_lossy().into_owned()
+            } else {
+                (*arg).to_owned()
+            }
+        })
+        .collect();
+    let started = Instant::now();
+    let child = Command::new(program)
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot run {}: {error}", program.display()));
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero `rusage` is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, once (the `Child` is not waited on again).
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    std::mem::forget(child);
+    assert_eq!(waited, pid, "wait4 failed for {}", program.display());
+    let time =
+        |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    Run {
+        wall,
+        cpu: time(usage.ru_utime) + time(usage.ru_stime),
+        peak_kb: usage.ru_maxrss as u64,
+        code: if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        },
+    }
+}
+
+fn median<T: Copy + Ord>(mut values: Vec<T>) -> T {
+    values.sort();
+    values[values.len() / 2]
+}
+
+/// Medians of several runs of one command.
+#[derive(Debug, Clone, Copy)]
+struct Figures {
+    wall: Duration,
+    cpu: Duration,
+    peak_kb: u64,
+}
+
+fn medians(runs: &[Run]) -> Figures {
+    Figures {
+        wall: median(runs.iter().map(|r| r.wall).collect()),
+        cpu: median(runs.iter().map(|r| r.cpu).collect()),
+        peak_kb: median(runs.iter().map(|r| r.peak_kb).collect()),
+    }
+}
+
+/// Runs each command of `commands` in turn, `rounds` times (after one unmeasured round), and
+/// returns the medians of each.
+fn alternate(commands: &[(&Path, Vec<String>)], dir: &Path, rounds: usize) -> Vec<Figures> {
+    let mut runs: Vec<Vec<Run>> = vec![Vec::new(); commands.len()];
+    for round in 0..=rounds {
+        for (at, (program, args)) in commands.iter().enumerate() {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let result = run(program, &args, dir);
+            assert!(
+                result.code == 0 || result.code == 1,
+                "{} {} exited with {}",
+                program.display(),
+                args.join(" "),
+                result.code
+            );
+            if round > 0 {
+                runs[at].push(result);
+            }
+        }
+    }
+    runs.iter().map(|runs| medians(runs)).collect()
+}
+
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms >= 100.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+/// The binaries next to this example: `target/release/regcheck` and
+/// `target/release/examples/bare-parse`.
+fn binaries() -> (PathBuf, PathBuf) {
+    let exe = std::env::current_exe().expect("the bench report knows where it is");
+    let examples = exe.parent().expect("examples folder").to_path_buf();
+    let regcheck = examples
+        .parent()
+        .expect("profile folder")
+        .join(format!("regcheck{}", std::env::consts::EXE_SUFFIX));
+    let bare = examples.join(format!("bare-parse{}", std::env::consts::EXE_SUFFIX));
+    for binary in [&regcheck, &bare] {
+        if !binary.is_file() {
+            eprintln!(
+                "{} is missing: run `cargo build --release --bin regcheck --example bare-parse` first",
+                binary.display()
+            );
+            std::process::exit(2);
+        }
+    }
+    (regcheck, bare)
+}
+
+const AS_OF: &str = "2026-11-25T06:00:00Z";
+
+const EMPTY_ACCOUNT: &str = "schema_version = 1\n\n[account]\nid = \"0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b\"\ncaptured_at = 2026-11-25T06:00:00Z\n";
+
+/// A row of the report: what, regcheck's figures, the yardstick's, the ratio and its target.
+struct Row {
+    what: String,
+    command: String,
+    ours: Figures,
+    yardstick: Option<(String, Figures)>,
+    /// The figure judged, as text, and whether it meets its target (text).
+    judged: String,
+    target: String,
+    met: bool,
+}
+
+fn audit_args(file: &str, format: &str) -> Vec<String> {
+    ["audit", file, "--as-of", AS_OF, "--format", format]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+
+/// The whole-process report; `sizes` among small, medium and large (the folder of small
+/// accounts and the empty account always run).
+pub fn report(sizes: &[Size], load_average: &dyn Fn() -> String) {
+    let (regcheck, bare) = binaries();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path();
+    let load_before = load_average();
+    let mut rows = Vec::new();
+
+    // Start-up: an empty account with every rule.
+    std::fs::write(root.join("empty.toml"), EMPTY_ACCOUNT).expect("write the empty account");
+    eprintln!("[process] empty account");
+    let figures = alternate(
+        &[
+            (&regcheck, audit_args("empty.toml", "human")),
+            (&bare, vec!["empty.toml".to_owned()]),
+        ],
+        root,
+        21,
+    );
+    rows.push(Row {
+        what: "empty account, all 40 rules (start-up)".to_owned(),
+        command: "regcheck audit empty.toml".to_owned(),
+        ours: figures[0],
+        yardstick: Some(("bare parse".to_owned(), figures[1])),
+        judged: ms(figures[0].wall),
+        target: "≤ 5 ms".to_owned(),
+        met: figures[0].wall <= Duration::from_millis(5),
+    });
+
+    for size in sizes {
+        eprintln!("[process] generating {}", size.name);
+        let file = format!("{}.toml", size.name);
+        write_generated(size, &root.join(&file));
+        let rounds = match size.name {
+            "small" => 11,
+            "medium" => 5,
+            _ => 3,
+        };
+        eprintln!("[process] {}: {rounds} rounds", size.name);
+        let mut commands = vec![
+            (&*regcheck, audit_args(&file, "sarif")),
+            (&*bare, vec![file.clone()]),
+            (&*regcheck, audit_args(&file, "human")),
+        ];
+        if size.name == "medium" {
+            commands.push((&*regcheck, audit_args(&file, "json")));
+        }
+        let figures = alternate(&commands, root, rounds);
+        let (sarif, bare_parse, human) = (figures[0], figures[1], figures[2]);
+        let images = format!("{} images", size.images);
+        rows.push(Row {
+            what: format!("SARIF audit, {images}, vs bare parse"),
+            command: format!("regcheck audit {file} --format sarif"),
+            ours: sarif,
+            yardstick: Some(("bare parse".to_owned(), bare_parse)),
+            judged: format!("{:.2}×", ratio(sarif.wall, bare_parse.wall)),
+            target: "≤ 2×".to_owned(),
+            met: ratio(sarif.wall, bare_parse.wall) <= 2.0,
+        });
+        match size.name {
+            "small" => rows.push(Row {
+                what: format!("human report, {images}, vs bare parse"),
+                command: format!("regcheck audit {file}"),
+                ours: human,
+                yardstick: Some(("bare parse".to_owned(), bare_parse)),
+                judged: format!("{:.2}×", ratio(human.wall, bare_parse.wall)),
+                target: "≤ 2×".to_owned(),
+                met: ratio(human.wall, bare_parse.wall) <= 2.0,
+            }),
+            "medium" => {
+                rows.push(Row {
+                    what: format!("human report, {images}, vs SARIF"),
+                    command: format!("regcheck audit {file}"),
+                    ours: human,
+                    yardstick: Some(("SARIF".to_owned(), sarif)),
+                    judged: format!("{:.2}×", ratio(human.wall, sarif.wall)),
+                    target: "≤ 1.5×".to_owned(),
+                    met: ratio(human.wall, sarif.wall) <= 1.5,
+                });
+                let json = figures[3];
+                let memory = json.peak_kb as f64 / bare_parse.peak_kb as f64;
+                rows.push(Row {
+                    what: format!("JSON report peak memory, {images}, vs bare parse"),
+                    command: format!("regcheck audit {file} --format json"),
+                    ours: json,
+                    yardstick: Some(("bare parse".to_owned(), bare_parse)),
+                    judged: format!("{memory:.2}×"),
+                    target: "≤ 2×".to_owned(),
+                    met: memory <= 2.0,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    // A folder of 200 small accounts, against the sum of 200 single runs.
+    eprintln!("[process] folder of 200 small accounts");
+    let folder = root.join("accounts");
+    std::fs::create_dir_all(&folder).expect("create the folder");
+    write_generated(&generate::SMALL, &root.join("small-template.toml"));
+    let small = std::fs::read_to_string(root.join("small-template.toml")).expect("read the account");
+    let id_line = small
+        .lines()
+        .find(|line| line.starts_with("id = "))
+        .expect("the account has an id")
+        .to_owned();
+    let files: Vec<String> = (0..200)
+        .map(|at| {
+            let name = format!("accounts/team-{at:03}.toml");
+            let text = small.replacen(&id_line, &format!("id = \"team{at:03}{}\"", "0".repeat(25)), 1);
+            std::fs::write(root.join(&name), text).expect("write an account");
+            name
+        })
+        .collect();
+    let mut folder_runs = Vec::new();
+    let mut sums = Vec::new();
+    for round in 0..=3 {
+        let whole = run(&regcheck, &as_strs(&audit_args("accounts", "human")), root);
+        let mut sum = Run::default();
+        for file in &files {
+            let single = run(&regcheck, &as_strs(&audit_args(file, "human")), root);
+            sum.wall += single.wall;
+            sum.cpu += single.cpu;
+            sum.peak_kb = sum.peak_kb.max(single.peak_kb);
+        }
+        if round > 0 {
+            folder_runs.push(whole);
+            sums.push(sum);
+        }
+    }
+    let (whole, sum) = (medians(&folder_runs), medians(&sums));
+    rows.push(Row {
+        what: "folder of 200 small accounts vs the sum of 200 single runs".to_owned(),
+        command: "regcheck audit accounts/".to_owned(),
+        ours: whole,
+        yardstick: Some(("sum of single runs".to_owned(), sum)),
+        judged: format!("{:.2}×", ratio(whole.wall, sum.wall)),
+        target: "≤ 0.6×".to_owned(),
+        met: ratio(whole.wall, sum.wall) <= 0.6,
+    });
+
+    print_report(&rows, &load_before, &load_average());
+}
+
+/// Writes a generated account through a child process (this binary's `--write`): this process
+/// stays small, so that its memory cannot count in a child's peak (a child started by `fork`
+/// starts as a copy of it, and Linux keeps that copy's high-water mark).
+fn write_generated(size: &Size, path: &Path) {
+    let exe = std::env::current_exe().expect("the bench report knows where it is");
+    let status = Command::new(exe)
+        .args(["--write", size.name])
+        .arg(path)
+        .status()
+        .expect("run the generator");
+    assert!(status.success(), "generating {} failed", size.name);
+}
+
+fn as_strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+fn print_report(rows: &[Row], load_before: &str, load_after: &str) {
+    println!("## regcheck whole-process figures\n");
+    println!(
+        "Separate processes, run alternately with the yardstick, medians (21 runs for the empty \
+         account, 11 small, 5 medium, 3 large and for the folder), after one unmeasured round. \
+         Cores: {}; 1-minute load average {load_before} before, {load_after} after (above the \
+         core count, other processes competed: wall times are inflated, CPU times much less).\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    println!(
+        "| what | regcheck wall | CPU | peak RSS | yardstick | its wall | its CPU | its peak RSS | figure | target | |"
+    );
+    println!("|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|");
+    for row in rows {
+        let (name, theirs) = match &row.yardstick {
+            Some((name, figures)) => (
+                name.as_str(),
+                format!(
+                    "{} | {} | {:.0} MB",
+                    ms(figures.wall),
+                    ms(figures.cpu),
+                    figures.peak_kb as f64 / 1024.0
+                ),
+            ),
+            None => ("–", "– | – | –".to_owned()),
+        };
+        println!(
+            "| {} (`{}`) | {} | {} | {:.0} MB | {name} | {theirs} | {} | {} | {} |",
+            row.what,
+            row.command,
+            ms(row.ours.wall),
+            ms(row.ours.cpu),
+            row.ours.peak_kb as f64 / 1024.0,
+            row.judged,
+            row.target,
+            if row.met { "met" } else { "NOT met" },
+        );
+    }
+}
