@@ -541,3 +541,60 @@ fn a_closed_pipe_ends_the_output_but_not_the_gate() {
     );
     assert!(!stderr.contains("cannot write"), "{stderr}");
 }
+
+/// An account captured after the as-of time is not audited, and no report says it did not
+/// load: it did, and the others in the run are still audited (exit 2, errors beat findings).
+#[test]
+fn an_account_captured_after_the_as_of_time_is_an_error_worded_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(repository().join("examples/account.toml")).unwrap();
+    let later = example.replace(
+        "captured_at = 2026-11-25T06:00:00Z",
+        "captured_at = 2026-12-01T06:00:00Z",
+    );
+    assert_ne!(
+        later, example,
+        "the example's capture time is where the test expects it"
+    );
+    std::fs::write(dir.path().join("a-now.toml"), &example).unwrap();
+    std::fs::write(dir.path().join("b-later.toml"), later).unwrap();
+    let run = |format: &str| {
+        regcheck_in(
+            dir.path(),
+            &[
+                "audit",
+                "a-now.toml",
+                "b-later.toml",
+                "--as-of",
+                "2026-11-26",
+                "--format",
+                format,
+            ],
+            &[],
+        )
+    };
+    let (code, stdout, stderr) = run("concise");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("error: b-later.toml cannot be audited at this as-of time: 1 problem"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("b-later.toml: not audited: its evidence was captured after the as-of time"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("a-now.toml:27:1: ICR-AT-001"),
+        "the other account is audited: {stdout}"
+    );
+    for format in ["human", "concise", "github", "markdown", "junit", "sarif", "html"] {
+        let (code, stdout, _) = run(format);
+        assert_eq!(code, 2, "{format}");
+        assert!(!stdout.contains("did not load"), "{format}: {stdout}");
+    }
+    let (_, github, _) = run("github");
+    assert!(
+        github.contains("title=regcheck%3A b-later.toml cannot be audited at this as-of time::"),
+        "{github}"
+    );
+}

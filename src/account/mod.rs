@@ -203,6 +203,14 @@ impl LoadError {
         }
     }
 
+    /// A few words for a table cell or a count: `did not load`, or `not audited`.
+    pub fn short(&self) -> &'static str {
+        match self.kind {
+            NotAudited::DidNotLoad => "did not load",
+            NotAudited::CapturedAfterAsOf => "not audited",
+        }
+    }
+
     /// Why the file was not audited, as a clause: `not audited: the file did not load`.
     pub fn reason(&self) -> &'static str {
         match self.kind {

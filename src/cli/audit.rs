@@ -3,9 +3,9 @@
 //!
 //! The reports written as the run goes ([`report::Sink`]: human, concise, statistics, JSON) see
 //! each account once and keep only their counts, so a folder of many accounts is never held in
-//! memory whole. The formats that still need the whole run (SARIF, JUnit, Markdown, GitHub) get
-//! it at the end: the run keeps every account only while one of them is asked for. Report files
-//! are written whole at the end, through `regcheck::write::write_file`.
+//! memory whole. The formats that still need the whole run (SARIF, JUnit, Markdown, GitHub,
+//! HTML) get it at the end: the run keeps every account only while one of them is asked for.
+//! Report files are written whole at the end, through `regcheck::write::write_file`.
 //!
 //! When the config or a policy file cannot be used nothing is audited, and the reports that a CI
 //! job may read alone (JSON, JUnit, Markdown, annotations, HTML) still say why ([`Stopped`]).

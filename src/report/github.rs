@@ -98,10 +98,8 @@ pub fn write(report: &AuditReport, out: &mut dyn Write) -> io::Result<()> {
 /// [`write`] with the per-level budget as a parameter, for tests.
 pub fn write_with_budget(report: &AuditReport, per_level: usize, out: &mut dyn Write) -> io::Result<()> {
     let mut annotations = Vec::new();
-    let mut load_problems = 0;
     for (file, error) in &report.load_errors {
         for diagnostic in &error.diagnostics {
-            load_problems += 1;
             let (line, column) = diagnostic.source.line_col(diagnostic.problem.span.start);
             annotations.push(Annotation {
                 level: Level::Error,
@@ -236,12 +234,25 @@ pub fn write_with_budget(report: &AuditReport, per_level: usize, out: &mut dyn W
     if expired > 0 {
         summary.push_str(&format!(", {expired} failing because the waiver expired"));
     }
-    if load_problems > 0 {
+    // Files that did not load, and files that loaded but were captured after the as-of time.
+    let (not_loaded, too_early): (Vec<_>, Vec<_>) = report
+        .load_errors
+        .iter()
+        .partition(|(_, error)| error.kind == crate::account::NotAudited::DidNotLoad);
+    if !not_loaded.is_empty() {
+        let problems: usize = not_loaded.iter().map(|(_, error)| error.diagnostics.len()).sum();
         summary.push_str(&format!(
-            "; {} file{} did not load ({load_problems} problem{})",
-            report.load_errors.len(),
-            if report.load_errors.len() == 1 { "" } else { "s" },
-            if load_problems == 1 { "" } else { "s" }
+            "; {} file{} did not load ({problems} problem{})",
+            not_loaded.len(),
+            if not_loaded.len() == 1 { "" } else { "s" },
+            if problems == 1 { "" } else { "s" }
+        ));
+    }
+    if !too_early.is_empty() {
+        summary.push_str(&format!(
+            "; {} file{} not audited (captured after the as-of time)",
+            too_early.len(),
+            if too_early.len() == 1 { "" } else { "s" },
         ));
     }
     if rule_errors > 0 {

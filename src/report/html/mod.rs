@@ -484,7 +484,16 @@ impl<'a> Page<'a> {
             if report.load_errors.is_empty() {
                 String::new()
             } else {
-                format!(" ({} did not load)", report.load_errors.len())
+                let all_unloaded = report
+                    .load_errors
+                    .iter()
+                    .all(|(_, error)| error.kind == crate::account::NotAudited::DidNotLoad);
+                let what = if all_unloaded {
+                    "did not load"
+                } else {
+                    "not audited"
+                };
+                format!(" ({} {what})", report.load_errors.len())
             },
             report.policies.len(),
             plural(report.policies.len()),
@@ -591,10 +600,11 @@ impl<'a> Page<'a> {
                 Text(&audit.account.file.source.name)
             )?;
         }
-        for (file, _) in &report.load_errors {
+        for (file, error) in &report.load_errors {
             write!(
                 out,
-                "<th class=\"acct\">did not load<br><span class=\"muted mono\">{}</span></th>",
+                "<th class=\"acct\">{}<br><span class=\"muted mono\">{}</span></th>",
+                Text(error.short()),
                 Text(file)
             )?;
         }
@@ -651,13 +661,18 @@ impl<'a> Page<'a> {
                     )?;
                 }
             }
-            for _ in &report.load_errors {
+            for (_, error) in &report.load_errors {
                 if duty.tag.is_none() {
                     write!(out, "<td class=\"cell s-ibm\"><span>IBM</span></td>")?;
                 } else {
+                    let cell = match error.kind {
+                        crate::account::NotAudited::DidNotLoad => "not loaded",
+                        crate::account::NotAudited::CapturedAfterAsOf => "not audited",
+                    };
                     write!(
                         out,
-                        "<td class=\"cell s-error\" title=\"the file did not load\"><a href=\"#errors\">not loaded</a></td>"
+                        "<td class=\"cell s-error\" title=\"{}\"><a href=\"#errors\">{cell}</a></td>",
+                        Text(error.reason())
                     )?;
                 }
             }
