@@ -598,3 +598,49 @@ fn an_account_captured_after_the_as_of_time_is_an_error_worded_as_such() {
         "{github}"
     );
 }
+
+/// The deepest expression a policy may hold evaluates on every path of the driver: a tiny
+/// account on the calling thread, several small accounts side by side on the audit's workers.
+#[test]
+fn the_deepest_allowed_expression_evaluates_on_every_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(repository().join("examples/account.toml")).unwrap();
+    std::fs::write(dir.path().join("a.toml"), &example).unwrap();
+    std::fs::write(dir.path().join("b.toml"), &example).unwrap();
+    // 47 nested `exists` (some 100 levels of syntax tree): one more is a load error.
+    let nested = |levels: usize| {
+        (0..levels).fold("item.name.size() > 0".to_owned(), |inner, at| {
+            format!("[{at}].exists(v{at}, {inner})")
+        })
+    };
+    let policy = |levels: usize| {
+        format!(
+            "id = \"ACME-DEEP-001\"\ntitle = \"deep\"\nseverity = \"low\"\nresponsibility = \"ACME\"\nfor_each = \"$.namespaces[*]\"\nassert = \"!({})\"\nsubject = \"namespace:{{item.name}}\"\nmessage = \"m\"\n",
+            nested(levels)
+        )
+    };
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    let rule = dir.path().join("policies/deep.toml");
+    std::fs::write(&rule, policy(48)).unwrap();
+    let args = |files: &[&'static str]| {
+        let mut args = vec![
+            "audit",
+            "--no-default-policies",
+            "--policies",
+            "policies",
+            "--as-of",
+            "2026-11-26",
+        ];
+        args.extend_from_slice(files);
+        args
+    };
+    let (code, _, stderr) = regcheck_in(dir.path(), &args(&["a.toml"]), &[]);
+    assert_eq!(code, 2, "48 levels is past the limit: {stderr}");
+    assert!(stderr.contains("nests more than 100 levels deep"), "{stderr}");
+    std::fs::write(&rule, policy(47)).unwrap();
+    for files in [&["a.toml"][..], &["a.toml", "b.toml"]] {
+        let (code, stdout, stderr) = regcheck_in(dir.path(), &args(files), &[]);
+        assert_eq!(code, 1, "{files:?}: {stderr}");
+        assert!(stdout.contains("ACME-DEEP-001"), "{stdout}");
+    }
+}
