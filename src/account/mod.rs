@@ -178,8 +178,7 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedAccount, LoadError
             // Offsets in the lossy text equal those in the bytes up to the first bad byte.
             // The bad bytes show as U+FFFD, three bytes long in the lossy text.
             let bad_end = valid_up_to + lossy[valid_up_to..].chars().next().map_or(0, char::len_utf8);
-            let source =
-                SourceText::new(name, lossy).with_redactor(crate::secrets::redact_toml::secret_ranges);
+            let source = SourceText::new(name, lossy);
             Err(LoadError::new(
                 &source,
                 vec![
@@ -194,9 +193,8 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedAccount, LoadError
 
 pub fn load_str(name: &str, text: impl Into<Arc<str>>) -> Result<LoadedAccount, LoadError> {
     let text: Arc<str> = text.into();
-    // Lines of an account file are shown only with its secrets masked.
-    let source =
-        SourceText::new(name, Arc::clone(&text)).with_redactor(crate::secrets::redact_toml::secret_ranges);
+    // Lines of an account file are shown only with its secrets masked (`SourceText` does it).
+    let source = SourceText::new(name, Arc::clone(&text));
     if text.contains('\0') {
         let offset = text.find('\0').unwrap_or(0);
         return Err(LoadError::new(

@@ -44,8 +44,11 @@ impl Problem {
     }
 }
 
-/// Finds the byte ranges of a text to mask before it is shown (secrets).
-pub type Redactor = fn(&str) -> Vec<Range<usize>>;
+/// Finds what to mask in a file's text before any of it is shown (secrets): byte ranges of the
+/// text, and the secret values.
+pub type Redactor = fn(&str) -> FileSecrets;
+
+pub use crate::secrets::redact_toml::FileSecrets;
 
 /// A file's name and text, shared by every diagnostic and finding that points into it.
 #[derive(Debug, Clone)]
@@ -55,8 +58,8 @@ pub struct SourceText {
     /// Computed on first use and shared by every clone: only a report that shows positions or
     /// lines needs them.
     derived: Arc<Derived>,
-    /// Finds the byte ranges to mask before lines of this file are shown (secrets).
-    redactor: Option<Redactor>,
+    /// Finds what to mask before lines of this file, or texts quoting them, are shown.
+    redactor: Redactor,
 }
 
 #[derive(Debug, Default)]
@@ -65,12 +68,13 @@ struct Derived {
     secrets: OnceLock<Secrets>,
 }
 
-/// The secrets of one file: where they are, and a matcher for their values in other text
-/// (an error message that quotes a value, a subject built from one).
+/// The secrets of one file: where they are, their values, and a matcher for the values in
+/// other text (an error message that quotes a value, a subject built from one).
 #[derive(Debug)]
 struct Secrets {
     ranges: Vec<Range<usize>>,
-    values: Option<aho_corasick::AhoCorasick>,
+    values: Vec<String>,
+    matcher: Option<aho_corasick::AhoCorasick>,
 }
 
 /// Secret values shorter than this are masked in the file's lines but not searched for in other
@@ -78,18 +82,20 @@ struct Secrets {
 const MIN_SEARCHED_SECRET: usize = 4;
 
 impl SourceText {
+    /// A file whose secrets (as [`crate::secrets::redact_toml::scan_file`] finds them in the raw
+    /// text) are masked whenever its lines, or texts quoting them, are shown.
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         Self {
             name: name.into(),
             text: text.into(),
             derived: Arc::default(),
-            redactor: None,
+            redactor: crate::secrets::redact_toml::scan_file,
         }
     }
 
-    /// Masks what `redactor` finds whenever lines of this file, or texts quoting them, are shown.
+    /// Masks what `redactor` finds instead of the default scan.
     pub fn with_redactor(mut self, redactor: Redactor) -> Self {
-        self.redactor = Some(redactor);
+        self.redactor = redactor;
         self
     }
 
@@ -99,42 +105,52 @@ impl SourceText {
 
     fn secrets(&self) -> &Secrets {
         self.derived.secrets.get_or_init(|| {
-            let Some(redactor) = self.redactor else {
-                return Secrets {
-                    ranges: Vec::new(),
-                    values: None,
-                };
-            };
-            let mut ranges = redactor(&self.text);
+            let FileSecrets { mut ranges, values } = (self.redactor)(&self.text);
             ranges.retain(|range| range.start < range.end && range.end <= self.text.len());
             ranges.sort_by_key(|range| (range.start, range.end));
-            let mut values: Vec<&str> = ranges
+            let mut searched: Vec<&str> = values
                 .iter()
-                .filter_map(|range| self.text.get(range.clone()))
+                .map(String::as_str)
                 .filter(|value| value.len() >= MIN_SEARCHED_SECRET)
                 .collect();
-            values.sort_unstable();
-            values.dedup();
-            let values = if values.is_empty() {
+            searched.sort_unstable();
+            searched.dedup();
+            let matcher = if searched.is_empty() {
                 None
             } else {
                 aho_corasick::AhoCorasick::builder()
                     .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                    .build(&values)
+                    .build(&searched)
                     .ok()
             };
-            Secrets { ranges, values }
+            Secrets {
+                ranges,
+                values,
+                matcher,
+            }
         })
     }
 
-    /// `text` with every secret value of this file replaced by the mask: for messages, labels
-    /// and subjects that quote a value of the file.
+    /// The secret values of this file (computed once), for the process-wide
+    /// [`crate::secrets::registry`].
+    pub fn secret_values(&self) -> &[String] {
+        &self.secrets().values
+    }
+
+    /// `text` with every secret value of this file, and every secret the process has learned
+    /// ([`crate::secrets::registry`]), replaced by the mask: for messages, labels and subjects
+    /// that quote a value. Masking before rendering matters: wrapping can split a secret over
+    /// two lines, and the output layer would then not recognise it.
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        match &self.secrets().values {
-            Some(values) if values.is_match(text) => {
-                Cow::Owned(values.replace_all(text, &vec![MASK; values.patterns_len()]))
+        let local = match &self.secrets().matcher {
+            Some(matcher) if matcher.is_match(text) => {
+                Cow::Owned(matcher.replace_all(text, &vec![MASK; matcher.patterns_len()]))
             }
             _ => Cow::Borrowed(text),
+        };
+        match local {
+            Cow::Borrowed(text) => crate::secrets::registry::mask(text),
+            Cow::Owned(text) => Cow::Owned(crate::secrets::registry::mask(&text).into_owned()),
         }
     }
 

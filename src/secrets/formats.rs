@@ -413,20 +413,21 @@ fn private_keys(text: &str, shape: &Shape, found: &mut Vec<Found>) {
 // ---------------------------------------------------------------------------------------------
 // JWTs and IBM IAM tokens
 
+/// A JWS (`header.payload.signature`, the signature possibly empty) or the start of a JWE (five
+/// parts; [`jwts`] takes in the rest). The header is base64url JSON: `{"` (`eyJ`), or `{` then a
+/// blank or a line break (`eyA`, `ewo`, `ew0`). Found anywhere, glued to other text or not: the
+/// decoded header decides.
 static JWT: LazyLock<Regex> =
-    LazyLock::new(|| re(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"));
+    LazyLock::new(|| re(r"(?:eyJ|eyA|ewo|ew0)[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"));
 
 /// Issuers of IBM Cloud IAM tokens (production, staging, and the legacy Bluemix host).
 const IAM_ISSUER_HOSTS: &[&str] = &["iam.cloud.ibm.com", "iam.test.cloud.ibm.com", "iam.bluemix.net"];
 
 fn jwts(text: &str, shape: &Shape, found: &mut Vec<Found>) {
-    if !shape.may_contain(&const { lit("eyj") }) {
+    if !shape.may_contain_any(const { &[lit("eyj"), lit("eya"), lit("ewo"), lit("ew0")] }) {
         return;
     }
     for m in JWT.find_iter(text) {
-        if !is_bounded(text, m.start(), m.end(), |b| is_key_char(b) || b == b'.') {
-            continue;
-        }
         let mut parts = m.as_str().split('.');
         let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
             continue;
@@ -435,9 +436,23 @@ fn jwts(text: &str, shape: &Shape, found: &mut Vec<Found>) {
             continue;
         };
         let header = String::from_utf8_lossy(&header);
-        if !header.contains("\"alg\"") && !header.contains("\"typ\"") {
+        if !header.contains("\"alg\"") && !header.contains("\"typ\"") && !header.contains("\"enc\"") {
             continue;
         }
+        // A JWE has two more parts (initialisation vector and tag).
+        let bytes = text.as_bytes();
+        let mut end = m.end();
+        for _ in 0..2 {
+            let part = bytes[end..]
+                .get(1..)
+                .map_or(0, |rest| rest.iter().take_while(|&&b| is_key_char(b)).count());
+            if bytes.get(end) == Some(&b'.') && part > 0 {
+                end += 1 + part;
+            } else {
+                break;
+            }
+        }
+        let m = (m.start(), end);
         let kind = if jwt_issuer(payload).is_some_and(|iss| {
             IAM_ISSUER_HOSTS
                 .iter()
@@ -447,7 +462,7 @@ fn jwts(text: &str, shape: &Shape, found: &mut Vec<Found>) {
         } else {
             SecretKind::Jwt
         };
-        push(found, kind, m.range());
+        push(found, kind, m.0..m.1);
     }
 }
 
@@ -508,6 +523,8 @@ enum Rule {
     Authorization,
     /// `-Dname=value`: only when the property name says secret (capture group 1).
     JavaProperty,
+    /// `ibmcloud … --apikey X`: an IBM Cloud API key whatever its shape; `@file` names a file.
+    IbmLogin,
 }
 
 /// A command-line detector: guards (literals one of which occurs, ignoring case, in every
@@ -534,6 +551,18 @@ static COMMANDS: LazyLock<Vec<CommandPattern>> = LazyLock::new(|| {
         rule,
     };
     vec![
+        // ibmcloud login --apikey KEY (also `ic`, `bx`, `bluemix`; `-apikey`, `--apikey=KEY`)
+        c(
+            const {
+                (
+                    &[lit("ibmcloud"), lit("ic "), lit("bx "), lit("bluemix")],
+                    &[lit("apikey")],
+                )
+            },
+            r#"\b(?:ibmcloud|ic|bx|bluemix)(?:\s[^;&|\n]*?)?\s--?apikey(?:=|\s+)['"]?([^\s'"]+)"#,
+            1,
+            Rule::IbmLogin,
+        ),
         // curl -u user:pass, curl -fsu user:pass, curl --user=user:pass
         c(
             const {
@@ -708,6 +737,8 @@ fn command_lines(text: &str, shape: &Shape, found: &mut Vec<Found>) {
                 Rule::Authorization => authorization_kind(&c, secret.as_str()),
                 Rule::JavaProperty if is_secret_name(&c[1]) => SecretKind::CommandLinePassword,
                 Rule::JavaProperty => continue,
+                Rule::IbmLogin if secret.as_str().starts_with('@') => continue,
+                Rule::IbmLogin => SecretKind::IbmCloudApiKey,
             };
             push(found, kind, secret.range());
         }

@@ -1,0 +1,279 @@
+//! The process-wide set of secret values, and the one function that masks them in any text.
+//!
+//! Every file a run reads (account files, the config file, baselines, custom policies) teaches
+//! the registry its secrets ([`learn`]); everything the run prints or writes passes through
+//! [`mask`] first (the CLI's output layer, `src/cli/output.rs`, is the only caller that prints).
+//! A value is masked as it is, and in each escaped form a report format gives it: a JSON or TOML
+//! string escape, XML entities, GitHub workflow-command escapes, a Markdown table cell and URI
+//! percent-encoding. A multi-line secret (a key block) is also masked line by line, in case a
+//! report shows one line of it.
+//!
+//! The mask is [`super::MASK`] whatever the secret's length. Values shorter than
+//! [`MIN_MASKED`] are not searched for: `abc` would mask every word holding it. They are
+//! still masked in the lines of their own file (`diagnostic::Excerpt`), where their position is
+//! known.
+//!
+//! Learning is rare (once per file) and rebuilds the matcher; masking only reads it.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::sync::{Arc, RwLock};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use super::MASK;
+
+/// The shortest value searched for in printed text.
+pub const MIN_MASKED: usize = 6;
+
+#[derive(Default)]
+struct Registry {
+    /// Every form of every value learned, each at least [`MIN_MASKED`] bytes.
+    forms: BTreeSet<String>,
+    matcher: Option<Arc<AhoCorasick>>,
+}
+
+static REGISTRY: RwLock<Registry> = RwLock::new(Registry {
+    forms: BTreeSet::new(),
+    matcher: None,
+});
+
+/// Adds secret values; from now on [`mask`] hides them in every form a report may print.
+pub fn learn<I, S>(values: I)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut new = Vec::new();
+    for value in values {
+        for form in forms(value.as_ref()) {
+            new.push(form);
+        }
+    }
+    if new.is_empty() {
+        return;
+    }
+    let mut registry = match REGISTRY.write() {
+        Ok(registry) => registry,
+        // A panic elsewhere while the lock was held leaves the set as it was: still usable.
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    let before = registry.forms.len();
+    registry.forms.extend(new);
+    if registry.forms.len() == before {
+        return;
+    }
+    registry.matcher = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&registry.forms)
+        .ok()
+        .map(Arc::new);
+}
+
+/// Learns the secrets that [`super::redact_toml::scan_file`] finds in a file's text.
+pub fn learn_text(text: &str) {
+    learn(super::redact_toml::scan_file(text).values);
+}
+
+fn matcher() -> Option<Arc<AhoCorasick>> {
+    let registry = match REGISTRY.read() {
+        Ok(registry) => registry,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    registry.matcher.clone()
+}
+
+/// `text` with every learned secret, in any of its forms, replaced by [`super::MASK`].
+pub fn mask(text: &str) -> Cow<'_, str> {
+    match matcher() {
+        Some(matcher) if matcher.is_match(text) => Cow::Owned(replace(&matcher, text)),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// [`mask`] for bytes (standard output, files), which need not be UTF-8.
+pub fn mask_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
+    match matcher() {
+        Some(matcher) if matcher.is_match(bytes) => {
+            let mut out = Vec::with_capacity(bytes.len());
+            matcher.replace_all_with_bytes(bytes, &mut out, |_, _, out| {
+                out.extend_from_slice(MASK.as_bytes());
+                true
+            });
+            Cow::Owned(out)
+        }
+        _ => Cow::Borrowed(bytes),
+    }
+}
+
+fn replace(matcher: &AhoCorasick, text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    matcher.replace_all_with(text, &mut out, |_, _, out| {
+        out.push_str(MASK);
+        true
+    });
+    out
+}
+
+/// A value and its escaped forms, each long enough to search for.
+fn forms(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut add = |form: String| {
+        if form.len() >= MIN_MASKED && !out.contains(&form) {
+            out.push(form);
+        }
+    };
+    let mut pieces = vec![value.to_owned()];
+    // A key block: each line (real or `\n`-escaped) on its own too.
+    if value.contains('\n') || value.contains("\\n") {
+        for line in value.split('\n').flat_map(|line| line.split("\\n")) {
+            let line = line.trim();
+            if line.len() >= MIN_MASKED {
+                pieces.push(line.to_owned());
+            }
+        }
+    }
+    for piece in pieces {
+        add(json_escaped(&piece));
+        add(toml_escaped(&piece));
+        add(xml_escaped(&piece));
+        add(github_data_escaped(&piece));
+        add(github_property_escaped(&piece));
+        add(markdown_cell_escaped(&piece));
+        add(percent_encoded(&piece));
+        add(piece);
+    }
+    out
+}
+
+/// As `serde_json` writes it inside a string.
+fn json_escaped(value: &str) -> String {
+    let quoted = serde_json::to_string(value).unwrap_or_default();
+    quoted
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// As a TOML basic string holds it.
+fn toml_escaped(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// As the JUnit report escapes text (`report/junit.rs`).
+fn xml_escaped(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// As a GitHub workflow command's message (`report/github.rs`).
+fn github_data_escaped(value: &str) -> String {
+    value
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// As a GitHub workflow command's property.
+fn github_property_escaped(value: &str) -> String {
+    github_data_escaped(value).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// As a Markdown table cell (`report/markdown.rs`).
+fn markdown_cell_escaped(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+/// As a URI path segment (SARIF artifact locations).
+fn percent_encoded(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The registry is process-wide: each test learns values no other test uses.
+
+    #[test]
+    fn masks_a_learned_value_and_its_escaped_forms() {
+        let secret = "Zr8&q<\"x|y%z:1,w\\v'";
+        learn([secret]);
+        for form in [
+            secret.to_owned(),
+            json_escaped(secret),
+            xml_escaped(secret),
+            github_data_escaped(secret),
+            github_property_escaped(secret),
+            markdown_cell_escaped(secret),
+            percent_encoded(secret),
+            toml_escaped(secret),
+        ] {
+            let text = format!("before {form} after");
+            assert_eq!(mask(&text), format!("before {MASK} after"), "{form}");
+            assert_eq!(
+                mask_bytes(text.as_bytes()).as_ref(),
+                format!("before {MASK} after").as_bytes()
+            );
+        }
+    }
+
+    #[test]
+    fn short_values_are_not_searched_and_text_without_secrets_is_borrowed() {
+        learn(["ab1"]);
+        assert!(matches!(mask("ab1 ab1"), Cow::Borrowed(_)));
+        assert!(matches!(mask("nothing to hide here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn each_line_of_a_key_block_is_masked() {
+        let block =
+            "-----BEGIN KEY-----\nQk9HVVMtS0VZLUxJTkUtT05F\nQk9HVVMtS0VZLUxJTkUtVFdP\n-----END KEY-----";
+        learn([block]);
+        assert_eq!(mask("line: Qk9HVVMtS0VZLUxJTkUtVFdP"), format!("line: {MASK}"));
+    }
+
+    #[test]
+    fn the_mask_has_one_width() {
+        learn(["Qm9ndXNTaG9ydDE", "Qm9ndXNMb25nZXJTZWNyZXRWYWx1ZVRoYXRJc0xvbmc"]);
+        assert_eq!(
+            mask("Qm9ndXNTaG9ydDE"),
+            mask("Qm9ndXNMb25nZXJTZWNyZXRWYWx1ZVRoYXRJc0xvbmc")
+        );
+    }
+}
