@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod engine;
 pub mod findings;
+pub mod input;
 pub mod path;
 pub mod policy;
 pub mod regions;

@@ -145,6 +145,7 @@ fn sync(file: &File) {
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::disallowed_methods)] // the tests of write_file itself
 mod tests {
     use std::os::unix::fs::{PermissionsExt, symlink};
 

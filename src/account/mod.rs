@@ -156,10 +156,11 @@ impl LoadError {
     }
 }
 
-/// Reads and loads an account file; I/O errors, invalid UTF-8 and every content problem
-/// come back as diagnostics naming the file.
+/// Reads and loads an account file; I/O errors, a file that is not regular or is over the size
+/// limit ([`crate::input`]), invalid UTF-8 and every content problem come back as diagnostics
+/// naming the file.
 pub fn load_path(path: &Path, display_name: &str) -> Result<LoadedAccount, LoadError> {
-    let bytes = std::fs::read(path).map_err(|error| {
+    let bytes = crate::input::read(path).map_err(|error| {
         let source = SourceText::new(display_name, "");
         LoadError::new(
             &source,
@@ -219,7 +220,13 @@ pub fn load_str(name: &str, text: impl Into<Arc<str>>) -> Result<LoadedAccount, 
     let mut syntax_problems = Vec::new();
     let parsed = ParsedToml::new(text, |text| {
         let (table, errors) = DeTable::parse_recoverable(text);
-        for error in errors {
+        // Only the first syntax error: the parser's recovery guesses, and what follows one error
+        // is often a cascade of errors that are not there (one missing quote can make every
+        // later line wrong).
+        if let Some(error) = errors
+            .into_iter()
+            .min_by_key(|error| error.span().map_or(0, |span| span.start))
+        {
             let span = error.span().unwrap_or(0..0);
             syntax_problems.push(
                 Problem::new(span, format!("TOML syntax error: {}", error.message().trim_end()))

@@ -13,6 +13,7 @@ use regcheck::discover;
 use regcheck::engine::Settings;
 use regcheck::report::{self, Format, RenderOptions, human::Style};
 
+use super::output::{self, errln};
 use super::{PolicyArgs, eprint_diagnostics, load_accounts, load_policies, parse_as_of, parse_fail_on};
 
 #[derive(Debug, clap::Args)]
@@ -101,7 +102,12 @@ fn globs(patterns: &[String], flag: &str) -> Result<Vec<(String, GlobMatcher)>, 
 /// Problems are printed to standard error; `Err` carries the exit code.
 pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<audit::AuditReport, u8> {
     let config = match Config::discover(args.config.as_deref()) {
-        Ok(config) => config,
+        Ok(config) => {
+            if let Some(source) = &config.source {
+                output::learn_source(source);
+            }
+            config
+        }
         Err(error) => {
             eprint_diagnostics(
                 error_style,
@@ -128,13 +134,13 @@ pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Resul
     ) {
         (Ok(only), Ok(skip)) => (only, skip),
         (Err(message), _) | (_, Err(message)) => {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             return Err(EXIT_ERROR);
         }
     };
     for (pattern, matcher) in only.iter().chain(&skip) {
         if !policies.iter().any(|policy| matcher.is_match(&policy.id)) {
-            eprintln!("error: no rule matches `{pattern}`; `regcheck rules` lists the rule ids");
+            errln!("error: no rule matches `{pattern}`; `regcheck rules` lists the rule ids");
             return Err(EXIT_ERROR);
         }
     }
@@ -151,13 +157,16 @@ pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Resul
 
     let baseline = match &args.baseline {
         None => None,
-        Some(path) => match std::fs::read_to_string(path)
+        Some(path) => match regcheck::input::read_to_string(path)
             .map_err(|e| e.to_string())
-            .and_then(|t| Baseline::parse(&t))
-        {
+            .and_then(|text| {
+                // A baseline written by an older regcheck may hold what it now masks.
+                output::learn_text(&text);
+                Baseline::parse(&text)
+            }) {
             Ok(baseline) => Some(baseline),
             Err(message) => {
-                eprintln!("error: cannot use baseline {}: {message}", path.display());
+                errln!("error: cannot use baseline {}: {message}", path.display());
                 return Err(EXIT_ERROR);
             }
         },
@@ -166,11 +175,11 @@ pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Resul
     let discovered = discover::account_files(&args.paths);
     let (loaded, mut failed) = load_accounts(&discovered.files, error_style);
     for (path, message) in &discovered.problems {
-        eprintln!("error: {message}");
+        errln!("error: {message}");
         failed.push((path.clone(), regcheck::account::LoadError::message(path, message)));
     }
     if discovered.files.is_empty() && discovered.problems.is_empty() {
-        eprintln!("error: no account files found in {}", display_paths(&args.paths));
+        errln!("error: no account files found in {}", display_paths(&args.paths));
         return Err(EXIT_ERROR);
     }
 
@@ -194,14 +203,15 @@ pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Resul
 
     for (audit, outcome) in report.rule_errors() {
         if let Some(error) = &outcome.error {
-            eprintln!(
+            errln!(
                 "error: rule {} could not be evaluated on {}: {error}",
-                outcome.rule_id, audit.account.file.source.name
+                outcome.rule_id,
+                audit.account.file.source.name
             );
         }
     }
     for waiver in &report.unused_waivers {
-        eprintln!(
+        errln!(
             "warning: waiver at {} (rule `{}`{}) matched no finding; remove it or fix its pattern",
             waiver.position,
             waiver.rule,
@@ -218,7 +228,7 @@ pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Resul
 
 pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>) -> u8 {
     if let Some(message) = clashing_outputs(&args) {
-        eprintln!("error: {message}");
+        errln!("error: {message}");
         return EXIT_ERROR;
     }
     // Only the JSON report lists passing subjects; the other formats need not collect them.
@@ -243,21 +253,20 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, out: &mut Vec<u8>)
         let mut bytes = Vec::new();
         let written = report::render(*format, &report, &file_options, &mut bytes)
             .map_err(|e| e.to_string())
-            .and_then(|()| regcheck::write::write_file(path, &bytes).map_err(|e| e.to_string()));
+            .and_then(|()| output::write_file(path, &bytes).map_err(|e| e.to_string()));
         if let Err(message) = written {
-            eprintln!("error: cannot write report {}: {message}", path.display());
+            errln!("error: cannot write report {}: {message}", path.display());
             return EXIT_ERROR;
         }
     }
     if let Some(path) = &args.write_baseline
-        && let Err(message) =
-            regcheck::write::write_file(path, Baseline::from_report(&report).to_json().as_bytes())
+        && let Err(message) = output::write_file(path, Baseline::from_report(&report).to_json().as_bytes())
     {
-        eprintln!("error: cannot write baseline {}: {message}", path.display());
+        errln!("error: cannot write baseline {}: {message}", path.display());
         return EXIT_ERROR;
     }
     if let Err(error) = report::render(args.format, &report, &options, out) {
-        eprintln!("error: cannot render the report: {error}");
+        errln!("error: cannot render the report: {error}");
         return EXIT_ERROR;
     }
     let code = report.exit_code();

@@ -1,10 +1,11 @@
 //! The command line: parses arguments, runs a command, and owns standard output and error.
-//! Every command returns an exit code; `main` is the only place that exits.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+//! Every command returns an exit code; `main` is the only place that exits. Everything printed
+//! or written passes through [`output`], the redaction point (`errln!` instead of `eprintln!`).
 
 mod audit;
+mod output;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -17,6 +18,8 @@ use regcheck::findings::Severity;
 use regcheck::policy;
 use regcheck::report::{self, human::Style};
 
+use output::errln;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "regcheck",
@@ -28,6 +31,11 @@ pub struct Cli {
     /// When to use colour: auto honours NO_COLOR, CLICOLOR_FORCE and whether output is a terminal.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     color: ColorChoice,
+
+    /// Largest input file read (account, config, policy and baseline files), as bytes or with a
+    /// unit (512MiB, 1GB) [default: $REGCHECK_MAX_FILE_SIZE, else 256MiB].
+    #[arg(long, value_name = "SIZE", value_parser = regcheck::input::parse_size, global = true)]
+    max_file_size: Option<u64>,
 
     #[command(subcommand)]
     command: Command,
@@ -152,15 +160,38 @@ pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 
 /// Parses the process arguments and runs; returns the exit code.
 pub fn main() -> u8 {
+    let (stdout_terminal, stderr_terminal) = output::terminals();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
-            let _ = error.print();
-            return if error.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            // Help and version go to standard output, usage errors to standard error; both
+            // through the redaction point, in colour only on a terminal.
+            let to_stderr = error.use_stderr();
+            let rendered = error.render();
+            let text = if (to_stderr && stderr_terminal) || (!to_stderr && stdout_terminal) {
+                rendered.ansi().to_string()
+            } else {
+                rendered.to_string()
+            };
+            if to_stderr {
+                output::stderr_text(&text);
+                return EXIT_ERROR;
+            }
+            let _ = output::stdout(text.as_bytes());
+            return EXIT_OK;
         }
     };
-    let stdout_style = style_for(cli.color, io::stdout().is_terminal());
-    let stderr_style = style_for(cli.color, io::stderr().is_terminal());
+    match cli.max_file_size.map(Ok).or_else(max_file_size_from_env) {
+        None => {}
+        Some(Ok(limit)) => regcheck::input::set_max_file_size(limit),
+        Some(Err(message)) => {
+            errln!("error: {message}");
+            return EXIT_ERROR;
+        }
+    }
+    let columns = std::env::var("COLUMNS").ok();
+    let stdout_style = style_for(cli.color, stdout_terminal, columns.as_deref());
+    let stderr_style = style_for(cli.color, stderr_terminal, columns.as_deref());
     colored::control::set_override(stdout_style.color);
     let mut output = Vec::new();
     let code = match cli.command {
@@ -196,24 +227,36 @@ pub fn main() -> u8 {
             match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut output) {
                 Ok(()) => EXIT_OK,
                 Err(error) => {
-                    eprintln!("error: cannot render the man page: {error}");
+                    errln!("error: cannot render the man page: {error}");
                     EXIT_ERROR
                 }
             }
         }
     };
     // Write the whole output at once; a closed pipe (`regcheck … | head`) is not an error.
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(&output).and_then(|()| stdout.flush()) {
-        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
-            eprintln!("error: cannot write to standard output: {error}");
+    match output::stdout(&output) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            errln!("error: cannot write to standard output: {error}");
             EXIT_ERROR
         }
         _ => code,
     }
 }
 
-fn style_for(choice: ColorChoice, is_terminal: bool) -> Style {
+/// The size limit from `REGCHECK_MAX_FILE_SIZE`, if it is set.
+fn max_file_size_from_env() -> Option<Result<u64, String>> {
+    let value = std::env::var(regcheck::input::MAX_FILE_SIZE_ENV).ok()?;
+    Some(
+        regcheck::input::parse_size(&value)
+            .map_err(|message| format!("{}: {message}", regcheck::input::MAX_FILE_SIZE_ENV)),
+    )
+}
+
+/// Narrowest and widest width the human output is drawn at, whatever `COLUMNS` says (0 or a
+/// huge number would otherwise reach the renderer).
+const WIDTHS: std::ops::RangeInclusive<usize> = 40..=1000;
+
+fn style_for(choice: ColorChoice, is_terminal: bool, columns: Option<&str>) -> Style {
     let env_set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty() && value != "0");
     let color = match choice {
         ColorChoice::Always => true,
@@ -221,42 +264,73 @@ fn style_for(choice: ColorChoice, is_terminal: bool) -> Style {
         ColorChoice::Auto => !env_set("NO_COLOR") && (env_set("CLICOLOR_FORCE") || is_terminal),
     };
     let width = if is_terminal {
-        terminal_width().unwrap_or(100)
+        columns
+            .and_then(|columns| columns.trim().parse::<usize>().ok())
+            .unwrap_or(100)
+            .clamp(*WIDTHS.start(), *WIDTHS.end())
     } else {
         100
     };
     Style { color, width }
 }
 
-fn terminal_width() -> Option<usize> {
-    std::env::var("COLUMNS").ok()?.parse().ok()
+/// Most problems printed in full for one file (or one set of policies); the rest are counted.
+/// 20,000 load errors would otherwise take half a minute and megabytes of terminal.
+const MAX_SHOWN_PROBLEMS: usize = 50;
+
+/// Prints the first [`MAX_SHOWN_PROBLEMS`] diagnostics, then how many more there are.
+fn eprint_capped(style: Style, diagnostics: &[regcheck::diagnostic::FileDiagnostic]) {
+    for diagnostic in diagnostics.iter().take(MAX_SHOWN_PROBLEMS) {
+        eprint_diagnostic(style, diagnostic);
+    }
+    let more = diagnostics.len().saturating_sub(MAX_SHOWN_PROBLEMS);
+    if more > 0 {
+        errln!(
+            "… and {more} more problem{} (the first {MAX_SHOWN_PROBLEMS} are shown)",
+            if more == 1 { "" } else { "s" }
+        );
+    }
 }
 
-/// Prints every diagnostic, then a one-line summary naming what failed.
+/// Prints the diagnostics (at most [`MAX_SHOWN_PROBLEMS`]), then a one-line summary naming
+/// what failed with the exact count.
 pub(crate) fn eprint_diagnostics(
     style: Style,
     diagnostics: &[regcheck::diagnostic::FileDiagnostic],
     what: &str,
 ) {
-    for diagnostic in diagnostics {
-        eprint_diagnostic(style, diagnostic);
-    }
+    learn_diagnostic_sources(diagnostics);
+    eprint_capped(style, diagnostics);
     let count = diagnostics.len();
-    eprintln!(
+    errln!(
         "error: {what}: {count} problem{}",
         if count == 1 { "" } else { "s" }
     );
 }
 
+/// Teaches the redaction point the secrets of the files these diagnostics are about.
+fn learn_diagnostic_sources(diagnostics: &[regcheck::diagnostic::FileDiagnostic]) {
+    let mut seen: Vec<&str> = Vec::new();
+    for diagnostic in diagnostics {
+        let name = diagnostic.source.name.as_str();
+        if !seen.contains(&name) {
+            seen.push(name);
+            output::learn_source(&diagnostic.source);
+        }
+    }
+}
+
 fn eprint_diagnostic(style: Style, diagnostic: &dyn Diagnostic) {
-    eprintln!("{}", report::human::render_diagnostic(style, diagnostic));
+    errln!("{}", report::human::render_diagnostic(style, diagnostic));
 }
 
 fn display_name(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-/// Loads every path; prints each file's errors to standard error as they are found.
+/// Loads every path, then prints each failed file's errors to standard error: only once every
+/// file is read, so that the secrets of all of them are known to the redaction point before
+/// anything is printed (an error in one file may quote a value that is secret in another).
 pub(crate) fn load_accounts(
     paths: &[PathBuf],
     style: Style,
@@ -266,19 +340,23 @@ pub(crate) fn load_accounts(
     for path in paths {
         let name = display_name(path);
         match account::load_path(path, &name) {
-            Ok(account) => loaded.push(account),
+            Ok(account) => {
+                output::learn_source(&account.file.source);
+                loaded.push(account);
+            }
             Err(error) => {
-                for diagnostic in &error.diagnostics {
-                    eprint_diagnostic(style, diagnostic);
-                }
-                let count = error.diagnostics.len();
-                eprintln!(
-                    "error: {name} did not load: {count} problem{}",
-                    if count == 1 { "" } else { "s" }
-                );
+                learn_diagnostic_sources(&error.diagnostics);
                 failed.push((name, error));
             }
         }
+    }
+    for (name, error) in &failed {
+        eprint_capped(style, &error.diagnostics);
+        let count = error.diagnostics.len();
+        errln!(
+            "error: {name} did not load: {count} problem{}",
+            if count == 1 { "" } else { "s" }
+        );
     }
     (loaded, failed)
 }
@@ -287,19 +365,18 @@ pub(crate) fn load_accounts(
 pub(crate) fn load_policies(args: &PolicyArgs, style: Style) -> Option<Vec<std::sync::Arc<policy::Policy>>> {
     match policy::load_all(!args.no_default_policies, &args.dirs) {
         Ok(policies) if policies.is_empty() => {
-            eprintln!("error: no policies to run (--no-default-policies and no policy files found)");
+            errln!("error: no policies to run (--no-default-policies and no policy files found)");
             None
         }
-        Ok(policies) => Some(policies),
-        Err(error) => {
-            for diagnostic in &error.diagnostics {
-                eprint_diagnostic(style, diagnostic);
+        Ok(policies) => {
+            // Custom policy files are the user's: their tests' accounts may hold secrets.
+            for policy in policies.iter().filter(|policy| !policy.builtin) {
+                output::learn_source(&policy.source);
             }
-            let count = error.diagnostics.len();
-            eprintln!(
-                "error: the policies did not load: {count} problem{}",
-                if count == 1 { "" } else { "s" }
-            );
+            Some(policies)
+        }
+        Err(error) => {
+            eprint_diagnostics(style, &error.diagnostics, "the policies did not load");
             None
         }
     }
@@ -339,8 +416,8 @@ fn explain(id: &str, args: &PolicyArgs, style: Style, out: &mut Vec<u8>) -> u8 {
         None => {
             let ids = policies.iter().map(|policy| policy.id.as_str());
             match regcheck::suggest::did_you_mean(&id.to_ascii_uppercase(), ids) {
-                Some(best) => eprintln!("error: no rule `{id}`; did you mean `{best}`?"),
-                None => eprintln!("error: no rule `{id}`; `regcheck rules` lists them"),
+                Some(best) => errln!("error: no rule `{id}`; did you mean `{best}`?"),
+                None => errln!("error: no rule `{id}`; `regcheck rules` lists them"),
             }
             EXIT_ERROR
         }
@@ -418,7 +495,7 @@ fn init(dir: &Path, force: bool, out: &mut Vec<u8>) -> u8 {
         .map(|path| path.display().to_string())
         .collect();
     if !existing.is_empty() && !force {
-        eprintln!(
+        errln!(
             "error: {} already exist{}; use --force to overwrite",
             existing.join(" and "),
             if existing.len() == 1 { "s" } else { "" }
@@ -427,8 +504,8 @@ fn init(dir: &Path, force: bool, out: &mut Vec<u8>) -> u8 {
     }
     for (name, text) in STARTERS {
         let path = dir.join(name);
-        if let Err(message) = regcheck::write::write_file(&path, text.as_bytes()) {
-            eprintln!("error: cannot write {}: {message}", path.display());
+        if let Err(message) = output::write_file(&path, text.as_bytes()) {
+            errln!("error: cannot write {}: {message}", path.display());
             return EXIT_ERROR;
         }
         let _ = writeln!(out, "wrote {}", path.display());

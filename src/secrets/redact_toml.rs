@@ -19,7 +19,8 @@
 use std::ops::Range;
 
 use super::keyword::{is_literal_secret, is_secret_name};
-use super::{formats, scan_env_entry, scan_history_line, scan_label};
+use super::text::{offset_in, unquote};
+use super::{formats, history};
 
 /// A file's secrets: where they are in its text, and their values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,8 +42,51 @@ pub fn scan_file(text: &str) -> FileSecrets {
     let mut ranges = Vec::new();
     let mut values = Vec::new();
     let literals = string_literals(text);
-    for literal in &literals {
-        scan_literal(text, literal, &mut ranges, &mut values);
+    // Every literal is scanned on its own: a large file's literals are shared among cores.
+    let threads = if text.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, usize::from).min(8)
+    };
+    if threads > 1 {
+        let chunk = literals.len().div_ceil(threads).max(1);
+        let parts: Vec<(Vec<Range<usize>>, Vec<String>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = literals
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        let (mut ranges, mut values) = (Vec::new(), Vec::new());
+                        for literal in part {
+                            scan_literal(text, literal, &mut ranges, &mut values);
+                        }
+                        (ranges, values)
+                    })
+                })
+                .collect();
+            // A scanning thread cannot panic on any input (the fuzz targets check it); were one
+            // to, its part is scanned again here, so that nothing goes unmasked.
+            handles
+                .into_iter()
+                .zip(literals.chunks(chunk))
+                .map(|(handle, part)| {
+                    handle.join().unwrap_or_else(|_| {
+                        let (mut ranges, mut values) = (Vec::new(), Vec::new());
+                        for literal in part {
+                            scan_literal(text, literal, &mut ranges, &mut values);
+                        }
+                        (ranges, values)
+                    })
+                })
+                .collect()
+        });
+        for (part_ranges, part_values) in parts {
+            ranges.extend(part_ranges);
+            values.extend(part_values);
+        }
+    } else {
+        for literal in &literals {
+            scan_literal(text, literal, &mut ranges, &mut values);
+        }
     }
     // The text between well-formed literals, line by line: comments, keys, bare values, and the
     // contents of unterminated strings.
@@ -88,12 +132,7 @@ fn scan_literal(text: &str, literal: &Literal, ranges: &mut Vec<Range<usize>>, v
     } else {
         raw
     };
-    let mut found: Vec<Range<usize>> = Vec::new();
-    found.extend(scan_env_entry(content).into_iter().map(|d| d.span));
-    found.extend(scan_history_line(content).into_iter().map(|d| d.span));
-    if let Some(key) = key_before(&text[..literal.start]) {
-        found.extend(scan_label(key, content).into_iter().map(|d| d.span));
-    }
+    let found = literal_secrets(content, key_before(&text[..literal.start]));
     if found.is_empty() {
         return;
     }
@@ -115,6 +154,59 @@ fn scan_literal(text: &str, literal: &Literal, ranges: &mut Vec<Range<usize>>, v
         );
     }
 }
+
+/// What [`super::scan_env_entry`], [`super::scan_history_line`] and [`super::scan_label`] (under
+/// `key`) would find in a literal's value, joined, for masking: every recognised format (with
+/// the key, or the variable's name, as context), and the value of every secret-named
+/// assignment. The formats are scanned once, not once per reading: this runs on every literal of
+/// every file.
+fn literal_secrets(content: &str, key: Option<&str>) -> Vec<Range<usize>> {
+    let mut found: Vec<Range<usize>> = formats::scan(content, key.unwrap_or(""))
+        .into_iter()
+        .map(|d| d.span)
+        .collect();
+    let literal = |value: &str, found: &mut Vec<Range<usize>>| {
+        if is_literal_secret(value) {
+            let inner = unquote(value.trim()).trim();
+            let start = offset_in(content, inner);
+            found.push(start..start + inner.len());
+        }
+    };
+    // An environment entry, `NAME=value`.
+    if let Some((name, value)) = content.split_once('=') {
+        if formats::has_context_word(name) {
+            let offset = name.len() + 1;
+            found.extend(
+                formats::scan(value, name)
+                    .into_iter()
+                    .map(|d| d.span.start + offset..d.span.end + offset),
+            );
+        }
+        if is_secret_name(name) {
+            literal(value, &mut found);
+        }
+    }
+    // A label, `key = "value"`.
+    if let Some(key) = key
+        && is_secret_name(key)
+    {
+        literal(content, &mut found);
+    }
+    // A history line's assignments.
+    if history::may_assign_secret(content) {
+        for assignment in history::assignments(content) {
+            if is_secret_name(&content[assignment.name.clone()])
+                && is_literal_secret(&content[assignment.value.clone()])
+            {
+                found.push(assignment.value);
+            }
+        }
+    }
+    found
+}
+
+/// Files at least this large have their literals scanned on every core.
+const PARALLEL_FROM: usize = 1 << 20;
 
 /// The shortest text any format can match; shorter gaps (`", "`, ` = [`) are skipped.
 const MIN_FORMAT_TEXT: usize = 8;
