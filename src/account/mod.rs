@@ -67,14 +67,14 @@ impl AccountFile {
     pub fn locate(&self, path: &DocPath) -> Located {
         let text = &self.source.text;
         let root = self.parsed.borrow_dependent();
-        let top = Located {
-            span: top_of_file(text),
-            value_span: top_of_file(text),
-            exact: path.segments().is_empty(),
-        };
+        let top = top_of_file(text);
         let mut current: Option<&DeValue<'_>> = None;
         let mut table: &DeTable<'_> = root.get_ref();
-        let mut best = top;
+        // The best match so far: the key's span and its value. The value's span is worked out
+        // once, for the match returned: a header span costs the value's length when it spans
+        // one long line, and a path may pass through such a value (`layer_paths` on one line).
+        let mut best: Option<(Range<usize>, &Spanned<DeValue<'_>>)> = None;
+        let mut exact = path.segments().is_empty();
         for (position, segment) in path.segments().iter().enumerate() {
             let last = position + 1 == path.segments().len();
             let next = match (segment, current) {
@@ -88,23 +88,31 @@ impl AccountFile {
                 _ => None,
             };
             let Some((span, value)) = next else {
-                return Located { exact: false, ..best };
+                exact = false;
+                break;
             };
-            let value_span = match value.get_ref() {
-                DeValue::Table(_) | DeValue::Array(_) => header_span(text, value.span()),
-                _ => value.span(),
-            };
-            best = Located {
-                span,
-                value_span,
-                exact: last,
-            };
+            best = Some((span, value));
+            exact = last;
             current = Some(value.get_ref());
             if let DeValue::Table(inner) = value.get_ref() {
                 table = inner;
             }
         }
-        best
+        match best {
+            None => Located {
+                span: top.clone(),
+                value_span: top,
+                exact,
+            },
+            Some((span, value)) => Located {
+                span,
+                value_span: match value.get_ref() {
+                    DeValue::Table(_) | DeValue::Array(_) => header_span(text, value.span()),
+                    _ => value.span(),
+                },
+                exact,
+            },
+        }
     }
 
     pub fn line_col(&self, offset: usize) -> (usize, usize) {

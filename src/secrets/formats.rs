@@ -192,6 +192,8 @@ impl Shape {
 }
 
 /// Keeps one detection per stretch of text: the lowest overlap rank, then the longest span.
+/// The kept spans never overlap, so a candidate need only be checked against its neighbours in
+/// start order (a set ordered by start): O(n log n) however many detections a text holds.
 fn resolve(mut found: Vec<Found>) -> Vec<Detection> {
     if found.len() > 1 {
         found.sort_by_key(|f| {
@@ -202,9 +204,17 @@ fn resolve(mut found: Vec<Found>) -> Vec<Detection> {
             )
         });
     }
+    let mut starts: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
     let mut kept: Vec<Found> = Vec::with_capacity(found.len());
     for f in found {
-        if !kept.iter().any(|k| overlaps(&k.span, &f.span)) {
+        let before = starts.range(..=f.span.start).next_back();
+        let after = starts.range(f.span.start..).next();
+        let clashes = before
+            .into_iter()
+            .chain(after)
+            .any(|(&start, &end)| overlaps(&(start..end), &f.span));
+        if !clashes {
+            starts.insert(f.span.start, f.span.end);
             kept.push(f);
         }
     }
@@ -369,27 +379,33 @@ static B64_PEM: LazyLock<Regex> = LazyLock::new(|| re(r"LS0tLS1CRUdJTi[A-Za-z0-9
 
 fn private_keys(text: &str, shape: &Shape, found: &mut Vec<Found>) {
     if shape.has_space && shape.may_contain(&const { lit("private key") }) {
-        for m in PEM_PRIVATE.find_iter(text) {
+        let headers: Vec<Range<usize>> = PEM_PRIVATE.find_iter(text).map(|m| m.range()).collect();
+        // Where the next `-----END` is, found once and reused while it lies ahead.
+        let mut next_end: Option<usize> = None;
+        for (n, m) in headers.iter().enumerate() {
             // The key material runs to the END line, or to the end of the base64 text (a quote or
-            // a shell operator after a header is not key material).
-            let body_end = text[m.end()..]
-                .find("-----END")
-                .map_or(text.len(), |i| m.end() + i);
-            let body_end = text[m.end()..body_end]
+            // a shell operator after a header is not key material), and never into the next
+            // header: each stretch of text is examined once.
+            if next_end.is_some_and(|end| end < m.end) || next_end.is_none() {
+                next_end = Some(text[m.end..].find("-----END").map_or(text.len(), |i| m.end + i));
+            }
+            let next_header = headers.get(n + 1).map_or(text.len(), |h| h.start);
+            let body_end = next_end.unwrap_or(text.len()).min(next_header).max(m.end);
+            let body_end = text[m.end..body_end]
                 .find(|c: char| {
                     !(c.is_ascii_alphanumeric()
                         || matches!(c, '+' | '/' | '=' | '\\' | ':' | '-')
                         || c.is_whitespace())
                 })
-                .map_or(body_end, |i| m.end() + i);
-            let body = &text[m.end()..body_end];
+                .map_or(body_end, |i| m.end + i);
+            let body = &text[m.end..body_end];
             let trimmed = body.trim_matches(|c: char| c.is_whitespace() || c == '\\' || c == 'n');
             if trimmed.len() >= 4 {
                 let start = offset_in(text, trimmed);
                 push(found, SecretKind::PrivateKey, start..start + trimmed.len());
             } else {
                 // A header alone counts: the rest of the key was cut off, not absent.
-                push(found, SecretKind::PrivateKey, m.range());
+                push(found, SecretKind::PrivateKey, m.clone());
             }
         }
     }

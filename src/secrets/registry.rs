@@ -14,23 +14,121 @@
 //! known.
 //!
 //! Learning is rare (once per file) and rebuilds the matcher; masking only reads it.
+//!
+//! Cost: the matcher is an Aho-Corasick NFA (building a DFA takes time quadratic in a long,
+//! repetitive value, such as a 100 KB history line of `PASSWORD=`), and a value longer than
+//! [`MAX_PIECE`] is searched for as pieces of about that length, so building stays linear in
+//! what was learned; wherever the whole value is printed, its pieces are masked one after the
+//! other, and consecutive masks are printed as one.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::MASK;
 
 /// The shortest value searched for in printed text.
 pub const MIN_MASKED: usize = 6;
+/// Longest piece searched for: longer values are cut into pieces of 128 to 256 bytes.
+pub const MAX_PIECE: usize = 256;
 
 #[derive(Default)]
 struct Registry {
     /// Every form of every value learned, each at least [`MIN_MASKED`] bytes.
     forms: BTreeSet<String>,
-    matcher: Option<Arc<AhoCorasick>>,
+    matcher: Option<Arc<Masker>>,
+}
+
+/// Replaces every occurrence of a set of texts by [`MASK`] (consecutive ones by one mask).
+#[derive(Debug)]
+pub struct Masker {
+    matcher: AhoCorasick,
+}
+
+impl Masker {
+    /// A masker for `patterns`, each cut into pieces of at most [`MAX_PIECE`] bytes; `None`
+    /// when there is nothing to search for.
+    pub fn new<I, S>(patterns: I) -> Option<Masker>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut pieces: Vec<&str> = Vec::new();
+        let owned: Vec<S> = patterns.into_iter().collect();
+        for pattern in &owned {
+            pieces.extend(split_long(pattern.as_ref()));
+        }
+        pieces.retain(|piece| !piece.is_empty());
+        if pieces.is_empty() {
+            return None;
+        }
+        pieces.sort_unstable();
+        pieces.dedup();
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&pieces)
+            .ok()
+            .map(|matcher| Masker { matcher })
+    }
+
+    /// `text` with every occurrence masked.
+    pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if !self.matcher.is_match(text) {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut last_end = None;
+        self.matcher.replace_all_with(text, &mut out, |found, _, out| {
+            if last_end != Some(found.start()) {
+                out.push_str(MASK);
+            }
+            last_end = Some(found.end());
+            true
+        });
+        Cow::Owned(out)
+    }
+
+    /// [`Masker::mask`] for bytes.
+    pub fn mask_bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
+        if !self.matcher.is_match(bytes) {
+            return Cow::Borrowed(bytes);
+        }
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut last_end = None;
+        self.matcher
+            .replace_all_with_bytes(bytes, &mut out, |found, _, out| {
+                if last_end != Some(found.start()) {
+                    out.extend_from_slice(MASK.as_bytes());
+                }
+                last_end = Some(found.end());
+                true
+            });
+        Cow::Owned(out)
+    }
+}
+
+/// `text` cut into pieces of at most [`MAX_PIECE`] bytes, all about the same length (so the
+/// last is not a short tail that would be too short to search for), on character boundaries.
+pub fn split_long(text: &str) -> Vec<&str> {
+    if text.len() <= MAX_PIECE {
+        return vec![text];
+    }
+    let count = text.len().div_ceil(MAX_PIECE);
+    let target = text.len().div_ceil(count);
+    let mut pieces = Vec::with_capacity(count + 1);
+    let mut start = 0;
+    while start < text.len() {
+        let mut end = (start + target).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        pieces.push(&text[start..end]);
+        start = end;
+    }
+    pieces
 }
 
 static REGISTRY: RwLock<Registry> = RwLock::new(Registry {
@@ -63,11 +161,7 @@ where
     if registry.forms.len() == before {
         return;
     }
-    registry.matcher = AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostLongest)
-        .build(&registry.forms)
-        .ok()
-        .map(Arc::new);
+    registry.matcher = Masker::new(&registry.forms).map(Arc::new);
 }
 
 /// Learns the secrets that [`super::redact_toml::scan_file`] finds in a file's text.
@@ -75,7 +169,7 @@ pub fn learn_text(text: &str) {
     learn(super::redact_toml::scan_file(text).values);
 }
 
-fn matcher() -> Option<Arc<AhoCorasick>> {
+fn matcher() -> Option<Arc<Masker>> {
     let registry = match REGISTRY.read() {
         Ok(registry) => registry,
         Err(poisoned) => poisoned.into_inner(),
@@ -86,36 +180,28 @@ fn matcher() -> Option<Arc<AhoCorasick>> {
 /// `text` with every learned secret, in any of its forms, replaced by [`super::MASK`].
 pub fn mask(text: &str) -> Cow<'_, str> {
     match matcher() {
-        Some(matcher) if matcher.is_match(text) => Cow::Owned(replace(&matcher, text)),
-        _ => Cow::Borrowed(text),
+        Some(matcher) => match matcher.mask(text) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            Cow::Owned(masked) => Cow::Owned(masked),
+        },
+        None => Cow::Borrowed(text),
     }
 }
 
 /// [`mask`] for bytes (standard output, files), which need not be UTF-8.
 pub fn mask_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
     match matcher() {
-        Some(matcher) if matcher.is_match(bytes) => {
-            let mut out = Vec::with_capacity(bytes.len());
-            matcher.replace_all_with_bytes(bytes, &mut out, |_, _, out| {
-                out.extend_from_slice(MASK.as_bytes());
-                true
-            });
-            Cow::Owned(out)
-        }
-        _ => Cow::Borrowed(bytes),
+        Some(matcher) => match matcher.mask_bytes(bytes) {
+            Cow::Borrowed(_) => Cow::Borrowed(bytes),
+            Cow::Owned(masked) => Cow::Owned(masked),
+        },
+        None => Cow::Borrowed(bytes),
     }
 }
 
-fn replace(matcher: &AhoCorasick, text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    matcher.replace_all_with(text, &mut out, |_, _, out| {
-        out.push_str(MASK);
-        true
-    });
-    out
-}
-
-/// A value and its escaped forms, each long enough to search for.
+/// A value's pieces (see [`split_long`]) and their escaped forms, each long enough to search
+/// for. Escaping works character by character, so the escaped pieces of a value, one after the
+/// other, are its escaped form.
 fn forms(value: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut add = |form: String| {
@@ -123,13 +209,13 @@ fn forms(value: &str) -> Vec<String> {
             out.push(form);
         }
     };
-    let mut pieces = vec![value.to_owned()];
+    let mut pieces: Vec<String> = split_long(value).into_iter().map(str::to_owned).collect();
     // A key block: each line (real or `\n`-escaped) on its own too.
     if value.contains('\n') || value.contains("\\n") {
         for line in value.split('\n').flat_map(|line| line.split("\\n")) {
             let line = line.trim();
             if line.len() >= MIN_MASKED {
-                pieces.push(line.to_owned());
+                pieces.extend(split_long(line).into_iter().map(str::to_owned));
             }
         }
     }
@@ -266,6 +352,20 @@ mod tests {
             "-----BEGIN KEY-----\nQk9HVVMtS0VZLUxJTkUtT05F\nQk9HVVMtS0VZLUxJTkUtVFdP\n-----END KEY-----";
         learn([block]);
         assert_eq!(mask("line: Qk9HVVMtS0VZLUxJTkUtVFdP"), format!("line: {MASK}"));
+    }
+
+    #[test]
+    fn a_long_value_is_masked_by_pieces_as_one_mask() {
+        let long: String = (0..2000).map(|i| char::from(b'a' + (i * 7 % 26) as u8)).collect();
+        let long = format!("Zz9{long}");
+        learn([long.as_str()]);
+        assert_eq!(mask(&format!("<{long}>")), format!("<{MASK}>"));
+        assert!(
+            split_long(&long)
+                .iter()
+                .all(|piece| piece.len() <= MAX_PIECE && piece.len() >= 128)
+        );
+        assert_eq!(split_long(&long).concat(), long);
     }
 
     #[test]
