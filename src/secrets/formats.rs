@@ -399,7 +399,7 @@ fn private_keys(text: &str, shape: &Shape, found: &mut Vec<Found>) {
                 })
                 .map_or(body_end, |i| m.end + i);
             let body = &text[m.end..body_end];
-            let trimmed = body.trim_matches(|c: char| c.is_whitespace() || c == '\\' || c == 'n');
+            let trimmed = trim_line_breaks(body);
             if trimmed.len() >= 4 {
                 let start = offset_in(text, trimmed);
                 push(found, SecretKind::PrivateKey, start..start + trimmed.len());
@@ -423,6 +423,22 @@ fn private_keys(text: &str, shape: &Shape, found: &mut Vec<Found>) {
                 push(found, SecretKind::PrivateKey, m.range());
             }
         }
+    }
+}
+
+/// `body` without the blanks, line breaks and escaped line breaks (`\n`) around it; an `n`
+/// that is key material stays.
+fn trim_line_breaks(body: &str) -> &str {
+    let mut body = body;
+    loop {
+        let trimmed = body.trim_matches(|c: char| c.is_whitespace());
+        let trimmed = trimmed.strip_prefix("\\n").unwrap_or(trimmed);
+        let trimmed = trimmed.strip_suffix("\\n").unwrap_or(trimmed);
+        let trimmed = trimmed.trim_matches('\\');
+        if trimmed.len() == body.len() {
+            return trimmed;
+        }
+        body = trimmed;
     }
 }
 
