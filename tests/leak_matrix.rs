@@ -474,3 +474,59 @@ fn the_check_fails_on_a_leak() {
     let caught = std::panic::catch_unwind(|| assert_no_piece("a clipped output", &clipped, &kind.secret));
     assert!(caught.is_err(), "the check finds an 8-character piece");
 }
+
+/// The words every format prints as structure are reserved: a secret-named value equal to one
+/// (`message`, `failure`) is not masked in every output, where it would break the report.
+#[test]
+fn structural_words_of_every_format_are_reserved() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut output = String::new();
+    for format in FORMATS {
+        output.push_str(&run(
+            root,
+            &[
+                "audit",
+                "examples/account.toml",
+                "tests/fixtures/invalid/wrong-type.toml",
+                "--as-of",
+                "2026-11-26",
+                "--format",
+                format,
+            ],
+        ));
+    }
+    let words = |pattern: &str| -> Vec<String> {
+        let pattern = regex::Regex::new(pattern).unwrap();
+        pattern.captures_iter(&output).map(|c| c[1].to_owned()).collect()
+    };
+    let mut structural = Vec::new();
+    structural.extend(words(r#""([A-Za-z_]+)":"#)); // JSON keys
+    structural.extend(words(r"</?([A-Za-z_]+)")); // XML elements
+    structural.extend(words(r#" ([A-Za-z_]+)=""#)); // XML attributes
+    structural.extend(words(
+        r#""(?:status|severity|level|kind|columnKind)": "([A-Za-z_]+)""#,
+    ));
+    structural.extend(words(r"^::([a-z]+) ")); // workflow commands
+    let reserved = regcheck::secrets::registry::RESERVED;
+    let missing: std::collections::BTreeSet<String> = structural
+        .into_iter()
+        .filter(|word| word.len() >= regcheck::secrets::registry::MIN_MASKED)
+        .filter(|word| !reserved.contains(&word.as_str()))
+        .collect();
+    // Words from the rules' own texts (TOML examples in help) are not structure.
+    let prose = [
+        "password",
+        "namespace",
+        "logdna",
+        "policy",
+        "replica",
+        "resource",
+        "service",
+        "target",
+    ];
+    let missing: Vec<&String> = missing.iter().filter(|w| !prose.contains(&w.as_str())).collect();
+    assert!(
+        missing.is_empty(),
+        "add to secrets::registry::RESERVED: {missing:?}"
+    );
+}

@@ -13,6 +13,12 @@
 //! still masked in the lines of their own file (`diagnostic::Excerpt`), where their position is
 //! known.
 //!
+//! A value that is part of a word the report formats print as structure ([`RESERVED`]: JSON
+//! keys, XML names, statuses) is not searched for either: masking `message` everywhere would
+//! break every SARIF file (a secret-named value may be any word, rules.md). Such a value is
+//! still masked in its own file's lines and in the messages that quote it
+//! (`diagnostic::SourceText::redact`).
+//!
 //! Learning is rare (once per file) and rebuilds the matcher; masking only reads it.
 //!
 //! Cost: the matcher is an Aho-Corasick NFA (building a DFA takes time quadratic in a long,
@@ -33,6 +39,112 @@ use super::MASK;
 pub const MIN_MASKED: usize = 6;
 /// Longest piece searched for: longer values are cut into pieces of 128 to 256 bytes.
 pub const MAX_PIECE: usize = 256;
+
+/// Words the report formats print as structure (keys, element and attribute names, statuses,
+/// severities, workflow commands), at least [`MIN_MASKED`] long. `tests/leak_matrix.rs` checks
+/// that every such word of every format's output is here.
+pub const RESERVED: &[&str] = &[
+    "account_id",
+    "account_name",
+    "accounts",
+    "activity_tracker",
+    "artifactLocation",
+    "artifacts",
+    "associatedRule",
+    "automationDetails",
+    "baselined",
+    "classname",
+    "column",
+    "columnKind",
+    "critical",
+    "defaultConfiguration",
+    "description",
+    "descriptor",
+    "driver",
+    "encoding",
+    "endColumn",
+    "endLine",
+    "end_column",
+    "end_line",
+    "errors",
+    "executionSuccessful",
+    "exitCode",
+    "exit_code",
+    "external",
+    "failOn",
+    "fail_on",
+    "failed",
+    "failing",
+    "failing_by_severity",
+    "failure",
+    "failures",
+    "findings",
+    "fingerprint",
+    "fingerprints",
+    "fullDescription",
+    "helpUri",
+    "inSource",
+    "informationUri",
+    "invalid",
+    "invocations",
+    "issue_id",
+    "justification",
+    "loaded",
+    "locations",
+    "markdown",
+    "medium",
+    "message",
+    "not_applicable",
+    "notice",
+    "notifications",
+    "originalUriBaseIds",
+    "partialFingerprints",
+    "passed",
+    "physicalLocation",
+    "precision",
+    "primaryLocationLineHash",
+    "problem",
+    "properties",
+    "property",
+    "regcheck",
+    "region",
+    "relatedLocations",
+    "responsibility",
+    "results",
+    "ruleId",
+    "ruleIndex",
+    "rule_id",
+    "security",
+    "semanticVersion",
+    "severity",
+    "shortDescription",
+    "skipped",
+    "startColumn",
+    "startLine",
+    "status",
+    "subject",
+    "suppressions",
+    "testcase",
+    "testsuite",
+    "testsuites",
+    "timestamp",
+    "toolExecutionNotifications",
+    "totals",
+    "unicodeCodePoints",
+    "uriBaseId",
+    "utf16CodeUnits",
+    "version",
+    "waived",
+    "warning",
+];
+
+/// Whether `form` occurs inside a [`RESERVED`] word (only a form of letters and `_` can).
+fn is_reserved(form: &str) -> bool {
+    form.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_')
+        && RESERVED
+            .iter()
+            .any(|word| word.to_ascii_lowercase().contains(&form.to_ascii_lowercase()))
+}
 
 #[derive(Default)]
 struct Registry {
@@ -205,7 +317,7 @@ pub fn mask_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
 fn forms(value: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut add = |form: String| {
-        if form.len() >= MIN_MASKED && !out.contains(&form) {
+        if form.len() >= MIN_MASKED && !is_reserved(&form) && !out.contains(&form) {
             out.push(form);
         }
     };
@@ -366,6 +478,15 @@ mod tests {
                 .all(|piece| piece.len() <= MAX_PIECE && piece.len() >= 128)
         );
         assert_eq!(split_long(&long).concat(), long);
+    }
+
+    #[test]
+    fn a_value_inside_a_structural_word_is_not_searched_for() {
+        learn(["message", "Severity", "testcase"]);
+        assert_eq!(
+            mask(r#"{"message": "x", "severity": "high"}<testcase>"#),
+            r#"{"message": "x", "severity": "high"}<testcase>"#
+        );
     }
 
     #[test]
