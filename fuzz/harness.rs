@@ -15,9 +15,12 @@ use regcheck::diagnostic::{FileDiagnostic, Problem, SourceText};
 use regcheck::report::human::{Style, render_diagnostic};
 use regcheck::secrets;
 
+/// What a fuzz target runs on one input.
+pub type Target = fn(&[u8]);
+
 /// The fuzz targets, by name: what `cargo fuzz run NAME` runs and the folders under
 /// `fuzz/seeds/` and `fuzz/regressions/` are named after.
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+pub const TARGETS: [(&str, Target); 5] = [
     ("account_loader", account_loader),
     ("policy_loader", policy_loader),
     ("config_loader", config_loader),
