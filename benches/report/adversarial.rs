@@ -224,6 +224,21 @@ fn main() {
         notes.push(format!("- `{}`: {}", case.name, case.what));
     }
     println!("\n{}", notes.join("\n"));
+
+    // Inputs that must be refused at once, whatever their size.
+    if wanted.is_empty() || wanted.iter().any(|w| w == "refusals") {
+        let sparse = dir.path().join("sparse.toml");
+        let file = std::fs::File::create(&sparse).expect("create the sparse file");
+        file.set_len(1 << 30).expect("a 1 GiB sparse file");
+        println!("\n| refused input | time | peak RSS |\n|---|---:|---:|");
+        for (what, path) in [
+            ("`validate /dev/zero` (a device)", Path::new("/dev/zero")),
+            ("`validate sparse.toml` (1 GiB, over the limit)", sparse.as_path()),
+        ] {
+            let (time, peak) = measure(binary.as_path(), Run::Validate, path);
+            println!("| {what} | {} | {} |", show(time), mib(peak));
+        }
+    }
 }
 
 fn show(time: Option<Duration>) -> String {

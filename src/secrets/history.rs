@@ -56,7 +56,7 @@ pub(crate) fn may_assign_secret(line: &str) -> bool {
         if is_secret_name(&rest[name_start..name_end]) {
             return true;
         }
-        from = at + 4 + name_end.max(1);
+        from = at + 4 + name_end;
     }
     false
 }
@@ -380,6 +380,14 @@ mod tests {
         assert_eq!(pairs("/bin/sh -c curl -d password=x https://h"), []);
         assert_eq!(pairs("/bin/sh -c echo 'A=b' > f; B=c cmd"), [("B", "c")]);
         assert_eq!(pairs("/bin/sh -c make # A=b"), []);
+    }
+
+    #[test]
+    fn a_line_ending_in_env_and_a_space_is_no_assignment() {
+        // Found by the account_loader fuzz target: the search ran past the end.
+        assert!(!may_assign_secret("us-soutENV "));
+        assert!(!may_assign_secret("ENV "));
+        assert!(may_assign_secret("ENV  DB_PASSWORD x"));
     }
 
     #[test]
