@@ -385,7 +385,20 @@ fn matrix_for(kind_name: &str) {
     // The inputs hold the secret: the check would catch it.
     let account = valid_account(kind);
     assert!(account.contains(&kind.secret));
-    check_cell(kind, "valid places", &valid_cell(kind, dir.path()));
+    let valid = valid_cell(kind, dir.path());
+    check_cell(kind, "valid places", &valid);
+    // The rule error, the expired waiver's reason and the config error were printed.
+    for witness in [
+        "rule LEAK-RULE-001 could not be evaluated",
+        "waiver expired 2026-01-01",
+        "the config file could not be used",
+    ] {
+        assert!(
+            valid.iter().any(|(_, output)| output.contains(witness)),
+            "{}: no output shows `{witness}`",
+            kind.name
+        );
+    }
     for (place, account) in invalid_accounts(kind) {
         assert!(account.contains(&kind.secret), "{place}");
         check_cell(kind, place, &invalid_cell(&account, dir.path()));
