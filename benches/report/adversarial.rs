@@ -32,6 +32,8 @@ struct Case {
     run: Run,
     /// Writes the account file for `n` units.
     make: fn(usize) -> String,
+    /// Splits the input into this many files of a folder (`None`: one file).
+    files: Option<fn(usize) -> usize>,
 }
 
 const HEAD: &str = r#"schema_version = 1
@@ -53,6 +55,7 @@ fn cases() -> Vec<Case> {
     vec![
         Case {
             name: "history-equals",
+            files: None,
             what: "one history line of `=` (was a backwards scan per `=`: 40 s at 100 KB)",
             unit: "bytes",
             base: 10_000,
@@ -61,6 +64,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "history-secret-names",
+            files: None,
             what: "one history line of `PASSWORD=` repeated (every `=` after a secret name)",
             unit: "bytes",
             base: 10_000,
@@ -69,6 +73,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "layer-paths-one-line",
+            files: None,
             what: "credential-file `layer_paths` on one line, one finding each (was 40 s at 100k)",
             unit: "paths",
             base: 1_000,
@@ -80,6 +85,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "layer-paths-human",
+            files: None,
             what: "the same paths one per line, human report (a miette diagnostic per finding)",
             unit: "paths",
             base: 1_000,
@@ -91,6 +97,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "load-errors",
+            files: None,
             what: "wrong-type env entries, one load error each (50 shown, the rest counted)",
             unit: "errors",
             base: 200,
@@ -99,6 +106,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "long-line",
+            files: None,
             what: "a valid account with one long label value on the finding's line, human report",
             unit: "characters",
             base: 7_000,
@@ -112,6 +120,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "syntax-cascade",
+            files: None,
             what: "one missing quote, then many lines (only the first syntax error is reported)",
             unit: "lines",
             base: 1_000,
@@ -125,6 +134,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "comments-and-secrets",
+            files: None,
             what: "comment lines with secret-named assignments and tokens (the raw redaction scan)",
             unit: "lines",
             base: 1_000,
@@ -136,6 +146,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "pem-headers",
+            files: None,
             what: "a label of repeated private-key headers without END lines",
             unit: "headers",
             base: 200,
@@ -148,7 +159,21 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "many-files",
+            files: Some(|n| n),
+            what: "a folder of small accounts, each with its own secrets (the redaction point learns every file's)",
+            unit: "files",
+            base: 20,
+            run: Run::Audit("json"),
+            make: |i| {
+                format!(
+                    "{HEAD}env = [\"DB_PASSWORD=Zq8x{i:06}Lm\", \"GH=ghp_{i:06}aB3dE5gH9kLmN0pQrStUvWxYz12345\"]\n"
+                )
+            },
+        },
+        Case {
             name: "tokens-one-line",
+            files: None,
             what: "an env entry of many tokens (every detection resolved against the others)",
             unit: "tokens",
             base: 200,
@@ -195,10 +220,28 @@ fn main() {
         let mut peaks = Vec::new();
         let mut last_size = 0;
         for factor in FACTORS {
-            let path = dir.path().join(format!("{}-{factor}.toml", case.name));
-            let text = (case.make)(case.base * factor);
-            last_size = text.len();
-            std::fs::write(&path, text).expect("write the input");
+            let n = case.base * factor;
+            let path = match case.files {
+                None => {
+                    let path = dir.path().join(format!("{}-{factor}.toml", case.name));
+                    let text = (case.make)(n);
+                    last_size = text.len();
+                    std::fs::write(&path, text).expect("write the input");
+                    path
+                }
+                // A folder of files, each made from its number.
+                Some(count) => {
+                    let folder = dir.path().join(format!("{}-{factor}", case.name));
+                    std::fs::create_dir_all(&folder).expect("a folder");
+                    last_size = 0;
+                    for i in 0..count(n) {
+                        let text = (case.make)(i);
+                        last_size += text.len();
+                        std::fs::write(folder.join(format!("a{i:06}.toml")), text).expect("write");
+                    }
+                    folder
+                }
+            };
             let (time, peak) = measure(&binary, case.run, &path);
             times.push(time);
             peaks.push(peak);

@@ -19,7 +19,9 @@
 //! still masked in its own file's lines and in the messages that quote it
 //! (`diagnostic::SourceText::redact`).
 //!
-//! Learning is rare (once per file) and rebuilds the matcher; masking only reads it.
+//! Learning only adds to the set; the matcher is rebuilt when text is next masked, so a run
+//! that reads a thousand files builds it once (the CLI prints only after loading them all),
+//! not once per file.
 //!
 //! Cost: the matcher is an Aho-Corasick NFA (building a DFA takes time quadratic in a long,
 //! repetitive value, such as a 100 KB history line of `PASSWORD=`), and a value longer than
@@ -151,6 +153,8 @@ struct Registry {
     /// Every form of every value learned, each at least [`MIN_MASKED`] bytes.
     forms: BTreeSet<String>,
     matcher: Option<Arc<Masker>>,
+    /// Whether forms were learned since the matcher was built.
+    stale: bool,
 }
 
 /// Replaces every occurrence of a set of texts by [`MASK`] (consecutive ones by one mask).
@@ -246,6 +250,7 @@ pub fn split_long(text: &str) -> Vec<&str> {
 static REGISTRY: RwLock<Registry> = RwLock::new(Registry {
     forms: BTreeSet::new(),
     matcher: None,
+    stale: false,
 });
 
 /// Adds secret values; from now on [`mask`] hides them in every form a report may print.
@@ -270,10 +275,9 @@ where
     };
     let before = registry.forms.len();
     registry.forms.extend(new);
-    if registry.forms.len() == before {
-        return;
+    if registry.forms.len() != before {
+        registry.stale = true;
     }
-    registry.matcher = Masker::new(&registry.forms).map(Arc::new);
 }
 
 /// Learns the secrets that [`super::redact_toml::scan_file`] finds in a file's text.
@@ -281,11 +285,25 @@ pub fn learn_text(text: &str) {
     learn(super::redact_toml::scan_file(text).values);
 }
 
+/// The matcher for everything learned so far (built now if something was learned since).
 fn matcher() -> Option<Arc<Masker>> {
-    let registry = match REGISTRY.read() {
+    {
+        let registry = match REGISTRY.read() {
+            Ok(registry) => registry,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if !registry.stale {
+            return registry.matcher.clone();
+        }
+    }
+    let mut registry = match REGISTRY.write() {
         Ok(registry) => registry,
         Err(poisoned) => poisoned.into_inner(),
     };
+    if registry.stale {
+        registry.matcher = Masker::new(&registry.forms).map(Arc::new);
+        registry.stale = false;
+    }
     registry.matcher.clone()
 }
 
