@@ -165,10 +165,12 @@ pub fn main() -> u8 {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to standard output, usage errors to standard error; both
-            // through the redaction point, in colour only on a terminal.
+            // through the redaction point, in colour only on a terminal and without NO_COLOR.
             let to_stderr = error.use_stderr();
             let rendered = error.render();
-            let text = if (to_stderr && stderr_terminal) || (!to_stderr && stdout_terminal) {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+            let terminal = if to_stderr { stderr_terminal } else { stdout_terminal };
+            let text = if terminal && !no_color {
                 rendered.ansi().to_string()
             } else {
                 rendered.to_string()
