@@ -160,6 +160,7 @@ pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 
 /// Parses the process arguments and runs; returns the exit code.
 pub fn main() -> u8 {
+    output::mask_panics();
     let (stdout_terminal, stderr_terminal) = output::terminals();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -169,7 +170,11 @@ pub fn main() -> u8 {
             let to_stderr = error.use_stderr();
             let rendered = error.render();
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-            let terminal = if to_stderr { stderr_terminal } else { stdout_terminal };
+            let terminal = if to_stderr {
+                stderr_terminal
+            } else {
+                stdout_terminal
+            };
             let text = if terminal && !no_color {
                 rendered.ansi().to_string()
             } else {

@@ -70,6 +70,22 @@ pub(crate) fn learn_text(text: &str) {
     registry::learn_text(text);
 }
 
+/// Routes panic messages through the redaction point too: a panic message can quote input
+/// (`byte index 12 is out of bounds of `…``), and the default hook prints it as it is.
+pub(crate) fn mask_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = format!("regcheck panicked (a bug: please report it): {info}");
+        // Never wait on the registry here: the panicking thread may hold its lock. When it
+        // cannot be read, the message is left out rather than printed unmasked.
+        let masked = registry::try_mask(&message).map_or_else(
+            || "regcheck panicked (a bug: please report it)".to_owned(),
+            std::borrow::Cow::into_owned,
+        );
+        let mut stderr = io::stderr().lock();
+        let _ = writeln!(stderr, "{masked}");
+    }));
+}
+
 /// Whether standard output and standard error are terminals.
 pub(crate) fn terminals() -> (bool, bool) {
     use std::io::IsTerminal;

@@ -318,6 +318,19 @@ pub fn mask(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// [`mask`] without waiting: `None` when the registry is locked or out of date (a panic hook
+/// must not wait for a lock its own thread may hold).
+pub fn try_mask(text: &str) -> Option<Cow<'_, str>> {
+    let registry = REGISTRY.try_read().ok()?;
+    if registry.stale {
+        return None;
+    }
+    Some(match &registry.matcher {
+        Some(matcher) => Cow::Owned(matcher.mask(text).into_owned()),
+        None => Cow::Borrowed(text),
+    })
+}
+
 /// [`mask`] for bytes (standard output, files), which need not be UTF-8.
 pub fn mask_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
     match matcher() {
