@@ -115,11 +115,13 @@ pub fn secret_scanner(data: &[u8]) {
         (value, secrets::scan_layer_path(value).into_iter().collect()),
     ] {
         assert_spans(scanned, &found);
-        let masked = secrets::redact(scanned, &found);
         // No detected secret survives its redaction (unless it also occurs outside a span).
+        // Masks are compared as one character: `DB_PASSWORD=SWORD=[REDACTE` masked is
+        // `DB_PASSWORD=[REDACTED]`, which spells the secret again out of the mask itself.
+        let masked = secrets::redact(scanned, &found).replace(secrets::MASK, "\u{1}");
         for detection in &found {
             let secret = &scanned[detection.span.clone()];
-            if secret.len() >= 8 && scanned.matches(secret).count() == 1 {
+            if secret.len() >= 8 && scanned.matches(secret).count() == 1 && !secret.contains('\u{1}') {
                 assert!(!masked.contains(secret), "{secret:?} survives in {masked:?}");
             }
         }
