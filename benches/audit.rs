@@ -64,6 +64,7 @@ fn policies() -> &'static [Arc<Policy>] {
     POLICIES.get_or_init(common::builtin_policies)
 }
 
+#[allow(clippy::disallowed_macros)] // a benchmark's progress note on stderr
 fn bench_size(c: &mut Criterion, size: &Size) {
     let mut group = c.benchmark_group(size.name);
     match size.name {

@@ -112,7 +112,7 @@ impl Config {
             }
         };
         let name = path.to_string_lossy().replace('\\', "/");
-        let text = std::fs::read_to_string(&path).map_err(|error| ConfigError {
+        let text = crate::input::read_to_string(&path).map_err(|error| ConfigError {
             diagnostics: vec![FileDiagnostic::error(
                 SourceText::new(name.clone(), ""),
                 Problem::new(0..0, format!("cannot read config file {name}: {error}")),

@@ -74,6 +74,8 @@ impl StandardStream {
     /// Writes through the process's own stream, so that the report lands where the rest of
     /// standard output goes (opening `/proc/self/fd/1` again would start a second write
     /// position at the start of a redirected file, and the two would overwrite each other).
+    /// The bytes have passed the redaction point already (`cli::output::write_file`).
+    #[allow(clippy::disallowed_methods)]
     fn write(self, bytes: &[u8]) -> Result<(), WriteError> {
         match self {
             StandardStream::Output => {
@@ -210,6 +212,7 @@ fn sync(file: &File) {
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::disallowed_methods)] // the tests of write_file itself
 mod tests {
     use std::os::unix::fs::{PermissionsExt, symlink};
 

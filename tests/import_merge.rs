@@ -188,7 +188,7 @@ fn dry_run_prints_a_masked_diff_and_writes_nothing() {
     assert!(stdout.starts_with("--- a/"), "{stdout}");
     assert!(stdout.contains("\n-private_only = false   # we turned private-only on in November\n+private_only = true   # we turned private-only on in November\n"), "{stdout}");
     assert!(
-        stdout.contains("+env = [\"LOG_LEVEL=debug\", \"DB_PASSWORD=******************\"]"),
+        stdout.contains("+env = [\"LOG_LEVEL=debug\", \"DB_PASSWORD=[REDACTED]\"]"),
         "{stdout}"
     );
     assert!(

@@ -79,11 +79,10 @@ const CASES: &[Case] = &[
         expect: &[at(9, 8, "standard", "TOML syntax error: string values must be quoted").label("here")],
     },
     Case {
+        // Only the first syntax error: what follows one is often a cascade of errors the
+        // parser's recovery invents (one missing quote can make every later line wrong).
         file: "syntax-errors-several.toml",
-        expect: &[
-            at(5, 1, "id", "TOML syntax error: duplicate key"),
-            at(10, 7, "", "TOML syntax error: string values must be quoted"),
-        ],
+        expect: &[at(5, 1, "id", "TOML syntax error: duplicate key")],
     },
     // --- unknown keys ------------------------------------------------------------------------
     Case {

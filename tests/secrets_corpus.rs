@@ -8,6 +8,8 @@
 //!
 //! With `REGCHECK_SECRETS_REPORT=FILE` set, also writes each case's detected kinds (ids only, no
 //! values) to FILE as JSON lines; tools/secrets-corpus/compare-detect-secrets.py reads it.
+// Prints the corpus figures for `--nocapture`.
+#![allow(clippy::disallowed_macros)]
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

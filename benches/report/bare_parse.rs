@@ -2,7 +2,7 @@
 //! parses it into a `toml::Table`, as any TOML tool must, and nothing else.
 //!
 //!     cargo build --release --example bare-parse && target/release/examples/bare-parse FILE
-#![allow(clippy::print_stderr)]
+#![allow(clippy::print_stderr, clippy::disallowed_macros)]
 
 // The same allocator as the regcheck binary, so the comparison is of the work alone.
 #[global_allocator]

@@ -41,7 +41,12 @@
 //! The audit child runs first and doubles as a guard: if it has not finished within the budget
 //! it is stopped (its VmHWM so far is read first), the audit is reported as "> budget", and the
 //! in-process audit runs are skipped. A rule that does not scale thus cannot hang the report.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::disallowed_macros,
+    clippy::disallowed_methods
+)]
 
 // The same allocator as the regcheck binary, so the figures are the product's.
 #[global_allocator]

@@ -68,14 +68,14 @@ impl AccountFile {
     pub fn locate(&self, path: &DocPath) -> Located {
         let text = &self.source.text;
         let root = self.parsed.borrow_dependent();
-        let top = Located {
-            span: top_of_file(text),
-            value_span: top_of_file(text),
-            exact: path.segments().is_empty(),
-        };
+        let top = top_of_file(text);
         let mut current: Option<&DeValue<'_>> = None;
         let mut table: &DeTable<'_> = root.get_ref();
-        let mut best = top;
+        // The best match so far: the key's span and its value. The value's span is worked out
+        // once, for the match returned: a header span costs the value's length when it spans
+        // one long line, and a path may pass through such a value (`layer_paths` on one line).
+        let mut best: Option<(Range<usize>, &Spanned<DeValue<'_>>)> = None;
+        let mut exact = path.segments().is_empty();
         for (position, segment) in path.segments().iter().enumerate() {
             let last = position + 1 == path.segments().len();
             let next = match (segment, current) {
@@ -89,23 +89,31 @@ impl AccountFile {
                 _ => None,
             };
             let Some((span, value)) = next else {
-                return Located { exact: false, ..best };
+                exact = false;
+                break;
             };
-            let value_span = match value.get_ref() {
-                DeValue::Table(_) | DeValue::Array(_) => header_span(text, value.span()),
-                _ => value.span(),
-            };
-            best = Located {
-                span,
-                value_span,
-                exact: last,
-            };
+            best = Some((span, value));
+            exact = last;
             current = Some(value.get_ref());
             if let DeValue::Table(inner) = value.get_ref() {
                 table = inner;
             }
         }
-        best
+        match best {
+            None => Located {
+                span: top.clone(),
+                value_span: top,
+                exact,
+            },
+            Some((span, value)) => Located {
+                span,
+                value_span: match value.get_ref() {
+                    DeValue::Table(_) | DeValue::Array(_) => header_span(text, value.span()),
+                    _ => value.span(),
+                },
+                exact,
+            },
+        }
     }
 
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
@@ -237,10 +245,11 @@ impl LoadError {
     }
 }
 
-/// Reads and loads an account file; I/O errors, invalid UTF-8 and every content problem
-/// come back as diagnostics naming the file.
+/// Reads and loads an account file; I/O errors, a file that is not regular or is over the size
+/// limit ([`crate::input`]), invalid UTF-8 and every content problem come back as diagnostics
+/// naming the file.
 pub fn load_path(path: &Path, display_name: &str) -> Result<LoadedAccount, LoadError> {
-    let bytes = std::fs::read(path).map_err(|error| {
+    let bytes = crate::input::read(path).map_err(|error| {
         let source = SourceText::new(display_name, "");
         LoadError::new(
             &source,
@@ -259,8 +268,7 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedAccount, LoadError
             // Offsets in the lossy text equal those in the bytes up to the first bad byte.
             // The bad bytes show as U+FFFD, three bytes long in the lossy text.
             let bad_end = valid_up_to + lossy[valid_up_to..].chars().next().map_or(0, char::len_utf8);
-            let source =
-                SourceText::new(name, lossy).with_redactor(crate::secrets::redact_toml::secret_ranges);
+            let source = SourceText::new(name, lossy);
             Err(LoadError::new(
                 &source,
                 vec![
@@ -275,9 +283,8 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedAccount, LoadError
 
 pub fn load_str(name: &str, text: impl Into<Arc<str>>) -> Result<LoadedAccount, LoadError> {
     let text: Arc<str> = text.into();
-    // Lines of an account file are shown only with its secrets masked.
-    let source =
-        SourceText::new(name, Arc::clone(&text)).with_redactor(crate::secrets::redact_toml::secret_ranges);
+    // Lines of an account file are shown only with its secrets masked (`SourceText` does it).
+    let source = SourceText::new(name, Arc::clone(&text));
     if text.contains('\0') {
         let offset = text.find('\0').unwrap_or(0);
         return Err(LoadError::new(
@@ -302,7 +309,13 @@ pub fn load_str(name: &str, text: impl Into<Arc<str>>) -> Result<LoadedAccount, 
     let mut syntax_problems = Vec::new();
     let parsed = ParsedToml::new(text, |text| {
         let (table, errors) = DeTable::parse_recoverable(text);
-        for error in errors {
+        // Only the first syntax error: the parser's recovery guesses, and what follows one error
+        // is often a cascade of errors that are not there (one missing quote can make every
+        // later line wrong).
+        if let Some(error) = errors
+            .into_iter()
+            .min_by_key(|error| error.span().map_or(0, |span| span.start))
+        {
             let span = error.span().unwrap_or(0..0);
             syntax_problems.push(
                 Problem::new(span, format!("TOML syntax error: {}", error.message().trim_end()))

@@ -5,12 +5,12 @@
 //! each account once and keep only their counts, so a folder of many accounts is never held in
 //! memory whole. The formats that still need the whole run (SARIF, JUnit, Markdown, GitHub,
 //! HTML) get it at the end: the run keeps every account only while one of them is asked for.
-//! Report files are written whole at the end, through `regcheck::write::write_file`.
+//! Report files are written whole at the end, through `output::write_file` (the redaction point).
 //!
 //! When the config or a policy file cannot be used nothing is audited, and the reports that a CI
 //! job may read alone (JSON, JUnit, Markdown, annotations, HTML) still say why ([`Stopped`]).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -35,9 +35,10 @@ use regcheck::report::human::{DEFAULT_MAX_DIAGNOSTICS, HumanOptions, HumanReport
 use regcheck::report::json::JsonReport;
 use regcheck::report::{self, Format, RenderOptions, Sink, human::Style};
 
+use super::output::{self, errln};
 use super::{
-    PolicyArgs, account_name, display_name, eprint_diagnostic, eprint_diagnostics, fail_on_parser,
-    load_account, merge_policy_dirs, parse_as_of,
+    PolicyArgs, account_name, display_name, eprint_capped, eprint_diagnostics, fail_on_parser, load_account,
+    merge_policy_dirs, parse_as_of,
 };
 
 #[derive(Debug, clap::Args)]
@@ -213,7 +214,7 @@ impl Plan {
             deliver(result, prepared);
         });
         for (path, message) in &self.problems {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             let result = AccountResult::Invalid {
                 file: path.clone(),
                 error: LoadError::message(path, message),
@@ -223,7 +224,7 @@ impl Plan {
         }
         let unused = auditor.unused_waivers();
         for waiver in &unused {
-            eprintln!(
+            errln!(
                 "warning: waiver at {} (rule `{}`{}{}) matched no finding; remove it or fix its pattern",
                 waiver.position,
                 waiver.rule,
@@ -248,11 +249,9 @@ impl Plan {
 fn report_errors(result: &AccountResult, style: Style) {
     match result {
         AccountResult::Invalid { file, error } => {
-            for diagnostic in &error.diagnostics {
-                eprint_diagnostic(style, diagnostic);
-            }
+            eprint_capped(style, &error.diagnostics);
             let count = error.diagnostics.len();
-            eprintln!(
+            errln!(
                 "error: {file} {}: {count} problem{}",
                 error.summary(),
                 if count == 1 { "" } else { "s" }
@@ -261,9 +260,10 @@ fn report_errors(result: &AccountResult, style: Style) {
         AccountResult::Audited(audit) => {
             for outcome in &audit.outcomes {
                 if let Some(error) = &outcome.error {
-                    eprintln!(
+                    errln!(
                         "error: rule {} could not be evaluated on {}: {error}",
-                        outcome.rule_id, audit.account.file.source.name
+                        outcome.rule_id,
+                        audit.account.file.source.name
                     );
                 }
             }
@@ -359,13 +359,13 @@ pub fn plan(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<P
     ) {
         (Ok(only), Ok(skip)) => (only, skip),
         (Err(message), _) | (_, Err(message)) => {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             return Err(EXIT_ERROR.into());
         }
     };
     for (pattern, matcher) in only.iter().chain(&skip) {
         if !policies.iter().any(|policy| matcher.is_match(&policy.id)) {
-            eprintln!("error: no rule matches `{pattern}`; `regcheck rules` lists the rule ids");
+            errln!("error: no rule matches `{pattern}`; `regcheck rules` lists the rule ids");
             return Err(EXIT_ERROR.into());
         }
     }
@@ -382,13 +382,16 @@ pub fn plan(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<P
 
     let baseline = match &args.baseline {
         None => None,
-        Some(path) => match std::fs::read_to_string(path)
+        Some(path) => match regcheck::input::read_to_string(path)
             .map_err(|e| e.to_string())
-            .and_then(|t| Baseline::parse(&t))
-        {
+            .and_then(|text| {
+                // A baseline written by an older regcheck may hold what it now masks.
+                output::learn_text(&text);
+                Baseline::parse(&text)
+            }) {
             Ok(baseline) => {
                 if baseline.is_legacy() {
-                    eprintln!(
+                    errln!(
                         "warning: {} is a version-1 baseline: its entries name no account, so each is matched by rule id and subject in every account audited; write it again with --write-baseline to record each finding's account (version 2)",
                         path.display()
                     );
@@ -396,7 +399,7 @@ pub fn plan(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<P
                 Some(baseline)
             }
             Err(message) => {
-                eprintln!("error: cannot use baseline {}: {message}", path.display());
+                errln!("error: cannot use baseline {}: {message}", path.display());
                 return Err(EXIT_ERROR.into());
             }
         },
@@ -404,7 +407,7 @@ pub fn plan(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<P
 
     let discovered = discover::account_files(&args.paths);
     if discovered.files.is_empty() && discovered.problems.is_empty() {
-        eprintln!("error: no account files found in {}", display_paths(&args.paths));
+        errln!("error: no account files found in {}", display_paths(&args.paths));
         return Err(EXIT_ERROR.into());
     }
     let files: Vec<AccountFile> = discovered
@@ -589,7 +592,7 @@ impl Outputs {
         }
         for output in &self.outputs {
             if let Some(path) = &output.path {
-                regcheck::write::write_file(path, &output.bytes)
+                output::write_file(path, &output.bytes)
                     .map_err(|message| format!("cannot write report {}: {message}", path.display()))?;
             }
         }
@@ -599,7 +602,7 @@ impl Outputs {
 
 pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn Write) -> u8 {
     if let Some(message) = clashing_outputs(&args) {
-        eprintln!("error: {message}");
+        errln!("error: {message}");
         return EXIT_ERROR;
     }
     let wants_json =
@@ -694,13 +697,13 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
         std::mem::forget(whole);
     }
     if let Err(message) = outputs.write_files() {
-        eprintln!("error: {message}");
+        errln!("error: {message}");
         return EXIT_ERROR;
     }
     if let Some(path) = &args.write_baseline {
         let baseline = Baseline::from_entries(baseline_entries);
-        if let Err(message) = regcheck::write::write_file(path, baseline.to_json().as_bytes()) {
-            eprintln!("error: cannot write baseline {}: {message}", path.display());
+        if let Err(message) = output::write_file(path, baseline.to_json().as_bytes()) {
+            errln!("error: cannot write baseline {}: {message}", path.display());
             return EXIT_ERROR;
         }
     }
@@ -738,9 +741,9 @@ fn report_unusable(args: &AuditArgs, stopped: Stopped, style: Style, stdout: &mu
         let mut bytes = Vec::new();
         let written = report::render(*format, &report, &options(file_style), &mut bytes)
             .map_err(|e| e.to_string())
-            .and_then(|()| regcheck::write::write_file(path, &bytes).map_err(|e| e.to_string()));
+            .and_then(|()| output::write_file(path, &bytes).map_err(|e| e.to_string()));
         if let Err(message) = written {
-            eprintln!("error: cannot write report {}: {message}", path.display());
+            errln!("error: cannot write report {}: {message}", path.display());
         }
     }
     if shows_errors(args.format) {
@@ -783,7 +786,7 @@ impl Progress {
     const DELAY: Duration = Duration::from_secs(1);
 
     fn start(plan: &Plan) -> Option<Self> {
-        if !std::io::stderr().is_terminal() {
+        if !output::terminals().1 {
             return None;
         }
         let accounts = plan.files.len();
@@ -801,7 +804,7 @@ impl Progress {
         )
         .with_style(bar_style);
         if let Some(file) = plan.files.first() {
-            bar.set_message(file.name.clone());
+            bar.set_message(output::masked(&file.name));
         }
         let engine = Arc::new(regcheck::engine::Progress::default());
         let accounts_done = Arc::new(AtomicUsize::new(0));
@@ -819,7 +822,7 @@ impl Progress {
                 while !stop.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(50));
                     if !shown && started.elapsed() >= Self::DELAY {
-                        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                        bar.set_draw_target(output::progress_target());
                         shown = true;
                     }
                     if accounts > 1 {

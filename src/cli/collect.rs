@@ -2,7 +2,6 @@
 //! with `--import` merges it into an account file. Progress and errors go to standard error: a
 //! progress bar when it is a terminal, plain one-line messages otherwise.
 
-use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +13,7 @@ use regcheck::report::human::Style;
 
 use super::display_name;
 use super::import::{self, ImportArgs};
+use super::output::{self, errln};
 
 #[derive(Debug, clap::Args)]
 pub struct CollectArgs {
@@ -60,7 +60,7 @@ pub fn run(args: CollectArgs, error_style: Style, out: &mut Vec<u8>) -> u8 {
     let dir = args.output;
     let shown_dir = display_name(&dir);
     if dir.exists() && !dir.is_dir() {
-        eprintln!("error: {shown_dir} is not a folder; -o names the capture folder");
+        errln!("error: {shown_dir} is not a folder; -o names the capture folder");
         return EXIT_ERROR;
     }
     let options = Options {
@@ -68,37 +68,37 @@ pub fn run(args: CollectArgs, error_style: Style, out: &mut Vec<u8>) -> u8 {
         regions: args.regions,
     };
     let mut cli = ProcessCli::new(Duration::from_secs(args.timeout));
-    let mut progress = Progress::new(io::stderr().is_terminal());
+    let mut progress = Progress::new(output::terminals().1);
     let result = collect::collect(&mut cli, &options, &mut progress);
     progress.finish();
 
     let report = match result {
         Ok(report) => report,
         Err(Stop::NotReady(problems)) => {
-            eprintln!("error: `ibmcloud` is not ready for `regcheck collect`; nothing was written");
+            errln!("error: `ibmcloud` is not ready for `regcheck collect`; nothing was written");
             for problem in &problems {
-                eprintln!("  - {problem}");
+                errln!("  - {problem}");
                 if let Some(fix) = problem.fix() {
-                    eprintln!("    fix: {fix}");
+                    errln!("    fix: {fix}");
                 }
             }
             return EXIT_ERROR;
         }
         Err(Stop::Folder(message)) => {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             return EXIT_ERROR;
         }
     };
-    eprintln!("{}", summary(&report, &shown_dir));
+    errln!("{}", summary(&report, &shown_dir));
 
     if !report.failures.is_empty() {
         let count = report.failures.len();
-        eprintln!(
+        errln!(
             "error: {count} command{} failed (above); the capture in {shown_dir} is incomplete",
             if count == 1 { "" } else { "s" }
         );
         if let Some(file) = &args.import {
-            eprintln!(
+            errln!(
                 "error: not importing into {}: an incomplete capture would leave it half-refreshed; \
                  `regcheck import {shown_dir} -o {}` imports what was captured",
                 display_name(file),
@@ -180,7 +180,7 @@ impl Progress {
         let style = ProgressStyle::with_template("{spinner} {prefix} [{bar:24}] {pos}/{len} {wide_msg}")
             .map(|style| style.progress_chars("=> "))
             .unwrap_or_else(|_| ProgressStyle::default_bar());
-        let bar = ProgressBar::new(0).with_style(style);
+        let bar = ProgressBar::with_draw_target(Some(0), output::progress_target()).with_style(style);
         bar.enable_steady_tick(Duration::from_millis(120));
         Progress::Bar(bar)
     }
@@ -193,8 +193,8 @@ impl Progress {
 
     fn say(&self, line: &str) {
         match self {
-            Progress::Bar(bar) => bar.suspend(|| eprintln!("{line}")),
-            Progress::Lines { .. } => eprintln!("{line}"),
+            Progress::Bar(bar) => bar.suspend(|| errln!("{line}")),
+            Progress::Lines { .. } => errln!("{line}"),
         }
     }
 }
@@ -204,18 +204,18 @@ impl Observer for Progress {
         match (&mut *self, event) {
             (_, Event::Failed(failure)) => self.say(&format!("error: {failure}")),
             (_, Event::Note(note)) => self.say(&format!("note: {note}")),
-            (Progress::Lines { .. }, Event::Stage(stage)) => eprintln!("collect: {stage}"),
+            (Progress::Lines { .. }, Event::Stage(stage)) => errln!("collect: {stage}"),
             (Progress::Lines { planned, .. }, Event::Planned(count)) => *planned += count,
             (Progress::Lines { done, planned }, Event::Finished) => {
                 *done += 1;
                 if *done % HEARTBEAT == 0 {
-                    eprintln!("collect: {done} of {planned} commands run");
+                    errln!("collect: {done} of {planned} commands run");
                 }
             }
             (Progress::Lines { .. }, Event::Running(_)) => {}
             (Progress::Bar(bar), Event::Stage(stage)) => bar.set_prefix(stage.to_owned()),
             (Progress::Bar(bar), Event::Planned(count)) => bar.inc_length(count),
-            (Progress::Bar(bar), Event::Running(command)) => bar.set_message(command.to_owned()),
+            (Progress::Bar(bar), Event::Running(command)) => bar.set_message(output::masked(command)),
             (Progress::Bar(bar), Event::Finished) => bar.inc(1),
         }
     }

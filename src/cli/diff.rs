@@ -14,6 +14,7 @@ use regcheck::findings::Severity;
 use regcheck::report::human::Style;
 
 use super::audit::{RunArgs, prepare};
+use super::output::{self, errln};
 use super::{PolicyArgs, display_name, eprint_diagnostics, parse_as_of, parse_fail_on};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -150,6 +151,8 @@ fn classify(path: &Path) -> Result<Input, String> {
         return Ok(Input::Accounts);
     }
     let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    // A FIFO or a device would block or never end: only regular files are read.
+    regcheck::input::check_regular(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut start = Vec::with_capacity(512);
     std::fs::File::open(path)
         .and_then(|file| file.take(512).read_to_end(&mut start))
@@ -169,16 +172,18 @@ fn load_side(args: &DiffArgs, path: &Path, input: Input, error_style: Style) -> 
     match input {
         Input::Report => {
             let name = display_name(path);
-            let text = match std::fs::read(path) {
+            let text = match regcheck::input::read(path) {
                 Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-                    eprintln!("error: {name} is not UTF-8 text, so not a JSON report");
+                    errln!("error: {name} is not UTF-8 text, so not a JSON report");
                     EXIT_ERROR
                 })?,
                 Err(error) => {
-                    eprintln!("error: cannot read {name}: {error}");
+                    errln!("error: cannot read {name}: {error}");
                     return Err(EXIT_ERROR);
                 }
             };
+            // An older report, or one written by another tool, may hold what regcheck masks.
+            output::learn_text(&text);
             snapshot::from_json_report(&name, &text).map_err(|diagnostic| {
                 eprint_diagnostics(error_style, &[*diagnostic], &format!("{name} could not be read"));
                 EXIT_ERROR
@@ -186,7 +191,7 @@ fn load_side(args: &DiffArgs, path: &Path, input: Input, error_style: Style) -> 
         }
         Input::Accounts => {
             let run = args.run_args(path).map_err(|error| {
-                eprintln!("error: {error}");
+                errln!("error: {error}");
                 EXIT_ERROR
             })?;
             let report = prepare(&run, false, error_style).map_err(|stopped| stopped.code)?;
@@ -203,14 +208,14 @@ pub fn run(args: DiffArgs, style: Style, error_style: Style, out: &mut Vec<u8>) 
     let (old_input, new_input) = match inputs {
         (Ok(old), Ok(new)) => (old, new),
         (Err(message), _) | (_, Err(message)) => {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             return EXIT_ERROR;
         }
     };
     if matches!((&old_input, &new_input), (Input::Report, Input::Report)) {
         let given = args.audit_options();
         if !given.is_empty() {
-            eprintln!(
+            errln!(
                 "error: {} appl{} to account files, and OLD and NEW are both JSON reports (audited \
                  already); leave {} out, or diff the account files",
                 given.join(", "),
@@ -246,7 +251,7 @@ pub fn run(args: DiffArgs, style: Style, error_style: Style, out: &mut Vec<u8>) 
         DiffFormat::Markdown => render::write_markdown(&diff, out),
     };
     if let Err(error) = written {
-        eprintln!("error: cannot render the diff: {error}");
+        errln!("error: cannot render the diff: {error}");
         return EXIT_ERROR;
     }
     diff.exit_code()

@@ -13,6 +13,7 @@ use regcheck::diagnostic::{FileDiagnostic, Problem, SourceText};
 use regcheck::import::{self, MergeError, MergeOptions, MergeReport};
 use regcheck::report::human::Style;
 
+use super::output::{self, errln};
 use super::{display_name, eprint_diagnostics};
 
 #[derive(Debug, clap::Args)]
@@ -62,10 +63,10 @@ pub fn run(args: ImportArgs, error_style: Style, out: &mut Vec<u8>) -> u8 {
         }
     };
     for warning in &folder.warnings {
-        eprintln!("warning: {warning}");
+        errln!("warning: {warning}");
     }
     if folder.is_empty() {
-        eprintln!(
+        errln!(
             "error: {dir_name} holds no capture files: `regcheck import --help` names them, docs/evidence.md lists their commands"
         );
         return EXIT_ERROR;
@@ -74,7 +75,7 @@ pub fn run(args: ImportArgs, error_style: Style, out: &mut Vec<u8>) -> u8 {
     let existing = match read_existing(&args.output, &output_name) {
         Ok(existing) => existing,
         Err(message) => {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             return EXIT_ERROR;
         }
     };
@@ -111,6 +112,8 @@ pub fn run(args: ImportArgs, error_style: Style, out: &mut Vec<u8>) -> u8 {
         return EXIT_ERROR;
     }
     let changed = existing.as_deref() != Some(text.as_str());
+    // The diff, the summary and any error quote the new evidence: its secrets are masked there.
+    output::learn_text(&text);
 
     if args.check {
         // The capture time alone is not drift: compare again at the file's own time.
@@ -128,33 +131,41 @@ pub fn run(args: ImportArgs, error_style: Style, out: &mut Vec<u8>) -> u8 {
             };
         eprint_summary(&report);
         if drift {
-            eprintln!(
+            errln!(
                 "drift: {output_name} differs from the capture in {dir_name}; `regcheck import {dir_name} -o {output_name} --dry-run` shows how"
             );
             return EXIT_FINDINGS;
         }
-        eprintln!("{output_name} is up to date with {dir_name}");
+        errln!("{output_name} is up to date with {dir_name}");
         return EXIT_OK;
     }
     if args.dry_run {
         write_diff(existing.as_deref(), &text, &output_name, out);
         eprint_summary(&report);
-        eprintln!("--dry-run: nothing written");
+        errln!("--dry-run: nothing written");
         return EXIT_OK;
     }
-    if changed && let Err(error) = regcheck::write::write_file(&args.output, text.as_bytes()) {
-        eprintln!("error: cannot write {output_name}: {error}");
+    if changed && let Err(error) = write_account_file(&args.output, text.as_bytes()) {
+        errln!("error: cannot write {output_name}: {error}");
         return EXIT_ERROR;
     }
     eprint_summary(&report);
     if !changed {
-        eprintln!("{output_name} is up to date: nothing to write");
+        errln!("{output_name} is up to date: nothing to write");
     } else if report.created {
-        eprintln!("created {output_name}");
+        errln!("created {output_name}");
     } else {
-        eprintln!("updated {output_name}");
+        errln!("updated {output_name}");
     }
     EXIT_OK
+}
+
+/// Writes the account file as merged, secrets and all: it is the evidence the rules read (a
+/// masked value would hide the very secret ICR-SEC-001 must find), not a report. So it is the
+/// one write that does not go through the redaction point.
+#[allow(clippy::disallowed_methods)]
+fn write_account_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), regcheck::write::WriteError> {
+    regcheck::write::write_file(path, bytes)
 }
 
 fn whole_seconds(time: DateTime<Utc>) -> DateTime<Utc> {
@@ -166,11 +177,17 @@ fn read_existing(path: &std::path::Path, name: &str) -> Result<Option<String>, S
     if path.is_dir() {
         return Err(format!("{name} is a folder: name the account file with -o"));
     }
-    match std::fs::read(path) {
+    match std::fs::metadata(path) {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        _ => {}
+    }
+    match regcheck::input::read(path) {
         Ok(bytes) => String::from_utf8(bytes)
-            .map(Some)
+            .map(|text| {
+                output::learn_text(&text);
+                Some(text)
+            })
             .map_err(|_| format!("{name} is not UTF-8 text: an account file is TOML")),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(format!("cannot read {name}: {error}")),
     }
 }
@@ -186,28 +203,22 @@ fn merge(
     match import::merge(existing.as_deref(), capture, options) {
         Ok(merged) => Some(merged),
         Err(MergeError::Syntax { message, span }) => {
-            let source = SourceText::new(output_name, existing.clone().unwrap_or_default())
-                .with_redactor(regcheck::secrets::redact_toml::secret_ranges);
+            let source = SourceText::new(output_name, existing.clone().unwrap_or_default());
             let diagnostic = FileDiagnostic::error(source, Problem::new(span, message).label("here"));
             eprint_diagnostics(style, &[diagnostic], &format!("{output_name} is not valid TOML"));
             None
         }
         Err(error) => {
-            eprintln!("error: {output_name}: {error}");
+            errln!("error: {output_name}: {error}");
             None
         }
     }
 }
 
-/// A unified diff of the file, with the secrets of both sides masked.
+/// A unified diff of the file. Its secrets are masked on the way out, as the redaction point
+/// has learned both sides ([`read_existing`], [`run`]); a changed secret shows as a changed line.
 fn write_diff(old: Option<&str>, new: &str, name: &str, out: &mut Vec<u8>) {
-    let mask = |text: &str| {
-        let ranges = regcheck::secrets::redact_toml::secret_ranges(text);
-        regcheck::secrets::redact_toml::mask(text, &ranges)
-    };
-    let old_text = mask(old.unwrap_or(""));
-    let new_text = mask(new);
-    let diff = similar::TextDiff::from_lines(&old_text, &new_text);
+    let diff = similar::TextDiff::from_lines(old.unwrap_or(""), new);
     let before = if old.is_some() {
         format!("a/{name}")
     } else {
@@ -256,24 +267,24 @@ fn eprint_summary(report: &MergeReport) {
             if unchanged == 1 { "" } else { "s" }
         ));
     }
-    eprintln!("import:");
+    errln!("import:");
     for line in lines {
-        eprintln!("{line}");
+        errln!("{line}");
     }
     for section in &report.sections {
         for (label, file) in &section.stale {
-            eprintln!(
+            errln!(
                 "stale: [[{}]] {label}: not seen in {file} (kept and marked; --prune removes it)",
                 section.name
             );
         }
         for label in &section.pruned {
-            eprintln!("pruned: [[{}]] {label}", section.name);
+            errln!("pruned: [[{}]] {label}", section.name);
         }
     }
     if !report.keys_without_answer.is_empty() {
         let count = report.keys_without_answer.len();
-        eprintln!(
+        errln!(
             "needs your answer: {count} API key{} without `used_for_registry`; add `used_for_registry = true` (or false) to each: {}",
             if count == 1 { "" } else { "s" },
             report.keys_without_answer.join(", ")
@@ -281,7 +292,7 @@ fn eprint_summary(report: &MergeReport) {
     }
     if !report.namespaces_without_criticality.is_empty() {
         let count = report.namespaces_without_criticality.len();
-        eprintln!(
+        errln!(
             "needs your answer: {count} namespace{} without `criticality` (taken as nonprod); add `criticality = \"critical\"`, \"production\" or \"nonprod\" to each: {}",
             if count == 1 { "" } else { "s" },
             report.namespaces_without_criticality.join(", ")

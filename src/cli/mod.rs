@@ -1,13 +1,14 @@
 //! The command line: parses arguments, runs a command, and owns standard output and error.
-//! Every command returns an exit code; `main` is the only place that exits.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+//! Every command returns an exit code; `main` is the only place that exits. Everything printed
+//! or written passes through [`output`], the redaction point (`errln!` instead of `eprintln!`).
 
 mod audit;
 mod collect;
 mod diff;
 mod import;
+mod output;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -21,6 +22,8 @@ use regcheck::findings::Severity;
 use regcheck::policy;
 use regcheck::report::{self, human::Style};
 
+use output::errln;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "regcheck",
@@ -32,6 +35,11 @@ pub struct Cli {
     /// When to use colour: auto honours NO_COLOR, CLICOLOR_FORCE and whether output is a terminal.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     color: ColorChoice,
+
+    /// Largest input file read (account, config, policy, baseline and capture files), as bytes
+    /// or with a unit (512MiB, 1GB) [default: $REGCHECK_MAX_FILE_SIZE, else 256MiB].
+    #[arg(long, value_name = "SIZE", value_parser = regcheck::input::parse_size, global = true)]
+    max_file_size: Option<u64>,
 
     #[command(subcommand)]
     command: Command,
@@ -341,15 +349,44 @@ pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 
 /// Parses the process arguments and runs; returns the exit code.
 pub fn main() -> u8 {
+    output::mask_panics();
+    let (stdout_terminal, stderr_terminal) = output::terminals();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
-            let _ = error.print();
-            return if error.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            // Help and version go to standard output, usage errors to standard error; both
+            // through the redaction point, in colour only on a terminal and without NO_COLOR.
+            let to_stderr = error.use_stderr();
+            let rendered = error.render();
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+            let terminal = if to_stderr {
+                stderr_terminal
+            } else {
+                stdout_terminal
+            };
+            let text = if terminal && !no_color {
+                rendered.ansi().to_string()
+            } else {
+                rendered.to_string()
+            };
+            if to_stderr {
+                output::stderr_text(&text);
+                return EXIT_ERROR;
+            }
+            let _ = output::stdout(text.as_bytes());
+            return EXIT_OK;
         }
     };
-    let stdout_style = style_for(cli.color, io::stdout().is_terminal());
-    let stderr_style = style_for(cli.color, io::stderr().is_terminal());
+    match cli.max_file_size.map(Ok).or_else(max_file_size_from_env) {
+        None => {}
+        Some(Ok(limit)) => regcheck::input::set_max_file_size(limit),
+        Some(Err(message)) => {
+            errln!("error: {message}");
+            return EXIT_ERROR;
+        }
+    }
+    let stdout_style = style_for(cli.color, stdout_terminal);
+    let stderr_style = style_for(cli.color, stderr_terminal);
     colored::control::set_override(stdout_style.color);
     let mut output = Vec::new();
     let code = match cli.command {
@@ -359,7 +396,7 @@ pub fn main() -> u8 {
             let code = audit::run(args, stdout_style, stderr_style, &mut stdout);
             stdout.write_out();
             if let Some(error) = stdout.error {
-                eprintln!("error: cannot write to standard output: {error}");
+                errln!("error: cannot write to standard output: {error}");
                 return EXIT_ERROR;
             }
             code
@@ -404,18 +441,19 @@ pub fn main() -> u8 {
         Command::Man { command, dir } => man(command.as_deref(), dir.as_deref(), &mut output),
     };
     // Write the whole output at once; a closed pipe (`regcheck … | head`) is not an error.
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(&output).and_then(|()| stdout.flush()) {
+    match output::stdout(&output) {
         Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
-            eprintln!("error: cannot write to standard output: {error}");
+            errln!("error: cannot write to standard output: {error}");
             EXIT_ERROR
         }
         _ => code,
     }
 }
 
-/// Standard output written as a command goes, through a buffer of [`Self::BUFFER`] bytes that
-/// is written out when full and on every flush (a report flushes after each account). A closed
+/// Standard output written as a command goes, through a buffer that is written out on every
+/// flush (a report flushes after each account) and, when it holds [`Self::BUFFER`] bytes, up to
+/// its last line end: the redaction point masks what it is given, and a secret cut in two
+/// between writes would not be recognised (a multi-line secret is masked line by line). A closed
 /// pipe (`regcheck … | head`) ends the output quietly, as it is not an error; another error is
 /// kept for the end. Either way the command runs to its end (the exit code is the gate's),
 /// writing nothing more.
@@ -441,12 +479,16 @@ impl StreamedStdout {
     }
 
     fn write_out(&mut self) {
-        if !self.closed && !self.buffer.is_empty() {
-            let mut stdout = io::stdout().lock();
-            let written = stdout.write_all(&self.buffer).and_then(|()| stdout.flush());
+        self.write_out_to(self.buffer.len());
+    }
+
+    /// Writes the first `end` bytes of the buffer and keeps the rest.
+    fn write_out_to(&mut self, end: usize) {
+        if !self.closed && end > 0 {
+            let written = output::stdout(&self.buffer[..end]);
             self.keep(written);
         }
-        self.buffer.clear();
+        self.buffer.drain(..end);
     }
 }
 
@@ -455,7 +497,14 @@ impl Write for StreamedStdout {
         if !self.closed {
             self.buffer.extend_from_slice(buf);
             if self.buffer.len() >= Self::BUFFER {
-                self.write_out();
+                // Up to the last line end; a buffer of one endless line is written whole at
+                // 16 times the size (a value of that length is masked piece by piece anyway).
+                let end = match self.buffer.iter().rposition(|&byte| byte == b'\n') {
+                    Some(last) => last + 1,
+                    None if self.buffer.len() >= 16 * Self::BUFFER => self.buffer.len(),
+                    None => 0,
+                };
+                self.write_out_to(end);
             }
         }
         Ok(buf.len())
@@ -497,24 +546,63 @@ fn output_width(is_terminal: bool) -> usize {
         .clamp(40, 400)
 }
 
-/// Prints every diagnostic, then a one-line summary naming what failed.
+/// The size limit from `REGCHECK_MAX_FILE_SIZE`, if it is set.
+fn max_file_size_from_env() -> Option<Result<u64, String>> {
+    let value = std::env::var(regcheck::input::MAX_FILE_SIZE_ENV).ok()?;
+    Some(
+        regcheck::input::parse_size(&value)
+            .map_err(|message| format!("{}: {message}", regcheck::input::MAX_FILE_SIZE_ENV)),
+    )
+}
+
+/// Most problems printed in full for one file (or one set of policies); the rest are counted.
+/// 20,000 load errors would otherwise take half a minute and megabytes of terminal.
+pub(crate) const MAX_SHOWN_PROBLEMS: usize = 50;
+
+/// Prints the first [`MAX_SHOWN_PROBLEMS`] diagnostics, then how many more there are.
+pub(crate) fn eprint_capped(style: Style, diagnostics: &[regcheck::diagnostic::FileDiagnostic]) {
+    for diagnostic in diagnostics.iter().take(MAX_SHOWN_PROBLEMS) {
+        eprint_diagnostic(style, diagnostic);
+    }
+    let more = diagnostics.len().saturating_sub(MAX_SHOWN_PROBLEMS);
+    if more > 0 {
+        errln!(
+            "… and {more} more problem{} (the first {MAX_SHOWN_PROBLEMS} are shown)",
+            if more == 1 { "" } else { "s" }
+        );
+    }
+}
+
+/// Prints the diagnostics (at most [`MAX_SHOWN_PROBLEMS`]), then a one-line summary naming
+/// what failed with the exact count.
 pub(crate) fn eprint_diagnostics(
     style: Style,
     diagnostics: &[regcheck::diagnostic::FileDiagnostic],
     what: &str,
 ) {
-    for diagnostic in diagnostics {
-        eprint_diagnostic(style, diagnostic);
-    }
+    learn_diagnostic_sources(diagnostics);
+    eprint_capped(style, diagnostics);
     let count = diagnostics.len();
-    eprintln!(
+    errln!(
         "error: {what}: {count} problem{}",
         if count == 1 { "" } else { "s" }
     );
 }
 
+/// Teaches the redaction point the secrets of the files these diagnostics are about.
+pub(crate) fn learn_diagnostic_sources(diagnostics: &[regcheck::diagnostic::FileDiagnostic]) {
+    let mut seen: Vec<&str> = Vec::new();
+    for diagnostic in diagnostics {
+        let name = diagnostic.source.name.as_str();
+        if !seen.contains(&name) {
+            seen.push(name);
+            output::learn_source(&diagnostic.source);
+        }
+    }
+}
+
 pub(crate) fn eprint_diagnostic(style: Style, diagnostic: &dyn Diagnostic) {
-    eprintln!("{}", report::human::render_diagnostic(style, diagnostic));
+    errln!("{}", report::human::render_diagnostic(style, diagnostic));
 }
 
 pub(crate) fn display_name(path: &Path) -> String {
@@ -533,13 +621,38 @@ pub(crate) fn account_name(path: &Path) -> String {
     }
 }
 
-/// Loads one account path under the name reports give it (`-` is standard input).
+/// Loads one account path under the name reports give it (`-` is standard input), and teaches
+/// the redaction point its secrets (those of a file that did not load too: its errors quote it).
 pub(crate) fn load_account(path: &Path, name: &str) -> Result<LoadedAccount, LoadError> {
-    if path.as_os_str() != "-" {
-        return account::load_path(path, name);
+    let loaded = if path.as_os_str() == "-" {
+        load_stdin(name)
+    } else {
+        account::load_path(path, name)
+    };
+    match &loaded {
+        Ok(account) => output::learn_source(&account.file.source),
+        Err(error) => learn_diagnostic_sources(&error.diagnostics),
     }
+    loaded
+}
+
+/// Standard input as an account, within the input size limit like any file.
+fn load_stdin(name: &str) -> Result<LoadedAccount, LoadError> {
+    let limit = regcheck::input::max_file_size();
     let mut bytes = Vec::new();
-    match io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes) {
+    let read = io::Read::read_to_end(
+        &mut io::Read::take(io::stdin().lock(), limit.saturating_add(1)),
+        &mut bytes,
+    );
+    match read {
+        Ok(_) if bytes.len() as u64 > limit => Err(LoadError::message(
+            name,
+            &format!(
+                "standard input is larger than the input size limit ({}); raise it with --max-file-size or {}",
+                regcheck::input::human_size(limit),
+                regcheck::input::MAX_FILE_SIZE_ENV
+            ),
+        )),
         Ok(_) => account::load_bytes(name, bytes),
         Err(error) => Err(LoadError::message(
             name,
@@ -548,8 +661,10 @@ pub(crate) fn load_account(path: &Path, name: &str) -> Result<LoadedAccount, Loa
     }
 }
 
-/// Loads every path (`-` is standard input); prints each file's errors to standard error as
-/// they are found.
+/// Loads every path (`-` is standard input), then prints each failed file's errors to standard
+/// error: only once every file is read, so that the secrets of all of them are known to the
+/// redaction point before anything is printed (an error in one file may quote a value that is
+/// secret in another).
 pub(crate) fn load_accounts(
     paths: &[PathBuf],
     style: Style,
@@ -560,19 +675,17 @@ pub(crate) fn load_accounts(
         let name = account_name(path);
         match load_account(path, &name) {
             Ok(account) => loaded.push(account),
-            Err(error) => {
-                for diagnostic in &error.diagnostics {
-                    eprint_diagnostic(style, diagnostic);
-                }
-                let count = error.diagnostics.len();
-                eprintln!(
-                    "error: {name} {}: {count} problem{}",
-                    error.summary(),
-                    if count == 1 { "" } else { "s" }
-                );
-                failed.push((name, error));
-            }
+            Err(error) => failed.push((name, error)),
         }
+    }
+    for (name, error) in &failed {
+        eprint_capped(style, &error.diagnostics);
+        let count = error.diagnostics.len();
+        errln!(
+            "error: {name} {}: {count} problem{}",
+            error.summary(),
+            if count == 1 { "" } else { "s" }
+        );
     }
     (loaded, failed)
 }
@@ -585,19 +698,18 @@ pub(crate) fn report_policies(
 ) -> Result<Vec<std::sync::Arc<policy::Policy>>, Vec<regcheck::diagnostic::FileDiagnostic>> {
     match loaded {
         Ok(policies) if policies.is_empty() => {
-            eprintln!("error: no policies to run (--no-default-policies and no policy files found)");
+            errln!("error: no policies to run (--no-default-policies and no policy files found)");
             Err(Vec::new())
         }
-        Ok(policies) => Ok(policies),
-        Err(error) => {
-            for diagnostic in &error.diagnostics {
-                eprint_diagnostic(style, diagnostic);
+        Ok(policies) => {
+            // Custom policy files are the user's: their tests' accounts may hold secrets.
+            for policy in policies.iter().filter(|policy| !policy.builtin) {
+                output::learn_source(&policy.source);
             }
-            let count = error.diagnostics.len();
-            eprintln!(
-                "error: the policies did not load: {count} problem{}",
-                if count == 1 { "" } else { "s" }
-            );
+            Ok(policies)
+        }
+        Err(error) => {
+            eprint_diagnostics(style, &error.diagnostics, "the policies did not load");
             Err(error.diagnostics)
         }
     }
@@ -608,13 +720,13 @@ fn validate(paths: &[PathBuf], style: Style, out: &mut Vec<u8>) -> u8 {
     let discovered = regcheck::discover::account_files(paths);
     let (loaded, failed) = load_accounts(&discovered.files, style);
     for (_, message) in &discovered.problems {
-        eprintln!("error: {message}");
+        errln!("error: {message}");
     }
     for account in &loaded {
         let _ = writeln!(out, "{}: ok", account.file.source.name);
     }
     if discovered.files.is_empty() && discovered.problems.is_empty() {
-        eprintln!(
+        errln!(
             "error: no account files found in {}",
             paths
                 .iter()
@@ -663,8 +775,8 @@ fn explain(id: &str, args: &PolicyArgs, config: &ConfigArg, style: Style, out: &
         None => {
             let ids = policies.iter().map(|policy| policy.id.as_str());
             match regcheck::suggest::did_you_mean(&id.to_ascii_uppercase(), ids) {
-                Some(best) => eprintln!("error: no rule `{id}`; did you mean `{best}`?"),
-                None => eprintln!("error: no rule `{id}`; `regcheck rules` lists them"),
+                Some(best) => errln!("error: no rule `{id}`; did you mean `{best}`?"),
+                None => errln!("error: no rule `{id}`; `regcheck rules` lists them"),
             }
             EXIT_ERROR
         }
@@ -776,7 +888,7 @@ fn init(dir: &Path, force: bool, now: DateTime<Utc>, out: &mut Vec<u8>) -> u8 {
         .map(|path| path.display().to_string())
         .collect();
     if !existing.is_empty() && !force {
-        eprintln!(
+        errln!(
             "error: {} already exist{}; use --force to overwrite",
             existing.join(" and "),
             if existing.len() == 1 { "s" } else { "" }
@@ -786,8 +898,8 @@ fn init(dir: &Path, force: bool, now: DateTime<Utc>, out: &mut Vec<u8>) -> u8 {
     for (name, template) in STARTERS {
         let path = dir.join(name);
         let text = render_starter(template, now);
-        if let Err(message) = regcheck::write::write_file(&path, text.as_bytes()) {
-            eprintln!("error: cannot write {}: {message}", path.display());
+        if let Err(message) = output::write_file(&path, text.as_bytes()) {
+            errln!("error: cannot write {}: {message}", path.display());
             return EXIT_ERROR;
         }
         let _ = writeln!(out, "wrote {}", path.display());
@@ -822,7 +934,7 @@ fn man(command: Option<&str>, dir: Option<&Path>, out: &mut Vec<u8>) -> u8 {
         let page = match man_page(&name, cmd) {
             Ok(page) => page,
             Err(error) => {
-                eprintln!("error: cannot render the man page of {name}: {error}");
+                errln!("error: cannot render the man page of {name}: {error}");
                 return EXIT_ERROR;
             }
         };
@@ -838,9 +950,9 @@ fn man(command: Option<&str>, dir: Option<&Path>, out: &mut Vec<u8>) -> u8 {
         let path = dir.join(file);
         if let Err(error) = std::fs::create_dir_all(dir)
             .map_err(|e| e.to_string())
-            .and_then(|()| regcheck::write::write_file(&path, &page).map_err(|e| e.to_string()))
+            .and_then(|()| output::write_file(&path, &page).map_err(|e| e.to_string()))
         {
-            eprintln!("error: cannot write {}: {error}", path.display());
+            errln!("error: cannot write {}: {error}", path.display());
             return EXIT_ERROR;
         }
         let _ = writeln!(out, "wrote {}", path.display());

@@ -19,8 +19,8 @@ use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanConten
 
 use super::LineIndex;
 
-/// What replaces a secret wherever it is shown.
-pub const MASK: &str = "[REDACTED]";
+/// What replaces a secret wherever it is shown (one width for every secret).
+pub use crate::secrets::MASK;
 /// Longest line shown whole; longer ones are clipped around the span.
 pub const MAX_LINE_CHARS: usize = 160;
 /// Characters shown before the span on a clipped line.

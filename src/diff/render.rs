@@ -404,7 +404,7 @@ pub fn write_json(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
 /// Text in a Markdown table cell or line: no table breaks, no HTML, no code, emphasis or links
 /// from user data. Characters Markdown would read are written as character references (not
 /// backslash escapes, which read badly where paths are expected).
-fn md(text: &str) -> String {
+pub fn md(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     for (i, &c) in chars.iter().enumerate() {

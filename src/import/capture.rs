@@ -242,7 +242,7 @@ struct Loaded {
 
 fn load_text(folder: &CaptureFolder, relative: &str) -> Result<Loaded, Box<FileDiagnostic>> {
     let shown = folder.display_path(relative);
-    let bytes = fs::read(folder.dir.join(relative))
+    let bytes = crate::input::read(&folder.dir.join(relative))
         .map_err(|error| Box::new(folder_problem(&shown, format!("cannot read {shown}: {error}"))))?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -258,7 +258,7 @@ fn load_text(folder: &CaptureFolder, relative: &str) -> Result<Loaded, Box<FileD
         }
     };
     // Lines of a capture are shown only with secrets masked (image env, labels).
-    let source = SourceText::new(shown, text).with_redactor(crate::secrets::redact_toml::secret_ranges);
+    let source = SourceText::new(shown, text);
     Ok(Loaded {
         relative: relative.to_owned(),
         source,

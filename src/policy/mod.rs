@@ -222,7 +222,7 @@ pub fn read_dir(dir: &std::path::Path) -> Result<Vec<SourceText>, PolicyError> {
                     && entry.path().extension().is_some_and(|ext| ext == "toml") =>
             {
                 let name = entry.path().to_string_lossy().replace('\\', "/");
-                match std::fs::read(entry.path()) {
+                match crate::input::read(entry.path()) {
                     Ok(bytes) => match String::from_utf8(bytes) {
                         Ok(text) => sources.push(SourceText::new(name, text)),
                         Err(_) => diagnostics.push(problem(format!("{name} is not valid UTF-8"))),

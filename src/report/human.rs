@@ -254,7 +254,13 @@ impl HumanView {
                     one_line(&source.redact(&finding.subject)),
                     waiver.expires,
                 )?;
-                let reason = format!("{} ({})", one_line(&waiver.reason), waiver.position);
+                // Masked before wrapping: a secret cut across lines would not be recognised
+                // by the redaction point on the way out.
+                let reason = format!(
+                    "{} ({})",
+                    crate::secrets::registry::mask(&one_line(&waiver.reason)),
+                    waiver.position
+                );
                 let options = textwrap::Options::new(self.options.style.width.max(40))
                     .initial_indent("      ")
                     .subsequent_indent("      ")
@@ -625,7 +631,8 @@ impl Diagnostic for FindingDiagnostic<'_> {
                 "\nits waiver expired on {} ({}: {:?}): renew the waiver or fix the finding",
                 waiver.expires,
                 waiver.position,
-                one_line(&waiver.reason)
+                // Masked before miette wraps it (see the waived list).
+                crate::secrets::registry::mask(&one_line(&waiver.reason))
             ));
         }
         Some(Box::new(help))

@@ -19,7 +19,7 @@ const CLOSING_RESERVE: usize = 4 * 1024;
 
 /// Plain text in a table cell: one line, pipes escaped, Markdown and HTML shown literally
 /// (every ASCII punctuation character that could start markup is backslash-escaped).
-fn text(value: &str) -> String {
+pub fn text(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {

@@ -192,6 +192,8 @@ impl Shape {
 }
 
 /// Keeps one detection per stretch of text: the lowest overlap rank, then the longest span.
+/// The kept spans never overlap, so a candidate need only be checked against its neighbours in
+/// start order (a set ordered by start): O(n log n) however many detections a text holds.
 fn resolve(mut found: Vec<Found>) -> Vec<Detection> {
     if found.len() > 1 {
         found.sort_by_key(|f| {
@@ -202,9 +204,17 @@ fn resolve(mut found: Vec<Found>) -> Vec<Detection> {
             )
         });
     }
+    let mut starts: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
     let mut kept: Vec<Found> = Vec::with_capacity(found.len());
     for f in found {
-        if !kept.iter().any(|k| overlaps(&k.span, &f.span)) {
+        let before = starts.range(..=f.span.start).next_back();
+        let after = starts.range(f.span.start..).next();
+        let clashes = before
+            .into_iter()
+            .chain(after)
+            .any(|(&start, &end)| overlaps(&(start..end), &f.span));
+        if !clashes {
+            starts.insert(f.span.start, f.span.end);
             kept.push(f);
         }
     }
@@ -369,27 +379,33 @@ static B64_PEM: LazyLock<Regex> = LazyLock::new(|| re(r"LS0tLS1CRUdJTi[A-Za-z0-9
 
 fn private_keys(text: &str, shape: &Shape, found: &mut Vec<Found>) {
     if shape.has_space && shape.may_contain(&const { lit("private key") }) {
-        for m in PEM_PRIVATE.find_iter(text) {
+        let headers: Vec<Range<usize>> = PEM_PRIVATE.find_iter(text).map(|m| m.range()).collect();
+        // Where the next `-----END` is, found once and reused while it lies ahead.
+        let mut next_end: Option<usize> = None;
+        for (n, m) in headers.iter().enumerate() {
             // The key material runs to the END line, or to the end of the base64 text (a quote or
-            // a shell operator after a header is not key material).
-            let body_end = text[m.end()..]
-                .find("-----END")
-                .map_or(text.len(), |i| m.end() + i);
-            let body_end = text[m.end()..body_end]
+            // a shell operator after a header is not key material), and never into the next
+            // header: each stretch of text is examined once.
+            if next_end.is_some_and(|end| end < m.end) || next_end.is_none() {
+                next_end = Some(text[m.end..].find("-----END").map_or(text.len(), |i| m.end + i));
+            }
+            let next_header = headers.get(n + 1).map_or(text.len(), |h| h.start);
+            let body_end = next_end.unwrap_or(text.len()).min(next_header).max(m.end);
+            let body_end = text[m.end..body_end]
                 .find(|c: char| {
                     !(c.is_ascii_alphanumeric()
                         || matches!(c, '+' | '/' | '=' | '\\' | ':' | '-')
                         || c.is_whitespace())
                 })
-                .map_or(body_end, |i| m.end() + i);
-            let body = &text[m.end()..body_end];
-            let trimmed = body.trim_matches(|c: char| c.is_whitespace() || c == '\\' || c == 'n');
+                .map_or(body_end, |i| m.end + i);
+            let body = &text[m.end..body_end];
+            let trimmed = trim_line_breaks(body);
             if trimmed.len() >= 4 {
                 let start = offset_in(text, trimmed);
                 push(found, SecretKind::PrivateKey, start..start + trimmed.len());
             } else {
                 // A header alone counts: the rest of the key was cut off, not absent.
-                push(found, SecretKind::PrivateKey, m.range());
+                push(found, SecretKind::PrivateKey, m.clone());
             }
         }
     }
@@ -410,23 +426,40 @@ fn private_keys(text: &str, shape: &Shape, found: &mut Vec<Found>) {
     }
 }
 
+/// `body` without the blanks, line breaks and escaped line breaks (`\n`) around it; an `n`
+/// that is key material stays.
+fn trim_line_breaks(body: &str) -> &str {
+    let mut body = body;
+    loop {
+        let trimmed = body.trim_matches(|c: char| c.is_whitespace());
+        let trimmed = trimmed.strip_prefix("\\n").unwrap_or(trimmed);
+        let trimmed = trimmed.strip_suffix("\\n").unwrap_or(trimmed);
+        let trimmed = trimmed.trim_matches('\\');
+        if trimmed.len() == body.len() {
+            return trimmed;
+        }
+        body = trimmed;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // JWTs and IBM IAM tokens
 
+/// A JWS (`header.payload.signature`, the signature possibly empty) or the start of a JWE (five
+/// parts; [`jwts`] takes in the rest). The header is base64url JSON: `{"` (`eyJ`), or `{` then a
+/// blank or a line break (`eyA`, `ewo`, `ew0`). Found anywhere, glued to other text or not: the
+/// decoded header decides.
 static JWT: LazyLock<Regex> =
-    LazyLock::new(|| re(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"));
+    LazyLock::new(|| re(r"(?:eyJ|eyA|ewo|ew0)[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"));
 
 /// Issuers of IBM Cloud IAM tokens (production, staging, and the legacy Bluemix host).
 const IAM_ISSUER_HOSTS: &[&str] = &["iam.cloud.ibm.com", "iam.test.cloud.ibm.com", "iam.bluemix.net"];
 
 fn jwts(text: &str, shape: &Shape, found: &mut Vec<Found>) {
-    if !shape.may_contain(&const { lit("eyj") }) {
+    if !shape.may_contain_any(const { &[lit("eyj"), lit("eya"), lit("ewo"), lit("ew0")] }) {
         return;
     }
     for m in JWT.find_iter(text) {
-        if !is_bounded(text, m.start(), m.end(), |b| is_key_char(b) || b == b'.') {
-            continue;
-        }
         let mut parts = m.as_str().split('.');
         let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
             continue;
@@ -435,9 +468,23 @@ fn jwts(text: &str, shape: &Shape, found: &mut Vec<Found>) {
             continue;
         };
         let header = String::from_utf8_lossy(&header);
-        if !header.contains("\"alg\"") && !header.contains("\"typ\"") {
+        if !header.contains("\"alg\"") && !header.contains("\"typ\"") && !header.contains("\"enc\"") {
             continue;
         }
+        // A JWE has two more parts (initialisation vector and tag).
+        let bytes = text.as_bytes();
+        let mut end = m.end();
+        for _ in 0..2 {
+            let part = bytes[end..]
+                .get(1..)
+                .map_or(0, |rest| rest.iter().take_while(|&&b| is_key_char(b)).count());
+            if bytes.get(end) == Some(&b'.') && part > 0 {
+                end += 1 + part;
+            } else {
+                break;
+            }
+        }
+        let m = (m.start(), end);
         let kind = if jwt_issuer(payload).is_some_and(|iss| {
             IAM_ISSUER_HOSTS
                 .iter()
@@ -447,7 +494,7 @@ fn jwts(text: &str, shape: &Shape, found: &mut Vec<Found>) {
         } else {
             SecretKind::Jwt
         };
-        push(found, kind, m.range());
+        push(found, kind, m.0..m.1);
     }
 }
 
@@ -508,6 +555,8 @@ enum Rule {
     Authorization,
     /// `-Dname=value`: only when the property name says secret (capture group 1).
     JavaProperty,
+    /// `ibmcloud … --apikey X`: an IBM Cloud API key whatever its shape; `@file` names a file.
+    IbmLogin,
 }
 
 /// A command-line detector: guards (literals one of which occurs, ignoring case, in every
@@ -534,6 +583,18 @@ static COMMANDS: LazyLock<Vec<CommandPattern>> = LazyLock::new(|| {
         rule,
     };
     vec![
+        // ibmcloud login --apikey KEY (also `ic`, `bx`, `bluemix`; `-apikey`, `--apikey=KEY`)
+        c(
+            const {
+                (
+                    &[lit("ibmcloud"), lit("ic "), lit("bx "), lit("bluemix")],
+                    &[lit("apikey")],
+                )
+            },
+            r#"\b(?:ibmcloud|ic|bx|bluemix)(?:\s[^;&|\n]*?)?\s--?apikey(?:=|\s+)['"]?([^\s'"]+)"#,
+            1,
+            Rule::IbmLogin,
+        ),
         // curl -u user:pass, curl -fsu user:pass, curl --user=user:pass
         c(
             const {
@@ -708,6 +769,8 @@ fn command_lines(text: &str, shape: &Shape, found: &mut Vec<Found>) {
                 Rule::Authorization => authorization_kind(&c, secret.as_str()),
                 Rule::JavaProperty if is_secret_name(&c[1]) => SecretKind::CommandLinePassword,
                 Rule::JavaProperty => continue,
+                Rule::IbmLogin if secret.as_str().starts_with('@') => continue,
+                Rule::IbmLogin => SecretKind::IbmCloudApiKey,
             };
             push(found, kind, secret.range());
         }
@@ -815,6 +878,12 @@ const ANY_CONTEXT_LITS: &[Lit] = &[
     lit("aws"),
     lit("secret"),
 ];
+/// Whether a name holds a word that gives the key-context formats their context (so scanning
+/// its value under it may find more than scanning the text without it).
+pub(crate) fn has_context_word(name: &str) -> bool {
+    contains_any_ci(name.as_bytes(), ANY_CONTEXT)
+}
+
 /// How far before a candidate the words that give it context may be.
 const CONTEXT_WINDOW: usize = 48;
 

@@ -28,32 +28,35 @@ pub(crate) struct Assignment {
 /// is a secret name, or the line has a legacy `ENV NAME value`.
 pub(crate) fn may_assign_secret(line: &str) -> bool {
     let b = line.as_bytes();
-    let mut from = 0;
-    while let Some(i) = b[from..].iter().position(|&c| c == b'=') {
-        let eq = from + i;
-        let start = b[..eq]
-            .iter()
-            .rposition(|&c| c.is_ascii_whitespace() || b"|;&(".contains(&c))
-            .map_or(0, |p| p + 1);
-        let word = line[start..eq].trim_matches(|c| c == '"' || c == '\'');
-        if is_secret_name(word) {
-            return true;
+    // One pass: `word_start` is where the word holding the current byte starts. (Searching
+    // back from each `=` cost the line's length per `=`: a 100 KB line of `=` took 40 s.)
+    let mut word_start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c.is_ascii_whitespace() || b"|;&(".contains(&c) {
+            word_start = i + 1;
+        } else if c == b'=' {
+            let word = line[word_start..i].trim_matches(|c| c == '"' || c == '\'');
+            if is_secret_name(word) {
+                return true;
+            }
+            // The next `=` belongs to the same word: `A=B=C` asks about `A=B`, then `A=B=C`
+            // would repeat the work; a name holds no `=`, so start the next one here.
+            word_start = i + 1;
         }
-        from = eq + 1;
     }
     // `ENV NAME value` (no `=`): the name is the word after ENV.
     let mut from = 0;
-    while let Some(i) = line[from..].find('E') {
+    while let Some(i) = line[from..].find("ENV ") {
         let at = from + i;
-        if line[at..].starts_with("ENV ")
-            && line[at + 4..]
-                .split_whitespace()
-                .next()
-                .is_some_and(is_secret_name)
-        {
+        let rest = &line[at + 4..];
+        let name_start = rest.len() - rest.trim_start().len();
+        let name_end = rest[name_start..]
+            .find(char::is_whitespace)
+            .map_or(rest.len(), |n| name_start + n);
+        if is_secret_name(&rest[name_start..name_end]) {
             return true;
         }
-        from = at + 1;
+        from = at + 4 + name_end;
     }
     false
 }
@@ -377,6 +380,14 @@ mod tests {
         assert_eq!(pairs("/bin/sh -c curl -d password=x https://h"), []);
         assert_eq!(pairs("/bin/sh -c echo 'A=b' > f; B=c cmd"), [("B", "c")]);
         assert_eq!(pairs("/bin/sh -c make # A=b"), []);
+    }
+
+    #[test]
+    fn a_line_ending_in_env_and_a_space_is_no_assignment() {
+        // Found by the account_loader fuzz target: the search ran past the end.
+        assert!(!may_assign_secret("us-soutENV "));
+        assert!(!may_assign_secret("ENV "));
+        assert!(may_assign_secret("ENV  DB_PASSWORD x"));
     }
 
     #[test]

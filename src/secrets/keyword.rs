@@ -7,12 +7,15 @@
 //! `_TYPE`, `_ENABLED`, `_LENGTH`, `_HEADER`, …) exempts the name: `DB_PASSWORD_FILE` points at a
 //! secret, it is not one.
 //!
-//! A value is a literal secret unless it is empty or short, a placeholder (`changeme`,
-//! `<password>`, `xxxx`, `****`, `REDACTED`, `dummy`, `your_token_here` …), a reference
-//! (`${VAR}`, `$VAR`, `$(cmd)`, `%VAR%`, `{{ .Values.x }}`, `#{x}`, `@VAR@`, `__VAR__`,
-//! `/run/secrets/…`, `vault:…`, `arn:aws:secretsmanager:…`, a path, a URL without a password …),
-//! a boolean, a short number or duration, a version, or an identifier that is public by design
-//! (a digest, a UUID, a CRN, `ServiceId-…`, `ApiKey-…`, an SSH public key, a certificate).
+//! Under a secret name, a value is a literal secret whatever its shape (rules.md: digits-only
+//! values and common passwords such as `123456` or `pass1234` included) unless it is empty, a
+//! placeholder (`changeme`, `<password>`, `xxxx`, `****`, `REDACTED`, `dummy`,
+//! `your_token_here` …), a reference (`${VAR}`, `$VAR`, `$(cmd)`, `%VAR%`, `{{ .Values.x }}`,
+//! `#{x}`, `@VAR@`, `__VAR__`, `/run/secrets/…`, `vault:…`, `arn:aws:secretsmanager:…`, a path,
+//! a URL without a password …), a boolean, or public material that names or verifies something
+//! rather than unlocking it (a digest, a CRN, `ServiceId-…`, `ApiKey-…`, an SSH public key, a
+//! certificate). The format and command-line detectors, which have no name to go by, also skip
+//! short numbers, durations, versions and UUIDs ([`is_non_secret_value`]).
 
 use super::text::{b64_decode, unquote};
 
@@ -184,6 +187,34 @@ const EXEMPT_AFTER: &[&str] = &[
     "rotated",
     "updated",
     "created",
+    // Settings about a secret (rules.md: `PASSWORD_MIN_LENGTH`, `TOKEN_TTL_SECONDS`).
+    "complexity",
+    "strength",
+    "attempts",
+    "lockout",
+    "bits",
+    "rounds",
+    "iterations",
+    "charset",
+    "chars",
+    "digits",
+    "ms",
+    "secs",
+    "sec",
+    "mins",
+    "period",
+    "window",
+    "grace",
+    "leeway",
+    "skew",
+    "renewal",
+    "reuse",
+    "history",
+    "enforce",
+    "enforced",
+    "optional",
+    "allowed",
+    "cache",
 ];
 
 /// Whether a variable, label or build-arg name says that its value is a secret.
@@ -295,10 +326,11 @@ fn segment_ranges(name: &str, mut f: impl FnMut(std::ops::Range<usize>)) {
     }
 }
 
-/// Whether `value` (a secret-named variable's value) is a literal that should be reported.
+/// Whether `value` (a secret-named variable's value) is a literal that should be reported:
+/// anything but an empty value, a placeholder, a reference, a boolean or public material.
 pub(crate) fn is_literal_secret(value: &str) -> bool {
     let v = unquote(value.trim()).trim();
-    v.len() >= 4 && !is_non_secret_value(v)
+    !v.is_empty() && !is_placeholder(v) && !is_reference(v) && !is_boolean(v) && !is_public_identifier(v)
 }
 
 /// Whether a value is a placeholder, a reference, or public by design — never a secret. Shared by
@@ -308,7 +340,7 @@ pub(crate) fn is_non_secret_value(value: &str) -> bool {
     if v.is_empty() {
         return true;
     }
-    is_placeholder(v) || is_reference(v) || is_scalar(v) || is_public_identifier(v)
+    is_placeholder(v) || is_reference(v) || is_scalar(v) || is_uuid(v) || is_public_identifier(v)
 }
 
 const PLACEHOLDER_WORDS: &[&str] = &[
@@ -393,8 +425,10 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
         || PLACEHOLDER_PARTS.iter().any(|p| lower.contains(p))
         || lower.ends_with("_here")
         || lower.ends_with("-here")
-        // one character repeated: `aaaa`, `0000`, `----`
+        // one character repeated: `aaaa`, `0000`, `----`; one or two punctuation marks (`-`
+        // is standard input, `*` a mask)
         || (b.len() >= 3 && b.iter().all(|&c| c == b[0]))
+        || (b.len() <= 2 && b.iter().all(|c| c.is_ascii_punctuation()))
         // `<password>`, `[token]`
         || (b[0] == b'<' && b[b.len() - 1] == b'>')
         || (b[0] == b'[' && b[b.len() - 1] == b']')
@@ -447,7 +481,19 @@ fn is_reference(v: &str) -> bool {
         || lower.contains("/run/secrets/")
         || lower.contains("type=secret")
         || is_path(v)
+        || is_at_file(v)
         || is_url_without_password(v)
+}
+
+/// `@apikey.json`, `@config/key.txt`: a file the command reads (`ibmcloud --apikey @file`,
+/// `curl -d @file`), not a secret.
+fn is_at_file(v: &str) -> bool {
+    v.strip_prefix('@').is_some_and(|rest| {
+        rest.bytes().any(|c| c == b'.' || c == b'/')
+            && rest
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"/._-~".contains(&c))
+    })
 }
 
 /// `/etc/app/key.pem`, `./secret.txt`, `~/.token`: a location, not a secret.
@@ -483,15 +529,20 @@ fn is_url_without_password(v: &str) -> bool {
     }
 }
 
-/// Booleans, short numbers, durations and versions.
-fn is_scalar(v: &str) -> bool {
+/// `true`, `false`, `yes`, `off`, `enabled` …: a switch, not a secret.
+fn is_boolean(v: &str) -> bool {
     const BOOLEANS: &[&str] = &[
         "true", "false", "yes", "no", "on", "off", "y", "n", "enabled", "disabled", "enable", "disable",
     ];
-    let lower = v.to_ascii_lowercase();
-    if BOOLEANS.contains(&lower.as_str()) {
+    BOOLEANS.iter().any(|b| b.eq_ignore_ascii_case(v))
+}
+
+/// Booleans, short numbers, durations and versions.
+fn is_scalar(v: &str) -> bool {
+    if is_boolean(v) {
         return true;
     }
+    let lower = v.to_ascii_lowercase();
     let b = v.as_bytes();
     let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
     if digits == b.len() {
@@ -547,9 +598,6 @@ fn is_public_identifier(v: &str) -> bool {
         .find_map(|p| v.strip_prefix(p))
     {
         return !hex.is_empty() && hex.bytes().all(|c| c.is_ascii_hexdigit());
-    }
-    if is_uuid(v) {
-        return true;
     }
     // A base64-encoded PEM certificate or public key (`LS0tLS1CRUdJTi…` = `-----BEGIN`).
     if v.starts_with("LS0tLS1CRUdJTi") {
@@ -645,6 +693,9 @@ mod tests {
             "PUBLIC_KEY",
             "MONKEY",
             "PATTERN",
+            "TOKEN_TTL_SECONDS",
+            "PASSWORD_MAX_ATTEMPTS",
+            "API_KEY_ROTATION_DAYS",
         ] {
             assert!(!is_secret_name(name), "{name} should not be a secret name");
         }
@@ -659,6 +710,16 @@ mod tests {
             "postgres",
             "12345678",
             "test",
+            // Whatever the shape (rules.md): digits-only, short, common passwords, durations,
+            // versions and UUIDs under a secret name are secrets.
+            "123456",
+            "1234",
+            "pass1234",
+            "abc",
+            "x",
+            "30s",
+            "1.4.2",
+            "123e4567-e89b-12d3-a456-426614174000",
         ] {
             assert!(is_literal_secret(v), "{v} should be a literal secret");
         }
@@ -669,7 +730,8 @@ mod tests {
         for v in [
             "",
             "   ",
-            "abc",
+            "-",
+            "*",
             "${DB_PASSWORD}",
             "${DB_PASSWORD:-x}",
             "$DB_PASSWORD",
@@ -695,10 +757,6 @@ mod tests {
             "true",
             "False",
             "yes",
-            "12",
-            "3600",
-            "30s",
-            "1.4.2",
             "/run/secrets/db_password",
             "/etc/app/secret.key",
             "~/.config/token",
@@ -706,7 +764,6 @@ mod tests {
             "arn:aws:secretsmanager:us-east-1:123456789012:secret:db",
             "https://vault.internal:8200/v1/kv",
             "sha256:0d5ad0b0e0f8f6a8e4b5a2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f607",
-            "123e4567-e89b-12d3-a456-426614174000",
             "crn:v1:bluemix:public:secrets-manager:us-south:a/abc:def::",
             "ServiceId-0123abcd",
             "ApiKey-0123abcd",

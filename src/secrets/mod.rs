@@ -53,6 +53,7 @@ mod keyword;
 mod kind;
 mod paths;
 pub mod redact_toml;
+pub mod registry;
 mod text;
 
 #[cfg(test)]
@@ -62,6 +63,10 @@ use std::fmt;
 use std::ops::Range;
 
 pub use kind::{SecretClass, SecretKind};
+
+/// What replaces a secret wherever it is shown: one width for every secret, since the length
+/// would tell something about it.
+pub const MASK: &str = "[REDACTED]";
 
 /// One secret found in a scanned string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,7 +173,7 @@ pub fn scan_layer_path(path: &str) -> Option<Detection> {
     })
 }
 
-/// `text` with every detection's span replaced by `[REDACTED]`. Spans that are out of range or
+/// `text` with every detection's span replaced by [`MASK`]. Spans that are out of range or
 /// not on character boundaries redact the rest of the text, never less.
 pub fn redact(text: &str, detections: &[Detection]) -> String {
     let mut spans: Vec<Range<usize>> = detections.iter().map(|d| d.span.clone()).collect();
@@ -182,12 +187,12 @@ pub fn redact(text: &str, detections: &[Detection]) -> String {
         }
         if !text.is_char_boundary(start) || !text.is_char_boundary(span.end.min(text.len())) {
             out.push_str(&text[pos..floor_boundary(text, start)]);
-            out.push_str("[REDACTED]");
+            out.push_str(MASK);
             return out;
         }
         out.push_str(&text[pos..start]);
         if span.end > start {
-            out.push_str("[REDACTED]");
+            out.push_str(MASK);
         }
         pos = span.end.min(text.len()).max(start);
     }

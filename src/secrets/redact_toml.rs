@@ -1,66 +1,384 @@
-//! Redaction of a TOML file's text before any of its lines are shown (miette snippets of load
-//! errors and findings): every string literal is scanned as an environment entry, a history line
-//! and a label value, and each secret found is masked with `*`, byte for byte, so that offsets
-//! and spans stay valid.
+//! What to mask in a file's text before any of it is shown: its secrets, found in the text as
+//! it is, whether or not it is valid TOML.
+//!
+//! Two scans, whose finds are joined:
+//! - every string literal is decoded and scanned as an environment entry, a history line and a
+//!   label value (under the key in front of it), as the rules see them;
+//! - the text outside well-formed literals (comments, bare values, keys, broken strings, a line
+//!   whose quotes do not pair up) is scanned raw: every recognised format, and every
+//!   `NAME=value`, `NAME = value`, `NAME: value` or `"NAME": value` whose name says secret,
+//!   whatever the value's type or quoting.
+//!
+//! The result is byte ranges of the text (for excerpts, which show the file's own lines) and the
+//! secret values (for [`super::registry`], which masks them wherever else they are printed; a
+//! value decoded from an escaped literal differs from its source text).
+//!
+//! Every loop here is linear in the text: literals, gaps and assignments are each visited once,
+//! and a value longer than [`MAX_CHECKED_VALUE`] is masked without being examined.
 
 use std::ops::Range;
 
-use super::{scan_env_entry, scan_history_line, scan_label};
+use super::keyword::{is_literal_secret, is_secret_name};
+use super::text::{offset_in, unquote};
+use super::{formats, history};
+
+/// A file's secrets: where they are in its text, and their values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileSecrets {
+    /// Byte ranges of the text, sorted by start, not overlapping.
+    pub ranges: Vec<Range<usize>>,
+    /// The secret values: the text of each range, and the decoded values found inside escaped
+    /// literals.
+    pub values: Vec<String>,
+}
 
 /// Byte ranges of `text` to mask. Works on any text, even one that is not valid TOML.
 pub fn secret_ranges(text: &str) -> Vec<Range<usize>> {
-    let mut ranges = Vec::new();
-    for literal in string_literals(text) {
-        let raw = &text[literal.content.clone()];
-        let decoded;
-        let content = if literal.escaped {
-            decoded = unescape(raw);
-            decoded.as_str()
-        } else {
-            raw
-        };
-        let key = key_before(&text[..literal.start]);
-        let mut found: Vec<Range<usize>> = Vec::new();
-        found.extend(scan_env_entry(content).into_iter().map(|d| d.span));
-        found.extend(scan_history_line(content).into_iter().map(|d| d.span));
-        if let Some(key) = key {
-            found.extend(scan_label(key, content).into_iter().map(|d| d.span));
-        }
-        if found.is_empty() {
-            continue;
-        }
-        if literal.escaped {
-            // Offsets in the decoded value do not map onto the source: mask the whole literal.
-            ranges.push(literal.content.clone());
-        } else {
-            ranges.extend(
-                found
-                    .into_iter()
-                    .map(|span| literal.content.start + span.start..literal.content.start + span.end),
-            );
-        }
-    }
-    ranges.sort_by_key(|range| (range.start, range.end));
-    ranges
+    scan_file(text).ranges
 }
 
-/// `text` with every range masked by `*` (one per byte, so offsets are kept).
-pub fn mask(text: &str, ranges: &[Range<usize>]) -> String {
-    let mut bytes = text.as_bytes().to_vec();
-    for range in ranges {
-        let end = range.end.min(bytes.len());
-        for byte in &mut bytes[range.start.min(end)..end] {
-            *byte = b'*';
+/// The secrets of a file's text (see the module documentation).
+pub fn scan_file(text: &str) -> FileSecrets {
+    let mut ranges = Vec::new();
+    let mut values = Vec::new();
+    let literals = string_literals(text);
+    // Every literal is scanned on its own: a large file's literals are shared among cores.
+    let threads = if text.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, usize::from).min(8)
+    };
+    if threads > 1 {
+        let chunk = literals.len().div_ceil(threads).max(1);
+        let parts: Vec<(Vec<Range<usize>>, Vec<String>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = literals
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        let (mut ranges, mut values) = (Vec::new(), Vec::new());
+                        for literal in part {
+                            scan_literal(text, literal, &mut ranges, &mut values);
+                        }
+                        (ranges, values)
+                    })
+                })
+                .collect();
+            // A scanning thread cannot panic on any input (the fuzz targets check it); were one
+            // to, its part is scanned again here, so that nothing goes unmasked.
+            handles
+                .into_iter()
+                .zip(literals.chunks(chunk))
+                .map(|(handle, part)| {
+                    handle.join().unwrap_or_else(|_| {
+                        let (mut ranges, mut values) = (Vec::new(), Vec::new());
+                        for literal in part {
+                            scan_literal(text, literal, &mut ranges, &mut values);
+                        }
+                        (ranges, values)
+                    })
+                })
+                .collect()
+        });
+        for (part_ranges, part_values) in parts {
+            ranges.extend(part_ranges);
+            values.extend(part_values);
+        }
+    } else {
+        for literal in &literals {
+            scan_literal(text, literal, &mut ranges, &mut values);
         }
     }
-    // Masking whole bytes can split a multi-byte character: repair to valid UTF-8.
-    String::from_utf8(bytes).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+    // The text between well-formed literals, line by line: comments, keys, bare values, and the
+    // contents of unterminated strings.
+    let mut at = 0;
+    for literal in literals.iter().filter(|literal| literal.terminated) {
+        scan_raw(text, at..literal.content.start, &mut ranges);
+        at = literal.content.end;
+    }
+    scan_raw(text, at..text.len(), &mut ranges);
+    assignments(text, &mut ranges);
+
+    ranges.retain(|range| range.start < range.end && range.end <= text.len());
+    ranges.sort_by_key(|range| (range.start, range.end));
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    // Ranges found in decoded or raw text may end inside a character: widen them to whole ones.
+    for range in &mut merged {
+        range.start = floor_boundary(text, range.start);
+        range.end = ceil_boundary(text, range.end);
+    }
+    values.extend(merged.iter().map(|range| text[range.clone()].to_owned()));
+    values.sort_unstable();
+    values.dedup();
+    FileSecrets {
+        ranges: merged,
+        values,
+    }
+}
+
+/// Scans one literal's value as the rules see it: an env entry, a history line, and a label
+/// value under the key before it.
+fn scan_literal(text: &str, literal: &Literal, ranges: &mut Vec<Range<usize>>, values: &mut Vec<String>) {
+    let raw = &text[literal.content.clone()];
+    let decoded;
+    let content = if literal.escaped {
+        decoded = unescape(raw);
+        decoded.as_str()
+    } else {
+        raw
+    };
+    let found = literal_secrets(content, key_before(&text[..literal.start]));
+    if found.is_empty() {
+        return;
+    }
+    if literal.escaped {
+        // Offsets in the decoded value do not map onto the source: mask the whole literal, and
+        // remember the decoded secrets (reports print decoded values).
+        ranges.push(literal.content.clone());
+        values.extend(
+            found
+                .iter()
+                .filter_map(|span| content.get(span.clone()))
+                .map(str::to_owned),
+        );
+    } else {
+        ranges.extend(
+            found
+                .into_iter()
+                .map(|span| literal.content.start + span.start..literal.content.start + span.end),
+        );
+    }
+}
+
+/// What [`super::scan_env_entry`], [`super::scan_history_line`] and [`super::scan_label`] (under
+/// `key`) would find in a literal's value, joined, for masking: every recognised format (with
+/// the key, or the variable's name, as context), and the value of every secret-named
+/// assignment. The formats are scanned once, not once per reading: this runs on every literal of
+/// every file.
+fn literal_secrets(content: &str, key: Option<&str>) -> Vec<Range<usize>> {
+    let mut found: Vec<Range<usize>> = formats::scan(content, key.unwrap_or(""))
+        .into_iter()
+        .map(|d| d.span)
+        .collect();
+    let literal = |value: &str, found: &mut Vec<Range<usize>>| {
+        if is_literal_secret(value) {
+            let inner = unquote(value.trim()).trim();
+            let start = offset_in(content, inner);
+            found.push(start..start + inner.len());
+        }
+    };
+    // An environment entry, `NAME=value`: its value is scanned on its own, as
+    // `scan_env_entry` does, whatever the name. A scan of the whole line can cut a value
+    // differently (`Y=--passwd=…--passwd=…` is one command-line password there, two here; found
+    // by the redactor fuzz target), and every span a rule may report must be masked.
+    if let Some((name, value)) = content.split_once('=') {
+        let offset = name.len() + 1;
+        found.extend(
+            formats::scan(value, name)
+                .into_iter()
+                .map(|d| d.span.start + offset..d.span.end + offset),
+        );
+        if is_secret_name(name) {
+            literal(value, &mut found);
+        }
+    }
+    // A label, `key = "value"`.
+    if let Some(key) = key
+        && is_secret_name(key)
+    {
+        literal(content, &mut found);
+    }
+    // A history line's assignments.
+    if history::may_assign_secret(content) {
+        for assignment in history::assignments(content) {
+            if is_secret_name(&content[assignment.name.clone()])
+                && is_literal_secret(&content[assignment.value.clone()])
+            {
+                found.push(assignment.value);
+            }
+        }
+    }
+    found
+}
+
+/// Files at least this large have their literals scanned on every core.
+const PARALLEL_FROM: usize = 1 << 20;
+
+/// The shortest text any format can match; shorter gaps (`", "`, ` = [`) are skipped.
+const MIN_FORMAT_TEXT: usize = 8;
+
+/// Scans `range` of `text` line by line for recognised formats.
+fn scan_raw(text: &str, range: Range<usize>, ranges: &mut Vec<Range<usize>>) {
+    if range.end <= range.start {
+        return;
+    }
+    let mut start = range.start;
+    for line in text[range.clone()].split_inclusive('\n') {
+        let end = start + line.len();
+        if line.trim().len() >= MIN_FORMAT_TEXT {
+            ranges.extend(
+                formats::scan(line, "")
+                    .into_iter()
+                    .map(|d| start + d.span.start..start + d.span.end),
+            );
+        }
+        start = end;
+    }
+}
+
+/// Values longer than this are masked whole, unexamined (a placeholder or reference is short).
+pub const MAX_CHECKED_VALUE: usize = 1024;
+/// Names longer than this are not names.
+const MAX_NAME: usize = 256;
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/')
+}
+
+/// Every `NAME=value`, `NAME = value`, `NAME: value` and `"NAME": value` in the raw text whose
+/// name says secret: the value's range, whatever its type (a number, a date, a bare word, a
+/// quoted string, the rest of a line after an unpaired quote).
+fn assignments(text: &str, ranges: &mut Vec<Range<usize>>) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let separator = bytes[i];
+        if separator != b'=' && separator != b':' {
+            i += 1;
+            continue;
+        }
+        // `==`, `=>`, `:=`-style operators and `://` are not assignments.
+        if bytes
+            .get(i + 1)
+            .is_some_and(|&b| b == b'=' || b == b'>' || b == b'/')
+            || (i > 0 && matches!(bytes[i - 1], b'=' | b'!' | b'<' | b'>'))
+        {
+            i += 1;
+            continue;
+        }
+        let Some(name) = name_before(bytes, i, separator == b'=') else {
+            i += 1;
+            continue;
+        };
+        // `key: value` needs a space or a quote after the colon (`image:tag`, `a:b@host` are not).
+        if separator == b':'
+            && !bytes
+                .get(i + 1)
+                .is_some_and(|&b| b == b' ' || b == b'\t' || b == b'"' || b == b'\'')
+        {
+            i += 1;
+            continue;
+        }
+        if !is_secret_name(&text[name]) {
+            i += 1;
+            continue;
+        }
+        let value = value_after(bytes, i + 1);
+        let Some(value) = value else {
+            i += 1;
+            continue;
+        };
+        if value.len() > MAX_CHECKED_VALUE || is_literal_secret(&text[value.clone()]) {
+            ranges.push(value.clone());
+        }
+        // A separator inside the value is part of it (`A=b=c`, `TOKEN=x:y`): each value is
+        // examined once, which keeps the scan linear.
+        i = value.end.max(i + 1);
+    }
+}
+
+/// The name before the separator at `at`: a run of name bytes, possibly quoted, possibly
+/// followed by blanks (`key = value`) when `spaced` allows it.
+fn name_before(bytes: &[u8], at: usize, spaced: bool) -> Option<Range<usize>> {
+    let mut end = at;
+    if spaced {
+        // At most a few blanks: a long run of spaces is not `key = value`.
+        let mut blanks = 0;
+        while end > 0 && matches!(bytes[end - 1], b' ' | b'\t') && blanks < 8 {
+            end -= 1;
+            blanks += 1;
+        }
+    }
+    let quoted = end > 0 && matches!(bytes[end - 1], b'"' | b'\'');
+    if quoted {
+        end -= 1;
+    }
+    let mut start = end;
+    while start > 0 && is_name_byte(bytes[start - 1]) && end - start < MAX_NAME {
+        start -= 1;
+    }
+    if start == end || (start > 0 && is_name_byte(bytes[start - 1])) {
+        return None;
+    }
+    if quoted && !(start > 0 && bytes[start - 1] == bytes[end]) {
+        return None;
+    }
+    Some(start..end)
+}
+
+/// The value after a separator ending at `from`: blanks skipped; a quoted value runs to its
+/// closing quote or the end of the line; a bare one to a blank, a quote, `,`, `;`, `&`, `|`,
+/// a closing bracket or brace, or the end of the line. `None` for an array or table, or nothing.
+fn value_after(bytes: &[u8], from: usize) -> Option<Range<usize>> {
+    let mut start = from;
+    let mut blanks = 0;
+    while start < bytes.len() && matches!(bytes[start], b' ' | b'\t') && blanks < 8 {
+        start += 1;
+        blanks += 1;
+    }
+    let first = *bytes.get(start)?;
+    if matches!(first, b'[' | b'{' | b'\n' | b'\r' | b'#') {
+        return None;
+    }
+    let (start, ends): (usize, fn(u8, u8) -> bool) = if first == b'"' || first == b'\'' {
+        (start + 1, |b, quote| b == quote || b == b'\n')
+    } else {
+        (start, |b, _| {
+            b.is_ascii_whitespace()
+                || matches!(b, b'"' | b'\'' | b',' | b';' | b'&' | b'|' | b']' | b'}' | b')')
+        })
+    };
+    let end = bytes
+        .get(start..)?
+        .iter()
+        .position(|&b| ends(b, first))
+        .map_or(bytes.len(), |offset| start + offset);
+    // A value ending in a backslash (a line continuation, an escape) keeps the backslash out.
+    let end = if end > start && bytes[end - 1] == b'\\' {
+        end - 1
+    } else {
+        end
+    };
+    (end > start).then_some(start..end)
+}
+
+fn floor_boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil_boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
 }
 
 struct Literal {
     start: usize,
     content: Range<usize>,
     escaped: bool,
+    /// Whether the closing quote was found (an unterminated string is scanned raw too).
+    terminated: bool,
 }
 
 /// The string literals of a TOML text, skipping comments. Lenient: an unterminated string runs
@@ -99,6 +417,7 @@ fn string_literals(text: &str) -> Vec<Literal> {
                     start: at,
                     content: content_start..end,
                     escaped,
+                    terminated: end < bytes.len() && bytes[end] == quote,
                 });
                 at = (end + open).min(bytes.len());
             }
@@ -151,15 +470,29 @@ fn key_before(prefix: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
+    /// `text` with every range replaced by `#`, byte for byte (so the tests can compare
+    /// offsets).
+    fn mask(text: &str, ranges: &[Range<usize>]) -> String {
+        let mut bytes = text.as_bytes().to_vec();
+        for range in ranges {
+            bytes[range.clone()].fill(b'#');
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    fn masked(text: &str) -> String {
+        mask(text, &secret_ranges(text))
+    }
+
+    const TOKEN: &str = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8";
+
     #[test]
     fn masks_secrets_in_env_history_and_labels_but_not_the_rest() {
-        let token = format!("ghp_{}", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8");
         let text = format!(
-            "[[images]]\nref = \"us.icr.io/ns/app:1\" # ghp_ in a comment\nenv = [\"LOG=info\", \"GH_TOKEN={token}\"]\nlabels = {{ maintainer = \"team\", \"api-token\" = \"{token}\" }}\n"
+            "[[images]]\nref = \"us.icr.io/ns/app:1\" # ghp_ in a comment\nenv = [\"LOG=info\", \"GH_TOKEN={TOKEN}\"]\nlabels = {{ maintainer = \"team\", \"api-token\" = \"{TOKEN}\" }}\n"
         );
-        let ranges = secret_ranges(&text);
-        let masked = mask(&text, &ranges);
-        assert!(!masked.contains(&token[4..]), "{masked}");
+        let masked = masked(&text);
+        assert!(!masked.contains(&TOKEN[4..]), "{masked}");
         assert!(
             masked.contains("GH_TOKEN=")
                 && masked.contains("LOG=info")
@@ -178,15 +511,66 @@ mod tests {
     #[test]
     fn an_escaped_literal_is_decoded_before_it_is_scanned() {
         let text = "history = [\"/bin/sh -c echo \\\"app:3xa;Fz?bVKYg\\\" | chpasswd\"]\n";
-        let masked = mask(text, &secret_ranges(text));
+        let masked = masked(text);
         assert!(!masked.contains("3xa;Fz"), "{masked}");
     }
 
     #[test]
-    fn an_escaped_literal_is_masked_whole() {
-        let token = format!("ghp_{}", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8");
-        let text = format!("env = [\"X=\\\"quoted\\\" GH_TOKEN={token}\"]\n");
-        let masked = mask(&text, &secret_ranges(&text));
-        assert!(!masked.contains(&token[4..]), "{masked}");
+    fn an_escaped_literal_is_masked_whole_and_its_decoded_secret_is_a_value() {
+        let text = format!("env = [\"X=\\\"quoted\\\" GH_TOKEN={TOKEN}\"]\n");
+        let found = scan_file(&text);
+        assert!(!mask(&text, &found.ranges).contains(&TOKEN[4..]));
+        assert!(
+            found.values.iter().any(|value| value == TOKEN),
+            "{:?}",
+            found.values
+        );
+    }
+
+    #[test]
+    fn comments_bare_values_and_broken_strings_are_scanned_raw() {
+        for (text, secret) in [
+            (format!("# old token: {TOKEN}\n"), TOKEN),
+            (
+                "env = [\"A=1\", DB_PASSWORD=Zq8xLmN3pQ7\", \"B=2\"]\n".to_owned(),
+                "Zq8xLmN3pQ7",
+            ),
+            ("db_password = Zq8xLmN3pQ7\n".to_owned(), "Zq8xLmN3pQ7"),
+            ("api_token = 1234567890\n".to_owned(), "1234567890"),
+            (
+                "signing_secret = 2026-01-01T00:00:00Z\n".to_owned(),
+                "2026-01-01T00:00:00Z",
+            ),
+            ("\"db-password\" = 31415926\n".to_owned(), "31415926"),
+            ("labels = { db_password = 271828 }\n".to_owned(), "271828"),
+            (
+                "x = \"unterminated DB_PASSWORD=Zq8xLmN3pQ7\n".to_owned(),
+                "Zq8xLmN3pQ7",
+            ),
+            (
+                "# {\"client_secret\": \"Zq8x Lm N3pQ7\"}\n".to_owned(),
+                "Zq8x Lm N3pQ7",
+            ),
+            (format!("{TOKEN} = 1\n"), TOKEN),
+        ] {
+            let masked = masked(&text);
+            assert!(!masked.contains(secret), "{text:?} → {masked:?}");
+        }
+    }
+
+    #[test]
+    fn settings_references_and_plain_keys_are_not_masked() {
+        for text in [
+            "password_min_length = 12\n",
+            "token_ttl_seconds = 3600\n",
+            "db_password = \"${DB_PASSWORD}\"\n",
+            "auth_enabled = true\n",
+            "ref = \"us.icr.io/ns/auth-token:2.0\"\n",
+            "captured_at = 2026-11-25T06:00:00Z # token rotated\n",
+            "url = \"https://example.com/?a=b\"\n",
+            "secret_scan = { tool = \"gitleaks\", findings = 0 }\n",
+        ] {
+            assert_eq!(masked(text), text);
+        }
     }
 }

@@ -678,3 +678,60 @@ fn kinds_have_unique_ids_and_classes() {
     assert_eq!(SecretKind::UrlPassword.class(), SecretClass::Other);
     assert_eq!(SecretKind::SecretNamedVariable.class().rule_id(), "ICR-SEC-003");
 }
+
+#[test]
+fn jwts_anywhere() {
+    let token = jwt("https://auth.example.internal", 21);
+    // Glued to a word, at the end of a sentence, in a cookie, a query string or a JSON value.
+    for text in [
+        format!("Bearer{token}"),
+        format!("see {token}."),
+        format!("Cookie: session={token}; Path=/"),
+        format!("curl https://api.internal/?access_token={token}&x=1"),
+        format!(r#"{{"id_token":"{token}"}}"#),
+    ] {
+        assert_eq!(kinds(&scan_label("note", &text)), ["jwt"], "{text}");
+        assert_eq!(hist(&format!("/bin/sh -c echo {text}")), ["jwt"], "{text}");
+    }
+    // A header written with blanks (`{ "alg": …}`) and a five-part JWE are JWTs too.
+    let spaced = format!(
+        "{}.{}.{}",
+        b64url(br#"{ "alg": "HS256", "typ": "JWT" }"#),
+        b64url(br#"{ "sub": "svc" }"#),
+        fake(KEYCHARS, 43, 22)
+    );
+    assert_eq!(env(&format!("S={spaced}")), ["jwt"]);
+    let jwe = format!(
+        "{}.{}.{}.{}.{}",
+        b64url(br#"{"alg":"RSA-OAEP","enc":"A256GCM"}"#),
+        fake(KEYCHARS, 342, 23),
+        fake(KEYCHARS, 16, 24),
+        fake(KEYCHARS, 200, 25),
+        fake(KEYCHARS, 22, 26)
+    );
+    let found = scan_env_entry(&format!("S={jwe}"));
+    assert_eq!(kinds(&found), ["jwt"]);
+    assert_eq!(found[0].span, 2..2 + jwe.len(), "all five parts");
+}
+
+#[test]
+fn an_api_key_on_an_ibmcloud_login_line_is_an_ibm_key_whatever_its_shape() {
+    let short = fake(KEYCHARS, 30, 31);
+    for line in [
+        format!("/bin/sh -c ibmcloud login --apikey {short} -r us-south"),
+        format!("/bin/sh -c ibmcloud login --apikey={short}"),
+        format!("/bin/sh -c ic login -a https://cloud.ibm.com --apikey '{short}'"),
+        format!("/bin/sh -c bx login -apikey \"{short}\""),
+        format!("/bin/sh -c ibmcloud --apikey {short} login"),
+    ] {
+        assert_eq!(hist(&line), ["ibm-cloud-api-key"], "{line}");
+    }
+    for line in [
+        "/bin/sh -c ibmcloud login --apikey @/run/secrets/apikey.json",
+        "/bin/sh -c ibmcloud login --apikey @apikey.json",
+        "/bin/sh -c ibmcloud login --apikey \"$IBMCLOUD_API_KEY\"",
+        "/bin/sh -c ibmcloud login --apikey ${IBMCLOUD_API_KEY}",
+    ] {
+        assert!(hist(line).is_empty(), "{line}: {:?}", hist(line));
+    }
+}

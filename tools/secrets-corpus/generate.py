@@ -523,9 +523,68 @@ def non_secrets():
         path(ident, p)
 
 
+def updated_rules():
+    """Cases for rules.md's later additions: secret-named values whatever their shape, JWTs
+    anywhere, and an API key on an `ibmcloud login --apikey` line. (Generated after the others,
+    so that adding them left the earlier cases' values unchanged.)"""
+    # Secret-named values whatever their shape: digits only, common passwords, short values.
+    env("digits-only-password", "DB_PASSWORD=123456", KW, note="digits only is still a literal")
+    env("common-password", "REDIS_PASSWORD=pass1234", KW)
+    env("short-token", "API_TOKEN=4242", KW)
+    env("date-shaped-secret", "APP_SECRET=20261126", KW)
+    env("uuid-api-key", f"HEROKU_API_KEY={uuid()}", KW, note="a UUID under a secret name is a key")
+    label("digits-password", "com.shop.replica.db-password", "31415926", KW)
+    label("common-password", "com.shop.admin.password", "letmein", KW)
+    hist("build-arg-digits", "|1 DB_PASSWORD=123456 /bin/sh -c ./migrate.sh", KW)
+    hist("env-common-password", "/bin/sh -c #(nop)  ENV ADMIN_PASS=admin123", KW)
+    hist("arg-short-token", "ARG DEPLOY_TOKEN=9876", KW)
+    # … but settings about a secret, placeholders, references, booleans and empty values are not.
+    for ident, entry in [
+        ("token-ttl-seconds", "TOKEN_TTL_SECONDS=3600"),
+        ("password-max-attempts", "PASSWORD_MAX_ATTEMPTS=5"),
+        ("api-key-rotation-days", "API_KEY_ROTATION_DAYS=90"),
+        ("session-token-lifetime", "SESSION_TOKEN_LIFETIME=30m"),
+        ("password-empty-quoted", 'DB_PASSWORD=""'),
+        ("password-stdin-dash", "REGISTRY_PASSWORD=-"),
+        ("token-boolean", "API_TOKEN=true"),
+        ("secret-angle", "JWT_SECRET=<secret>"),
+    ]:
+        env(ident, entry)
+    label("password-min-length", "com.shop.password-min-length", "12")
+    hist("arg-token-ttl", "ARG TOKEN_TTL_SECONDS=3600")
+
+    # JWTs anywhere: glued to text, at the end of a sentence, in a query string, a cookie, JSON,
+    # a header written with blanks, a five-part JWE.
+    env("jwt-glued", f"AUTH_HEADER_VALUE=Bearer{generic_jwt()}", "jwt")
+    env("jwt-json", f'OIDC_RESPONSE={{"id_token":"{generic_jwt()}","expires_in":3600}}', "jwt")
+    label("jwt-sentence", "com.shop.note", f"bootstrap with {generic_jwt()}.", "jwt")
+    label("jwt-cookie", "com.shop.healthcheck", f"Cookie: session={generic_jwt()}; Path=/", "jwt")
+    hist("jwt-query", f"/bin/sh -c curl -fsS https://api.shop.internal/seed?access_token={generic_jwt()}", "jwt")
+    spaced = f"{b64url(json.dumps({'alg': 'HS256', 'typ': 'JWT'}, indent=1).encode())}.{b64url(json.dumps({'sub': 'svc'}, indent=1).encode())}.{rs(KEYCHARS, 43)}"
+    env("jwt-spaced-header", f"WARMUP={spaced}", "jwt")
+    jwe = f"{b64url(json.dumps({'alg': 'RSA-OAEP', 'enc': 'A256GCM'}).encode())}.{rs(KEYCHARS, 342)}.{rs(KEYCHARS, 16)}.{rs(KEYCHARS, 120)}.{rs(KEYCHARS, 22)}"
+    hist("jwe", f"/bin/sh -c #(nop)  ENV BOOT={jwe}", "jwt")
+    # … and base64 JSON with dots that is not a JWT.
+    not_jwt = f"{b64url(json.dumps({'logLevel': 'info'}).encode())}.{b64url(json.dumps({'replicas': 3}).encode())}.{rs(HEX, 12)}"
+    env("dotted-b64-json", f"APP_CONFIG_PARTS={not_jwt}")
+
+    # An API key on an `ibmcloud login --apikey` line, whatever its shape.
+    hist("ibmcloud-login-short-key", f"/bin/sh -c ibmcloud login --apikey {rs(KEYCHARS, 32)} -r us-south", IBM)
+    hist("ic-login-quoted", f"/bin/sh -c ic login -a https://cloud.ibm.com --apikey '{rs(ALNUM, 24)}' -r eu-de", IBM)
+    hist("ibmcloud-login-equals", f"RUN /bin/sh -c ibmcloud login --apikey={password()} -g default # buildkit", IBM)
+    hist("bx-login", f"/bin/sh -c bx login -apikey {rs(KEYCHARS, 44)}", IBM)
+    for ident, line in [
+        ("ibmcloud-login-at-file", "/bin/sh -c ibmcloud login --apikey @apikey.json -r us-south"),
+        ("ibmcloud-login-ref", '/bin/sh -c ibmcloud login --apikey "$IBMCLOUD_API_KEY" -r us-south'),
+        ("ibmcloud-login-sso", "/bin/sh -c ibmcloud login --sso -r us-south"),
+    ]:
+        hist(ident, line)
+
+
 def render():
     secrets()
     non_secrets()
+    updated_rules()
     ids = [c["id"] for c in CASES]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     return "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in CASES)
