@@ -878,12 +878,6 @@ const ANY_CONTEXT_LITS: &[Lit] = &[
     lit("aws"),
     lit("secret"),
 ];
-/// Whether a name holds a word that gives the key-context formats their context (so scanning
-/// its value under it may find more than scanning the text without it).
-pub(crate) fn has_context_word(name: &str) -> bool {
-    contains_any_ci(name.as_bytes(), ANY_CONTEXT)
-}
-
 /// How far before a candidate the words that give it context may be.
 const CONTEXT_WINDOW: usize = 48;
 
