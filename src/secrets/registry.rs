@@ -19,9 +19,11 @@
 //! still masked in its own file's lines and in the messages that quote it
 //! (`diagnostic::SourceText::redact`).
 //!
-//! Learning only adds to the set; the matcher is rebuilt when text is next masked, so a run
-//! that reads a thousand files builds it once (the CLI prints only after loading them all),
-//! not once per file.
+//! Learning only adds to the set. What was learned since text was last masked becomes a new
+//! matcher when text is next masked, and matchers are merged as in a binary counter (a new one
+//! absorbs each older one that is no larger), so a streamed audit of a thousand files, which
+//! learns one file and prints its report in turn, builds matchers over O(n log n) forms in all,
+//! not O(n²), and masks with at most log₂ n of them (their matches joined).
 //!
 //! Cost: the matcher is an Aho-Corasick NFA (building a DFA takes time quadratic in a long,
 //! repetitive value, such as a 100 KB history line of `PASSWORD=`), and a value longer than
@@ -169,10 +171,16 @@ fn is_reserved(form: &str) -> bool {
 struct Registry {
     /// Every form of every value learned, each at least [`MIN_MASKED`] bytes.
     forms: BTreeSet<String>,
-    matcher: Option<Arc<Masker>>,
-    /// Whether forms were learned since the matcher was built.
-    stale: bool,
+    /// Forms learned since the matchers were last built.
+    pending: Vec<String>,
+    /// The forms of each matcher, oldest (largest) first.
+    levels: Vec<Vec<String>>,
+    /// `None` until something is learned.
+    matchers: Option<Matchers>,
 }
+
+/// The matchers for everything learned, one per level; shared with the threads that mask.
+type Matchers = Arc<Vec<Masker>>;
 
 /// Replaces every occurrence of a set of texts by [`MASK`] (consecutive ones by one mask).
 #[derive(Debug)]
@@ -205,6 +213,14 @@ impl Masker {
             .build(&pieces)
             .ok()
             .map(|matcher| Masker { matcher })
+    }
+
+    /// Every match's byte range in `haystack`, in order.
+    fn spans(&self, haystack: &[u8]) -> Vec<std::ops::Range<usize>> {
+        self.matcher
+            .find_iter(haystack)
+            .map(|found| found.range())
+            .collect()
     }
 
     /// `text` with every occurrence masked.
@@ -266,9 +282,66 @@ pub fn split_long(text: &str) -> Vec<&str> {
 
 static REGISTRY: RwLock<Registry> = RwLock::new(Registry {
     forms: BTreeSet::new(),
-    matcher: None,
-    stale: false,
+    pending: Vec::new(),
+    levels: Vec::new(),
+    matchers: None,
 });
+
+/// `bytes` with the matches of every matcher masked: each matcher's matches as
+/// [`Masker::mask_bytes`] finds them, joined where they overlap or touch, one mask each.
+fn mask_with<'a>(matchers: &[Masker], bytes: &'a [u8]) -> Cow<'a, [u8]> {
+    match matchers {
+        [] => Cow::Borrowed(bytes),
+        [only] => only.mask_bytes(bytes),
+        several => {
+            let mut spans: Vec<std::ops::Range<usize>> =
+                several.iter().flat_map(|matcher| matcher.spans(bytes)).collect();
+            if spans.is_empty() {
+                return Cow::Borrowed(bytes);
+            }
+            spans.sort_unstable_by_key(|span| span.start);
+            let mut out = Vec::with_capacity(bytes.len());
+            let mut done = 0;
+            let mut open: Option<std::ops::Range<usize>> = None;
+            for span in spans {
+                match &mut open {
+                    Some(current) if span.start <= current.end => current.end = current.end.max(span.end),
+                    _ => {
+                        if let Some(current) = open.take() {
+                            out.extend_from_slice(&bytes[done..current.start]);
+                            out.extend_from_slice(MASK.as_bytes());
+                            done = current.end;
+                        }
+                        open = Some(span);
+                    }
+                }
+            }
+            if let Some(current) = open {
+                out.extend_from_slice(&bytes[done..current.start]);
+                out.extend_from_slice(MASK.as_bytes());
+                done = current.end;
+            }
+            out.extend_from_slice(&bytes[done..]);
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// [`mask_with`] for text. Masks replace whole matches of UTF-8 patterns, so the result is
+/// UTF-8 too.
+fn mask_text_with<'a>(matchers: &[Masker], text: &'a str) -> Cow<'a, str> {
+    match matchers {
+        [] => Cow::Borrowed(text),
+        [only] => only.mask(text),
+        several => match mask_with(several, text.as_bytes()) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            Cow::Owned(bytes) => Cow::Owned(
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned()),
+            ),
+        },
+    }
+}
 
 /// Adds secret values; from now on [`mask`] hides them in every form a report may print.
 pub fn learn<I, S>(values: I)
@@ -290,10 +363,10 @@ where
         // A panic elsewhere while the lock was held leaves the set as it was: still usable.
         Err(poisoned) => poisoned.into_inner(),
     };
-    let before = registry.forms.len();
-    registry.forms.extend(new);
-    if registry.forms.len() != before {
-        registry.stale = true;
+    for form in new {
+        if registry.forms.insert(form.clone()) {
+            registry.pending.push(form);
+        }
     }
 }
 
@@ -302,32 +375,46 @@ pub fn learn_text(text: &str) {
     learn(super::redact_toml::scan_file(text).values);
 }
 
-/// The matcher for everything learned so far (built now if something was learned since).
-fn matcher() -> Option<Arc<Masker>> {
+/// The matchers for everything learned so far (the pending forms made into a level now).
+fn matchers() -> Option<Matchers> {
     {
         let registry = match REGISTRY.read() {
             Ok(registry) => registry,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if !registry.stale {
-            return registry.matcher.clone();
+        if registry.pending.is_empty() {
+            return registry.matchers.clone();
         }
     }
     let mut registry = match REGISTRY.write() {
         Ok(registry) => registry,
         Err(poisoned) => poisoned.into_inner(),
     };
-    if registry.stale {
-        registry.matcher = Masker::new(&registry.forms).map(Arc::new);
-        registry.stale = false;
+    if !registry.pending.is_empty() {
+        let level = std::mem::take(&mut registry.pending);
+        push_level(&mut registry.levels, level);
+        let built: Vec<Masker> = registry.levels.iter().filter_map(Masker::new).collect();
+        registry.matchers = Some(Arc::new(built));
     }
-    registry.matcher.clone()
+    registry.matchers.clone()
+}
+
+/// Adds a level of forms as in a binary counter: the new level absorbs every older one that is
+/// no larger, so levels at least double in size from newest to oldest (at most log₂ n + 1 of
+/// them) and each form is built into a matcher O(log n) times in all.
+fn push_level(levels: &mut Vec<Vec<String>>, mut level: Vec<String>) {
+    while levels.last().is_some_and(|last| last.len() <= level.len()) {
+        if let Some(last) = levels.pop() {
+            level.extend(last);
+        }
+    }
+    levels.push(level);
 }
 
 /// `text` with every learned secret, in any of its forms, replaced by [`super::MASK`].
 pub fn mask(text: &str) -> Cow<'_, str> {
-    match matcher() {
-        Some(matcher) => match matcher.mask(text) {
+    match matchers() {
+        Some(matchers) => match mask_text_with(&matchers, text) {
             Cow::Borrowed(_) => Cow::Borrowed(text),
             Cow::Owned(masked) => Cow::Owned(masked),
         },
@@ -339,19 +426,19 @@ pub fn mask(text: &str) -> Cow<'_, str> {
 /// must not wait for a lock its own thread may hold).
 pub fn try_mask(text: &str) -> Option<Cow<'_, str>> {
     let registry = REGISTRY.try_read().ok()?;
-    if registry.stale {
+    if !registry.pending.is_empty() {
         return None;
     }
-    Some(match &registry.matcher {
-        Some(matcher) => Cow::Owned(matcher.mask(text).into_owned()),
+    Some(match &registry.matchers {
+        Some(matchers) => Cow::Owned(mask_text_with(matchers, text).into_owned()),
         None => Cow::Borrowed(text),
     })
 }
 
 /// [`mask`] for bytes (standard output, files), which need not be UTF-8.
 pub fn mask_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
-    match matcher() {
-        Some(matcher) => match matcher.mask_bytes(bytes) {
+    match matchers() {
+        Some(matchers) => match mask_with(&matchers, bytes) {
             Cow::Borrowed(_) => Cow::Borrowed(bytes),
             Cow::Owned(masked) => Cow::Owned(masked),
         },
@@ -484,6 +571,53 @@ mod tests {
     use super::*;
 
     // The registry is process-wide: each test learns values no other test uses.
+
+    #[test]
+    fn levels_stay_logarithmic_and_keep_every_form() {
+        let mut levels = Vec::new();
+        let mut built = 0;
+        for batch in 0..1000 {
+            push_level(&mut levels, (0..3).map(|i| format!("form-{batch}-{i}")).collect());
+            built += levels.last().map_or(0, Vec::len);
+            let sizes: Vec<usize> = levels.iter().map(Vec::len).collect();
+            assert!(sizes.windows(2).all(|pair| pair[0] > pair[1]), "{sizes:?}");
+        }
+        assert!(levels.len() <= 11, "{} levels", levels.len());
+        assert_eq!(levels.iter().map(Vec::len).sum::<usize>(), 3000);
+        // Quadratic rebuilding would build 1000 × 1500 forms; a binary counter about n log n.
+        assert!(built < 3000 * 12, "{built} forms built");
+    }
+
+    #[test]
+    fn matches_of_several_matchers_are_joined_into_one_mask() {
+        let older = Masker::new(["Kq7vR2xW9p"]).unwrap();
+        let newer = Masker::new(["W9pZt4Lm8s", "Hn3Jd6Yc1b"]).unwrap();
+        let matchers = [older, newer];
+        // Overlapping (one secret's end is the other's start), touching, and apart.
+        let text = "a Kq7vR2xW9pZt4Lm8s b Kq7vR2xW9pHn3Jd6Yc1b c Hn3Jd6Yc1b d";
+        assert_eq!(
+            mask_text_with(&matchers, text),
+            format!("a {MASK} b {MASK} c {MASK} d")
+        );
+        assert!(matches!(
+            mask_text_with(&matchers, "nothing here"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn values_learned_between_masks_are_all_masked() {
+        let values: Vec<String> = (0..40).map(|i| format!("Lv{i:02}x8Qm3Tz")).collect();
+        for (i, value) in values.iter().enumerate() {
+            learn([value.as_str()]);
+            let text = values[..=i].join(" ");
+            let masked = mask(&text);
+            assert!(
+                values[..=i].iter().all(|v| !masked.contains(v.as_str())),
+                "{masked}"
+            );
+        }
+    }
 
     #[test]
     fn masks_a_learned_value_and_its_escaped_forms() {
