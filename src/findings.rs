@@ -106,6 +106,64 @@ pub struct Finding {
     pub fingerprint: String,
     /// The waiver that matched this finding, if any (an expired one leaves the status `Fail`).
     pub waiver: Option<WaiverNote>,
+    /// How to fix it, rendered from the rule's `[fix]` for a failing finding (`None` for a pass
+    /// and for a rule without `[fix]`).
+    pub fix: Option<Box<Fix>>,
+}
+
+/// A finding's fix, rendered from its rule's `[fix]` table: either a shell command (every value
+/// from the account in it already quoted for bash) or the reason no command can fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    /// The registry region the command acts on, unquoted: `ibmcloud cr` commands act on the
+    /// region last set with `ibmcloud cr region-set`.
+    pub region: Option<String>,
+    pub action: FixAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixAction {
+    /// A command for bash; `destructive` ones delete or replace something and are never run
+    /// without review (`regcheck fix --dry-run` comments them out).
+    Command { command: String, destructive: bool },
+    /// Why no command can fix it: a rebuild, a decision, a change elsewhere.
+    Reason(String),
+}
+
+impl Fix {
+    /// The command as one line to copy: `ibmcloud cr region-set R && COMMAND` when it has a
+    /// region; `None` for a reason.
+    pub fn command_line(&self) -> Option<String> {
+        let FixAction::Command { command, .. } = &self.action else {
+            return None;
+        };
+        Some(match &self.region {
+            Some(region) => format!("{} && {command}", region_set(region)),
+            None => command.clone(),
+        })
+    }
+
+    pub fn destructive(&self) -> bool {
+        matches!(
+            self.action,
+            FixAction::Command {
+                destructive: true,
+                ..
+            }
+        )
+    }
+}
+
+/// `ibmcloud cr region-set REGION`, the region quoted.
+pub fn region_set(region: &str) -> String {
+    format!("ibmcloud cr region-set {}", shell_quote(region))
+}
+
+/// `value` as one bash word that means exactly `value`: unquoted when it holds only safe
+/// characters, else ANSI-C quoted (`$'…'`), control characters escaped so that the word stays
+/// on one line (a commented-out command cannot be ended by a newline in a name).
+pub fn shell_quote(value: &str) -> String {
+    <shell_quote::Bash as shell_quote::Quote<String>>::quote(value)
 }
 
 /// What a report says about the waiver that matched a finding.
