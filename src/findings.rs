@@ -119,6 +119,9 @@ pub struct Fix {
     /// region last set with `ibmcloud cr region-set`.
     pub region: Option<String>,
     pub action: FixAction,
+    /// A value from the account in the command starts with `-`, so the command would read it
+    /// as an option: quoting cannot prevent that, so it is shown for review and never run as is.
+    pub option_like_value: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -696,18 +696,37 @@ fn render_fix(
             .render_with(bindings, |value, out| out.push_str(&source.redact(value)))
             .map_err(|(message, hole)| (message, template.offset + hole))
     };
+    // A value that starts with `-` is an option to the command however it is quoted, unless the
+    // policy itself spells it as a string (`['--region', …]`): such a command is for review.
+    let option_like = std::cell::Cell::new(false);
     let action = match &spec.action {
         FixSpecAction::Command { command, destructive } => FixAction::Command {
             command: command
                 .value
-                .render_command(bindings, |value| shell_quote(&source.redact(value)))
+                .render_command(bindings, |value| {
+                    if value.starts_with('-') {
+                        let text = command.value.source();
+                        let spelt =
+                            text.contains(&format!("'{value}'")) || text.contains(&format!("\"{value}\""));
+                        if !spelt {
+                            option_like.set(true);
+                        }
+                    }
+                    shell_quote(&source.redact(value))
+                })
                 .map_err(|(message, hole)| (message, command.offset + hole))?,
             destructive: *destructive,
         },
         FixSpecAction::Reason(reason) => FixAction::Reason(plain(reason)?),
     };
     let region = spec.region.as_ref().map(plain).transpose()?;
-    Ok(Fix { region, action })
+    // The region is quoted too, and `ibmcloud cr region-set -x` would read an option.
+    let option_like = option_like.get() || region.as_deref().is_some_and(|region| region.starts_with('-'));
+    Ok(Fix {
+        region,
+        action,
+        option_like_value: option_like,
+    })
 }
 
 #[cfg(test)]
