@@ -166,7 +166,35 @@ pub fn region_set(region: &str) -> String {
 /// characters, else ANSI-C quoted (`$'…'`), control characters escaped so that the word stays
 /// on one line (a commented-out command cannot be ended by a newline in a name).
 pub fn shell_quote(value: &str) -> String {
+    if value.chars().any(invisible) {
+        return ansi_c_quote(value);
+    }
     <shell_quote::Bash as shell_quote::Quote<String>>::quote(value)
+}
+
+/// Characters that change how a line looks without showing (direction overrides and isolates,
+/// zero-width characters, line and paragraph separators): in a script for review they could
+/// make a command read differently from what it does. The quoting crate leaves them as they are.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `$'…'` with every character that is not printable ASCII escaped (`\xHH`, `\uHHHH`), for a
+/// value that holds an [`invisible`] character.
+fn ansi_c_quote(value: &str) -> String {
+    let mut out = String::from("$'");
+    for c in value.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if invisible(c) || c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// What a report says about the waiver that matched a finding.

@@ -156,11 +156,18 @@ pub(crate) fn write_fix_templates(policy: &Policy, out: &mut dyn Write) -> io::R
             FixSpecAction::Reason(reason) => writeln!(out, "No command: {}.\n", reason.value.source())?,
         }
     }
-    writeln!(
-        out,
-        "Each `{{…}}` is a value of the failing subject, quoted for bash when the fix is rendered \
-         (`regcheck fix --dry-run` prints every failing finding's fix as one script)."
-    )
+    let has_command = fixes
+        .iter()
+        .any(|(_, fix)| matches!(fix.action, FixSpecAction::Command { .. }));
+    if has_command {
+        writeln!(
+            out,
+            "Each `{{…}}` is a value of the failing subject, quoted for bash when the fix is\n\
+             rendered; `regcheck fix --dry-run` prints every failing finding's fix as one script."
+        )
+    } else {
+        writeln!(out, "Each `{{…}}` is a value of the failing subject.")
+    }
 }
 
 /// `docs/rules.md`: the catalog generated from the policy files (kept in sync by a test).

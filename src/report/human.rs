@@ -305,12 +305,16 @@ impl HumanView {
                     self.paint(label.to_owned(), |s| s.cyan().bold())
                 )
             }
-            (FixAction::Reason(reason), _) | (FixAction::Command { command: reason, .. }, None) => writeln!(
-                out,
-                "  {} {}",
-                self.paint("no fix command:".to_owned(), |s| s.cyan().bold()),
-                one_line(reason)
-            ),
+            // A reason is prose: wrapped like the diagnostic's text.
+            (FixAction::Reason(reason), _) | (FixAction::Command { command: reason, .. }, None) => {
+                let options = textwrap::Options::new(self.options.style.width.max(40))
+                    .initial_indent("  no fix command: ")
+                    .subsequent_indent("        ")
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation);
+                let text = textwrap::fill(&one_line(reason), options);
+                let label = self.paint("no fix command:".to_owned(), |s| s.cyan().bold());
+                writeln!(out, "{}", text.replacen("no fix command:", &label, 1))
+            }
         }
     }
 
