@@ -106,6 +106,95 @@ pub struct Finding {
     pub fingerprint: String,
     /// The waiver that matched this finding, if any (an expired one leaves the status `Fail`).
     pub waiver: Option<WaiverNote>,
+    /// How to fix it, rendered from the rule's `[fix]` for a failing finding (`None` for a pass
+    /// and for a rule without `[fix]`).
+    pub fix: Option<Box<Fix>>,
+}
+
+/// A finding's fix, rendered from its rule's `[fix]` table: either a shell command (every value
+/// from the account in it already quoted for bash) or the reason no command can fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    /// The registry region the command acts on, unquoted: `ibmcloud cr` commands act on the
+    /// region last set with `ibmcloud cr region-set`.
+    pub region: Option<String>,
+    pub action: FixAction,
+    /// A value from the account in the command starts with `-`, so the command would read it
+    /// as an option: quoting cannot prevent that, so it is shown for review and never run as is.
+    pub option_like_value: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixAction {
+    /// A command for bash; `destructive` ones delete or replace something and are never run
+    /// without review (`regcheck fix --dry-run` comments them out).
+    Command { command: String, destructive: bool },
+    /// Why no command can fix it: a rebuild, a decision, a change elsewhere.
+    Reason(String),
+}
+
+impl Fix {
+    /// The command as one line to copy: `ibmcloud cr region-set R && COMMAND` when it has a
+    /// region; `None` for a reason.
+    pub fn command_line(&self) -> Option<String> {
+        let FixAction::Command { command, .. } = &self.action else {
+            return None;
+        };
+        Some(match &self.region {
+            Some(region) => format!("{} && {command}", region_set(region)),
+            None => command.clone(),
+        })
+    }
+
+    pub fn destructive(&self) -> bool {
+        matches!(
+            self.action,
+            FixAction::Command {
+                destructive: true,
+                ..
+            }
+        )
+    }
+}
+
+/// `ibmcloud cr region-set REGION`, the region quoted.
+pub fn region_set(region: &str) -> String {
+    format!("ibmcloud cr region-set {}", shell_quote(region))
+}
+
+/// `value` as one bash word that means exactly `value`: unquoted when it holds only safe
+/// characters, else ANSI-C quoted (`$'…'`), control characters escaped so that the word stays
+/// on one line (a commented-out command cannot be ended by a newline in a name).
+pub fn shell_quote(value: &str) -> String {
+    if value.chars().any(invisible) {
+        return ansi_c_quote(value);
+    }
+    <shell_quote::Bash as shell_quote::Quote<String>>::quote(value)
+}
+
+/// Characters that change how a line looks without showing (direction overrides and isolates,
+/// zero-width characters, line and paragraph separators): in a script for review they could
+/// make a command read differently from what it does. The quoting crate leaves them as they are.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `$'…'` with every character that is not printable ASCII escaped (`\xHH`, `\uHHHH`), for a
+/// value that holds an [`invisible`] character.
+fn ansi_c_quote(value: &str) -> String {
+    let mut out = String::from("$'");
+    for c in value.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if invisible(c) || c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// What a report says about the waiver that matched a finding.

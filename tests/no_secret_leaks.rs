@@ -230,6 +230,13 @@ fn no_output_format_contains_a_secret() {
         let written = std::fs::read_to_string(dir.path().join(file)).unwrap();
         assert_no_secret(file, &unescape_html(&written), &corpus.secrets);
     }
+    // `regcheck fix --dry-run`: the script's comments quote messages and subjects, its commands
+    // values of the account (masked before they are quoted, so the mask is what is quoted).
+    let output = run(
+        dir.path(),
+        &["fix", "--dry-run", "account.toml", "--as-of", "2026-11-26"],
+    );
+    assert_no_secret("fix --dry-run", &output, &corpus.secrets);
     // `regcheck diff` of the account against an empty one and against its own JSON report.
     std::fs::write(
         dir.path().join("empty.toml"),

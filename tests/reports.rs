@@ -500,10 +500,12 @@ fn the_width_comes_from_columns_when_set() {
     let (_, narrow, _) = regcheck_in(dir, &args, &[("COLUMNS", "72")]);
     assert!(width(&default) > 80, "100 columns when not a terminal");
     // The summary table and the diagnostics' text wrap at the width; the lines of the account
-    // file shown in a diagnostic are shown as they are, and the closing summary is one line.
+    // file shown in a diagnostic are shown as they are, the closing summary is one line, and so
+    // is a fix command (to be copied whole).
     let widest_body = narrow
         .lines()
         .filter(|line| line.starts_with("  ") && !line.contains('│') && !line.contains('·'))
+        .filter(|line| !line.starts_with("  fix"))
         .chain(
             narrow
                 .lines()

@@ -5,6 +5,7 @@
 mod audit;
 mod collect;
 mod diff;
+mod fix;
 mod import;
 mod output;
 
@@ -70,6 +71,12 @@ enum Command {
     /// OLD and NEW are account files, folders of account files, or JSON reports. Exit 1 when a
     /// finding fails anew at or above --fail-on.
     Diff(diff::DiffArgs),
+    /// Print the failing findings' fix commands as one bash script to review (`--dry-run`).
+    ///
+    /// Takes the audit's options. Commands are grouped by account and registry region, every
+    /// value from the account quoted; destructive ones and those needing a value you must supply
+    /// are commented out. regcheck never runs a fix: without --dry-run this is an error.
+    Fix(fix::FixArgs),
     /// Load and check account files only; no rules run.
     Validate {
         /// Account files, folders to walk for `*.toml` account files, or `-` for standard input.
@@ -150,11 +157,12 @@ enum Command {
 
 /// Every subcommand's name, for `regcheck man COMMAND` (a test keeps it in step with
 /// [`Command`]).
-const COMMAND_NAMES: [&str; 13] = [
+const COMMAND_NAMES: [&str; 14] = [
     "audit",
     "collect",
     "import",
     "diff",
+    "fix",
     "validate",
     "rules",
     "explain",
@@ -182,6 +190,16 @@ fn exit_status(command: &str) -> &'static [(&'static str, &'static str)] {
             (
                 "2",
                 "could not run as asked: a usage error, an unreadable or invalid account, config or policy file, a rule that could not be evaluated. Errors beat findings: one invalid file among many gives 2, and the others are still audited and reported",
+            ),
+        ],
+        "fix" => &[
+            (
+                "0",
+                "the script was printed (failing findings are what it is for, not an error)",
+            ),
+            (
+                "2",
+                "could not run as asked: --dry-run missing, a usage error, an unreadable or invalid account, config or policy file, a rule that could not be evaluated (the script is still printed, without those fixes)",
             ),
         ],
         "validate" => &[
@@ -403,6 +421,7 @@ pub fn main() -> u8 {
         }
         Command::Import(args) => import::run(args, stderr_style, &mut output),
         Command::Diff(args) => diff::run(args, stdout_style, stderr_style, &mut output),
+        Command::Fix(args) => fix::run(args, stderr_style, &mut output),
         Command::Validate { paths } => validate(&paths, stderr_style, &mut output),
         Command::Rules {
             format,
@@ -599,6 +618,11 @@ pub(crate) fn learn_diagnostic_sources(diagnostics: &[regcheck::diagnostic::File
             output::learn_source(&diagnostic.source);
         }
     }
+}
+
+/// One line to standard error, through the redaction point.
+pub(crate) fn eprint_message(message: &str) {
+    errln!("{message}");
 }
 
 pub(crate) fn eprint_diagnostic(style: Style, diagnostic: &dyn Diagnostic) {

@@ -20,9 +20,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::account::LoadedAccount;
-use crate::findings::{Finding, FindingStatus, Fingerprinter, RuleError, RuleOutcome, RuleStatus};
+use crate::findings::{
+    Finding, FindingStatus, Fingerprinter, Fix, FixAction, RuleError, RuleOutcome, RuleStatus, shell_quote,
+};
 use crate::path::DocPath;
-use crate::policy::{Check, Policy};
+use crate::policy::{Check, FixSpec, FixSpecAction, Located, Policy};
 use cel::{Bindings, Document, Node};
 use data::Data;
 
@@ -634,6 +636,7 @@ fn run_check(
                 path: found.doc_path(),
                 location: crate::findings::Location::default(),
                 waiver: None,
+                fix: None,
             });
             return Ok(());
         }
@@ -654,6 +657,13 @@ fn run_check(
             None => found.doc_path(),
         };
         let location = prepared.account.file.location(&path);
+        let fix = match &check.fix {
+            Some(spec) => Some(Box::new(
+                render_fix(spec, &bindings, &prepared.account.file.source)
+                    .map_err(|(message, offset)| error(message, offset))?,
+            )),
+            None => None,
+        };
         findings.push(Finding {
             rule_id: policy.id.clone(),
             severity,
@@ -664,10 +674,59 @@ fn run_check(
             path,
             location,
             waiver: None,
+            fix,
         });
         Ok(())
     })?;
     Ok(evaluated)
+}
+
+/// A failing subject's fix: the command with every hole's value shell-quoted (values come from
+/// the account, which is hostile input), or the reason; errors carry the policy offset. Every
+/// value has the account file's secrets masked before it is quoted (a quoted secret would no
+/// longer match the mask's search).
+fn render_fix(
+    spec: &FixSpec,
+    bindings: &Bindings<'_>,
+    source: &crate::diagnostic::SourceText,
+) -> Result<Fix, (String, usize)> {
+    let plain = |template: &Located<template::Template>| {
+        template
+            .value
+            .render_with(bindings, |value, out| out.push_str(&source.redact(value)))
+            .map_err(|(message, hole)| (message, template.offset + hole))
+    };
+    // A value that starts with `-` is an option to the command however it is quoted, unless the
+    // policy itself spells it as a string (`['--region', …]`): such a command is for review.
+    let option_like = std::cell::Cell::new(false);
+    let action = match &spec.action {
+        FixSpecAction::Command { command, destructive } => FixAction::Command {
+            command: command
+                .value
+                .render_command(bindings, |value| {
+                    if value.starts_with('-') {
+                        let text = command.value.source();
+                        let spelt =
+                            text.contains(&format!("'{value}'")) || text.contains(&format!("\"{value}\""));
+                        if !spelt {
+                            option_like.set(true);
+                        }
+                    }
+                    shell_quote(&source.redact(value))
+                })
+                .map_err(|(message, hole)| (message, command.offset + hole))?,
+            destructive: *destructive,
+        },
+        FixSpecAction::Reason(reason) => FixAction::Reason(plain(reason)?),
+    };
+    let region = spec.region.as_ref().map(plain).transpose()?;
+    // The region is quoted too, and `ibmcloud cr region-set -x` would read an option.
+    let option_like = option_like.get() || region.as_deref().is_some_and(|region| region.starts_with('-'));
+    Ok(Fix {
+        region,
+        action,
+        option_like_value: option_like,
+    })
 }
 
 #[cfg(test)]

@@ -49,6 +49,16 @@ impl Template {
     }
 
     pub fn render(&self, bindings: &Bindings<'_>) -> Result<String, (String, usize)> {
+        self.render_with(bindings, |value, out| out.push_str(value))
+    }
+
+    /// Renders with every hole's value passed through `push` (fix commands shell-quote each
+    /// value, so that text from the account is always one word and never shell syntax).
+    pub fn render_with(
+        &self,
+        bindings: &Bindings<'_>,
+        push: impl Fn(&str, &mut String),
+    ) -> Result<String, (String, usize)> {
         let parts = self
             .parts()
             .map_err(|error| (format!("the template does not compile: {}", error.message), 0))?;
@@ -57,7 +67,34 @@ impl Template {
             match part {
                 Part::Text(text) => out.push_str(text),
                 Part::Hole(expr, offset) => {
-                    out.push_str(&expr.eval_text(bindings).map_err(|e| (e, *offset))?)
+                    push(&expr.eval_text(bindings).map_err(|e| (e, *offset))?, &mut out)
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Renders a command: a hole that is a list gives one word per item (none for an empty
+    /// list), and every word goes through `quote`, joined by spaces.
+    pub fn render_command(
+        &self,
+        bindings: &Bindings<'_>,
+        quote: impl Fn(&str) -> String,
+    ) -> Result<String, (String, usize)> {
+        let parts = self
+            .parts()
+            .map_err(|error| (format!("the template does not compile: {}", error.message), 0))?;
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Hole(expr, offset) => {
+                    let words = expr.eval_words(bindings).map_err(|e| (e, *offset))?;
+                    if words.is_empty() && out.ends_with(' ') {
+                        out.pop();
+                    }
+                    let quoted: Vec<String> = words.iter().map(|word| quote(word)).collect();
+                    out.push_str(&quoted.join(" "));
                 }
             }
         }

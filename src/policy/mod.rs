@@ -51,6 +51,37 @@ pub struct Check {
     pub subject: Located<Template>,
     pub message: Located<Template>,
     pub locate: Option<Located<Template>>,
+    /// How to fix a failing subject: the check's own `fix`, else the policy's `[fix]`.
+    pub fix: Option<Arc<FixSpec>>,
+}
+
+/// A rule's `[fix]` table: a command template whose `{CEL}` holes are shell-quoted when it is
+/// rendered, or the reason no command can fix a finding.
+#[derive(Debug)]
+pub struct FixSpec {
+    pub action: FixSpecAction,
+    /// The registry region the command acts on (`ibmcloud cr region-set` is run first).
+    pub region: Option<Located<Template>>,
+}
+
+#[derive(Debug)]
+pub enum FixSpecAction {
+    Command {
+        command: Located<Template>,
+        destructive: bool,
+    },
+    Reason(Located<Template>),
+}
+
+impl FixSpec {
+    /// Every template of the table, for load-time checks.
+    pub fn templates(&self) -> impl Iterator<Item = &Located<Template>> {
+        let action = match &self.action {
+            FixSpecAction::Command { command, .. } => command,
+            FixSpecAction::Reason(reason) => reason,
+        };
+        std::iter::once(action).chain(self.region.as_ref())
+    }
 }
 
 /// A compiled piece of a policy and where its text starts in the policy file.
@@ -127,6 +158,12 @@ impl Policy {
             ]
             .into_iter()
             .flatten()
+            .chain(
+                check
+                    .fix
+                    .iter()
+                    .flat_map(|fix| fix.templates().map(|template| template.value.source())),
+            )
         })
     }
 
@@ -376,13 +413,30 @@ fn load_one(source: &SourceText, builtin: bool, reading: Reading) -> Result<Poli
     let params = top.optional("params", &mut out, |v, out| params(text, v, out));
     let docs = top.optional("docs", &mut out, |v, out| docs(text, v, out));
     let tests = top.optional("tests", &mut out, array(|v, out| policy_test(text, v, out)));
-    let inline_check = read_check(text, &mut top, &mut out, true, checked);
+    let policy_fix = top
+        .optional("fix", &mut out, |v, out| fix_table(text, v, out, checked))
+        .map(|fix| fix.map(Arc::new));
+    let inline_check = read_check(
+        text,
+        &mut top,
+        &mut out,
+        true,
+        checked,
+        policy_fix.clone().flatten(),
+    );
     let checks = top.optional(
         "checks",
         &mut out,
         array(|v, out| {
             let mut table = TableReader::open(v, "[[checks]]", text, out)?;
-            let check = read_check(text, &mut table, out, false, checked);
+            let check = read_check(
+                text,
+                &mut table,
+                out,
+                false,
+                checked,
+                policy_fix.clone().flatten(),
+            );
             table.finish(out);
             check.flatten()
         }),
@@ -462,6 +516,7 @@ fn read_check(
     out: &mut Collector,
     optional: bool,
     checked: bool,
+    policy_fix: Option<Arc<FixSpec>>,
 ) -> Option<Option<Check>> {
     let keys_present = ["for_each", "assert", "subject", "message", "when", "locate"]
         .iter()
@@ -473,6 +528,13 @@ fn read_check(
         }
         return Some(None);
     }
+    // The top-level `[fix]` is the policy's; a `[[checks]]` table may have its own.
+    let own_fix = if optional {
+        Some(None)
+    } else {
+        t.optional("fix", out, |v, out| fix_table(text, v, out, checked))
+    };
+    let fix = own_fix.map(|own| own.map(Arc::new).or(policy_fix));
     let for_each = t.required("for_each", out, |v, out| {
         let path = string(v, out)?;
         let parsed = JsonPath::parse(&path)
@@ -526,6 +588,7 @@ fn read_check(
         {
             exprs.push((&expr.value, expr.offset));
         }
+        let fix_templates = fix.iter().flatten().flat_map(|fix| fix.templates());
         for template in [
             subject.as_ref(),
             message.as_ref(),
@@ -533,6 +596,7 @@ fn read_check(
         ]
         .into_iter()
         .flatten()
+        .chain(fix_templates)
         {
             exprs.extend(
                 template
@@ -552,7 +616,77 @@ fn read_check(
         subject: subject?,
         message: message?,
         locate: locate?,
+        fix: fix?,
     }))
+}
+
+/// A `[fix]` table: `command` (with `destructive`, and `region` for `ibmcloud cr` commands) or
+/// `reason`, never both.
+fn fix_table(text: &str, value: &Value<'_>, out: &mut Collector, checked: bool) -> Option<FixSpec> {
+    let mut t = TableReader::open(value, "[fix]", text, out)?;
+    let command = t.optional("command", out, |v, out| template(text, v, out, checked));
+    let reason = t.optional("reason", out, |v, out| template(text, v, out, checked));
+    let destructive = t.optional("destructive", out, |v, out| match v.get_ref() {
+        DeValue::Boolean(flag) => Some((*flag, v.span())),
+        _ => {
+            out.push(Problem::new(v.span(), "destructive must be true or false").label("here"));
+            None
+        }
+    });
+    let region = t.optional("region", out, |v, out| template(text, v, out, checked));
+    t.finish(out);
+    let (command, reason, destructive, region) = (command?, reason?, destructive?, region?);
+    let action = match (command, reason) {
+        (Some(command), None) => FixSpecAction::Command {
+            command,
+            destructive: destructive.is_some_and(|(flag, _)| flag),
+        },
+        (None, Some(reason)) => {
+            if let Some((_, span)) = destructive {
+                out.push(
+                    Problem::new(
+                        span,
+                        "destructive applies to a command, and this fix has only a reason",
+                    )
+                    .label("here"),
+                );
+                return None;
+            }
+            if let Some(region) = region {
+                let at = region.offset;
+                out.push(
+                    Problem::new(
+                        at..(at + 1).min(text.len()),
+                        "region applies to a command, and this fix has only a reason",
+                    )
+                    .label("here"),
+                );
+                return None;
+            }
+            FixSpecAction::Reason(reason)
+        }
+        (Some(_), Some(reason)) => {
+            let at = reason.offset;
+            out.push(
+                Problem::new(
+                    at..(at + 1).min(text.len()),
+                    "a fix has either a command or a reason, not both",
+                )
+                .label("here")
+                .help("a reason says why no command can fix the finding"),
+            );
+            return None;
+        }
+        (None, None) => {
+            out.push(
+                Problem::new(value.span(), "a fix needs a command or a reason")
+                    .label("here")
+                    .help("command = \"ibmcloud …{item.name}\", or reason = \"why no command can fix it\""),
+            );
+            return None;
+        }
+    };
+    Some(FixSpec { action, region })
 }
 
 /// Where the expression's text starts in the file: the string's content, found inside its span.
@@ -650,9 +784,11 @@ fn check_param_references(text: &str, checks: &[Check], params: &[ParamSpec], ou
         if let Some(when) = &check.when {
             exprs.push((&when.value, when.offset));
         }
+        let fix_templates = check.fix.iter().flat_map(|fix| fix.templates());
         for template in [Some(&check.subject), Some(&check.message), check.locate.as_ref()]
             .into_iter()
             .flatten()
+            .chain(fix_templates)
         {
             exprs.extend(
                 template

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{Check, Docs, Located, ParamSpec, Policy};
+use super::{Check, Docs, FixSpec, FixSpecAction, Located, ParamSpec, Policy};
 use crate::diagnostic::SourceText;
 use crate::engine::cel::Expr;
 use crate::engine::data::Data;
@@ -81,6 +81,15 @@ pub struct PreparedCheck {
     pub subject: (&'static str, usize),
     pub message: (&'static str, usize),
     pub locate: Option<(&'static str, usize)>,
+    pub fix: Option<PreparedFix>,
+}
+
+/// A check's `[fix]`: a command (and whether it is destructive) or a reason, and a region.
+pub struct PreparedFix {
+    pub command: Option<(&'static str, usize)>,
+    pub destructive: bool,
+    pub reason: Option<(&'static str, usize)>,
+    pub region: Option<(&'static str, usize)>,
 }
 
 /// A hash of a policy file's text, to tell whether an index entry was made from it. Reads eight
@@ -129,6 +138,20 @@ pub(super) fn policy(source: &SourceText) -> Option<Policy> {
                 subject: located_template(check.subject),
                 message: located_template(check.message),
                 locate: check.locate.map(located_template),
+                fix: match &check.fix {
+                    None => None,
+                    Some(fix) => Some(std::sync::Arc::new(FixSpec {
+                        action: match (fix.command, fix.reason) {
+                            (Some(command), _) => FixSpecAction::Command {
+                                command: located_template(command),
+                                destructive: fix.destructive,
+                            },
+                            (None, Some(reason)) => FixSpecAction::Reason(located_template(reason)),
+                            (None, None) => return None,
+                        },
+                        region: fix.region.map(located_template),
+                    })),
+                },
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -186,7 +209,7 @@ pub fn index_source(policies: &[Arc<Policy>]) -> String {
     let mut out = String::from(
         "// @generated from the files in policies/ by `REGCHECK_BLESS=1 cargo test --lib prepared`;\n\
          // do not edit. See src/policy/prepared.rs.\n\n\
-         use super::{Prepared, PreparedCheck, PreparedDocs, PreparedParam, PreparedValue};\n\
+         use super::{Prepared, PreparedCheck, PreparedDocs, PreparedFix, PreparedParam, PreparedValue};\n\
          use crate::findings::Severity;\n\n\
          pub static INDEX: &[Prepared] = &[\n",
     );
@@ -245,6 +268,24 @@ pub fn index_source(policies: &[Arc<Policy>]) -> String {
                 located(check.message.value.source(), check.message.offset)
             );
             let _ = writeln!(out, "                locate: {locate},");
+            let fix = check.fix.as_ref().map_or("None".to_owned(), |fix| {
+                let some = |template: Option<&Located<Template>>| {
+                    template.map_or("None".to_owned(), |template| {
+                        format!("Some({})", located(template.value.source(), template.offset))
+                    })
+                };
+                let (command, destructive, reason) = match &fix.action {
+                    FixSpecAction::Command { command, destructive } => (Some(command), *destructive, None),
+                    FixSpecAction::Reason(reason) => (None, false, Some(reason)),
+                };
+                format!(
+                    "Some(PreparedFix {{ command: {}, destructive: {destructive}, reason: {}, region: {} }})",
+                    some(command),
+                    some(reason),
+                    some(fix.region.as_ref())
+                )
+            });
+            let _ = writeln!(out, "                fix: {fix},");
             let _ = writeln!(out, "            }},");
         }
         let _ = writeln!(out, "        ],");

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::findings::Severity;
-use crate::policy::Policy;
+use crate::policy::{FixSpecAction, Policy};
 use crate::responsibility;
 
 #[derive(Serialize)]
@@ -86,6 +86,7 @@ pub fn write_explanation(policy: &Policy, out: &mut dyn Write) -> io::Result<()>
     section(out, "What it checks", &policy.docs.summary)?;
     section(out, "Why", &policy.docs.rationale)?;
     section(out, "How to fix", &policy.docs.remediation)?;
+    write_fix_templates(policy, out)?;
     if !policy.params.is_empty() {
         writeln!(
             out,
@@ -103,6 +104,70 @@ pub fn write_explanation(policy: &Policy, out: &mut dyn Write) -> io::Result<()>
         }
     }
     Ok(())
+}
+
+/// The rule's `[fix]` as declared: the command template (its `{…}` values come from the
+/// failing subject, quoted for bash) or the reason. A rule whose checks have fixes of their own
+/// lists each with the subjects it is for.
+pub(crate) fn write_fix_templates(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
+    let mut fixes: Vec<(&str, &std::sync::Arc<crate::policy::FixSpec>)> = Vec::new();
+    for check in &policy.checks {
+        if let Some(fix) = &check.fix
+            && !fixes.iter().any(|(_, seen)| std::sync::Arc::ptr_eq(seen, fix))
+        {
+            fixes.push((check.for_each.as_str(), fix));
+        }
+    }
+    if fixes.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "
+## Fix command
+"
+    )?;
+    for (for_each, fix) in &fixes {
+        if fixes.len() > 1 {
+            writeln!(
+                out,
+                "For the subjects of `{for_each}`:
+"
+            )?;
+        }
+        match &fix.action {
+            FixSpecAction::Command { command, destructive } => {
+                if let Some(region) = &fix.region {
+                    writeln!(
+                        out,
+                        "In the registry region `{}` (`ibmcloud cr region-set` first):
+",
+                        region.value.source()
+                    )?;
+                }
+                writeln!(out, "```bash\n{}\n```\n", command.value.source())?;
+                if *destructive {
+                    writeln!(
+                        out,
+                        "Destructive: `regcheck fix --dry-run` prints it commented out, to run only after review.\n"
+                    )?;
+                }
+            }
+            FixSpecAction::Reason(reason) => writeln!(out, "No command: {}.\n", reason.value.source())?,
+        }
+    }
+    let has_command = fixes
+        .iter()
+        .any(|(_, fix)| matches!(fix.action, FixSpecAction::Command { .. }));
+    if has_command {
+        writeln!(
+            out,
+            "Each `{{…}}` is a value of the failing subject, quoted for bash when the fix is\n\
+             rendered; `regcheck fix --dry-run` prints every failing finding's fix as one script."
+        )
+    } else {
+        writeln!(out, "Each `{{…}}` is a value of the failing subject.")
+    }
 }
 
 /// `docs/rules.md`: the catalog generated from the policy files (kept in sync by a test).

@@ -206,6 +206,7 @@ impl HumanView {
                 "{}",
                 render_diagnostic(self.options.style, &diagnostic).trim_end()
             )?;
+            self.write_fix(finding, out)?;
             writeln!(out)?;
         }
         if !rest.is_empty() {
@@ -288,6 +289,41 @@ impl HumanView {
     }
 
     /// One line per failing or waived finding of one account.
+    /// The finding's fix under its diagnostic, on one line that is never wrapped, so that the
+    /// command can be copied whole (its values are quoted for bash and masked at rendering).
+    fn write_fix(&self, finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
+        use crate::findings::FixAction;
+        let Some(fix) = &finding.fix else {
+            return Ok(());
+        };
+        match (&fix.action, fix.command_line()) {
+            (FixAction::Command { destructive, .. }, Some(line)) => {
+                let label = if *destructive {
+                    "fix (destructive: review before running):"
+                } else if fix.option_like_value {
+                    "fix (review: a value starts with '-'):"
+                } else {
+                    "fix:"
+                };
+                writeln!(
+                    out,
+                    "  {} {line}",
+                    self.paint(label.to_owned(), |s| s.cyan().bold())
+                )
+            }
+            // A reason is prose: wrapped like the diagnostic's text.
+            (FixAction::Reason(reason), _) | (FixAction::Command { command: reason, .. }, None) => {
+                let options = textwrap::Options::new(self.options.style.width.max(40))
+                    .initial_indent("  no fix command: ")
+                    .subsequent_indent("        ")
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation);
+                let text = textwrap::fill(&one_line(reason), options);
+                let label = self.paint("no fix command:".to_owned(), |s| s.cyan().bold());
+                writeln!(out, "{}", text.replacen("no fix command:", &label, 1))
+            }
+        }
+    }
+
     fn write_concise(&self, audit: &AccountAudit, out: &mut dyn Write) -> io::Result<()> {
         let source = &audit.account.file.source;
         let findings = super::account_most_severe_first(audit, |f| {

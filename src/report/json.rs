@@ -17,7 +17,8 @@
 //!       "results": [{rule_id, status, passes, failing, error}],
 //!       "findings": [{rule_id, severity, status, subject, message, path, file, line, column,
 //!                     end_line, end_column, fingerprint,
-//!                     waiver: {reason, expires, owner, expired, declared_at} | null}],
+//!                     waiver: {reason, expires, owner, expired, declared_at} | null,
+//!                     fix: {command, region, destructive, option_like_value, reason} | null}],
 //!       "totals": {…as below, for this account} } ],
 //!   "unused_waivers": [{rule, subject, account, reason, expires, owner, declared_at}],
 //!   "totals": { rules: {pass, fail, not_applicable, error},
@@ -32,6 +33,11 @@
 //! - Passing subjects are counted in each result's `passes`; they are listed as `pass`
 //!   findings only with `--include-passes` (a 10k-image account has some 350,000 of them: a
 //!   160 MB report that no gate reads, where the counts show what was checked).
+//! - `fix` is the rule's `[fix]` rendered for a failing, waived or baselined finding: `command`
+//!   is one line for bash (`ibmcloud cr region-set R && …` when it has a `region`; every value
+//!   from the account quoted), `destructive` says it deletes or cuts off something,
+//!   `option_like_value` that a value from the account starts with `-` (review it); or `command`
+//!   is null and `reason` says why no command can fix it. Null for passes and rules without one.
 //! - `exit_code` comes last: it is known only when the last account is done.
 //!
 //! Version 1 had top-level `accounts`, `results` and `findings` lists and no waiver or
@@ -416,6 +422,16 @@ struct Finding<'a> {
     end_column: usize,
     fingerprint: &'a str,
     waiver: Option<Waiver<'a>>,
+    fix: Option<Fix<'a>>,
+}
+
+#[derive(Serialize)]
+struct Fix<'a> {
+    command: Option<String>,
+    region: Option<&'a str>,
+    destructive: bool,
+    option_like_value: bool,
+    reason: Option<&'a str>,
 }
 
 impl<'a> Finding<'a> {
@@ -451,6 +467,16 @@ impl<'a> Finding<'a> {
                 owner: waiver.owner.as_deref(),
                 expired: waiver.expired,
                 declared_at: &waiver.position,
+            }),
+            fix: finding.fix.as_ref().map(|fix| Fix {
+                command: fix.command_line(),
+                region: fix.region.as_deref(),
+                destructive: fix.destructive(),
+                option_like_value: fix.option_like_value,
+                reason: match &fix.action {
+                    findings::FixAction::Reason(reason) => Some(reason),
+                    findings::FixAction::Command { .. } => None,
+                },
             }),
         }
     }

@@ -19,6 +19,7 @@
 //!   both ways give the same bytes.
 
 pub mod catalog;
+pub mod fix_script;
 pub mod github;
 pub mod html;
 pub mod human;

@@ -8,6 +8,12 @@
 //! `category` input and several uploads in one job work; artifact URIs relative to `--root`, or
 //! absolute `file://` URIs for files outside it (never `../`).
 //!
+//! A finding's fix goes in its result's message (the command, or why there is none) and the
+//! rule's `[fix]` in the rule's help markdown. SARIF's own `fixes` are not used: a SARIF fix is
+//! a set of replacements in artifacts (the account file), and a regcheck fix is a command that
+//! changes the live account, which an artifact replacement cannot express (the account file is
+//! evidence exported from it, fixed by exporting it again).
+//!
 //! Own small structs rather than the `serde-sarif` crate: the output needs only a dozen object
 //! kinds, field order stays under our control (stable bytes for CI diffs), and the crate is
 //! used in the tests instead, to read the output back as an independent check.
@@ -351,6 +357,13 @@ fn help_markdown(policy: &Policy) -> String {
             text.push_str(&format!("### {heading}\n\n{}\n\n", body.trim()));
         }
     }
+    let mut explanation = Vec::new();
+    // Writing into a Vec cannot fail; the section is the one `regcheck explain` prints.
+    let _ = super::catalog::write_fix_templates(policy, &mut explanation);
+    let explanation = String::from_utf8_lossy(&explanation);
+    if let Some(section) = explanation.trim().strip_prefix("## Fix command") {
+        text.push_str(&format!("### Fix command\n\n{}\n\n", section.trim()));
+    }
     if !policy.params.is_empty() {
         text.push_str("### Parameters\n\n");
         for param in &policy.params {
@@ -388,6 +401,22 @@ fn message(finding: &Finding) -> String {
             " (waiver expired {}: {})",
             waiver.expires, waiver.reason
         ));
+    }
+    if let Some(fix) = &finding.fix {
+        match (&fix.action, fix.command_line()) {
+            (crate::findings::FixAction::Command { destructive, .. }, Some(line)) => text.push_str(&format!(
+                "\n\nFix{}: {line}",
+                if *destructive {
+                    " (destructive: review before running)"
+                } else {
+                    ""
+                }
+            )),
+            (crate::findings::FixAction::Reason(reason), _) => {
+                text.push_str(&format!("\n\nNo fix command: {reason}"));
+            }
+            _ => {}
+        }
     }
     text
 }

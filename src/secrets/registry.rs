@@ -48,6 +48,12 @@ pub const MAX_PIECE: usize = 256;
 /// severities, workflow commands), at least [`MIN_MASKED`] long. `tests/leak_matrix.rs` checks
 /// that every such word of every format's output is here.
 pub const RESERVED: &[&str] = &[
+    "CLOUD_LOGS_CRN",
+    "ISSUE_ID",
+    "ISSUE_TYPE",
+    "RESOURCE_GROUP",
+    "RULES_JSON",
+    "TARGET_ID",
     "account_id",
     "account_name",
     "accounts",
@@ -64,11 +70,13 @@ pub const RESERVED: &[&str] = &[
     "colspan",
     "column",
     "columnKind",
+    "command",
     "content",
     "critical",
     "defaultConfiguration",
     "description",
     "descriptor",
+    "destructive",
     "details",
     "driver",
     "encoding",
@@ -111,6 +119,7 @@ pub const RESERVED: &[&str] = &[
     "notice",
     "notifications",
     "option",
+    "option_like_value",
     "originalUriBaseIds",
     "partialFingerprints",
     "passed",
@@ -121,6 +130,7 @@ pub const RESERVED: &[&str] = &[
     "problem",
     "properties",
     "property",
+    "reason",
     "regcheck",
     "region",
     "relatedLocations",
@@ -143,6 +153,7 @@ pub const RESERVED: &[&str] = &[
     "subject",
     "summary",
     "suppressions",
+    "target_ids",
     "testcase",
     "testsuite",
     "testsuites",
@@ -173,14 +184,20 @@ struct Registry {
     forms: BTreeSet<String>,
     /// Forms learned since the matchers were last built.
     pending: Vec<String>,
-    /// The forms of each matcher, oldest (largest) first.
-    levels: Vec<Vec<String>>,
+    /// The forms of each matcher and the matcher, oldest (largest) first.
+    levels: Vec<Level>,
     /// `None` until something is learned.
     matchers: Option<Matchers>,
 }
 
 /// The matchers for everything learned, one per level; shared with the threads that mask.
-type Matchers = Arc<Vec<Masker>>;
+type Matchers = Arc<Vec<Arc<Masker>>>;
+
+/// Forms and the matcher built over them (`None`: nothing to search for).
+struct Level {
+    forms: Vec<String>,
+    masker: Option<Arc<Masker>>,
+}
 
 /// Replaces every occurrence of a set of texts by [`MASK`] (consecutive ones by one mask).
 #[derive(Debug)]
@@ -289,7 +306,7 @@ static REGISTRY: RwLock<Registry> = RwLock::new(Registry {
 
 /// `bytes` with the matches of every matcher masked: each matcher's matches as
 /// [`Masker::mask_bytes`] finds them, joined where they overlap or touch, one mask each.
-fn mask_with<'a>(matchers: &[Masker], bytes: &'a [u8]) -> Cow<'a, [u8]> {
+fn mask_with<'a>(matchers: &[Arc<Masker>], bytes: &'a [u8]) -> Cow<'a, [u8]> {
     match matchers {
         [] => Cow::Borrowed(bytes),
         [only] => only.mask_bytes(bytes),
@@ -329,7 +346,7 @@ fn mask_with<'a>(matchers: &[Masker], bytes: &'a [u8]) -> Cow<'a, [u8]> {
 
 /// [`mask_with`] for text. Masks replace whole matches of UTF-8 patterns, so the result is
 /// UTF-8 too.
-fn mask_text_with<'a>(matchers: &[Masker], text: &'a str) -> Cow<'a, str> {
+fn mask_text_with<'a>(matchers: &[Arc<Masker>], text: &'a str) -> Cow<'a, str> {
     match matchers {
         [] => Cow::Borrowed(text),
         [only] => only.mask(text),
@@ -391,9 +408,14 @@ fn matchers() -> Option<Matchers> {
         Err(poisoned) => poisoned.into_inner(),
     };
     if !registry.pending.is_empty() {
-        let level = std::mem::take(&mut registry.pending);
-        push_level(&mut registry.levels, level);
-        let built: Vec<Masker> = registry.levels.iter().filter_map(Masker::new).collect();
+        let forms = std::mem::take(&mut registry.pending);
+        push_level(&mut registry.levels, forms);
+        // Only the newest level is new (or merged); the others keep their matchers.
+        let built: Vec<Arc<Masker>> = registry
+            .levels
+            .iter()
+            .filter_map(|level| level.masker.clone())
+            .collect();
         registry.matchers = Some(Arc::new(built));
     }
     registry.matchers.clone()
@@ -402,13 +424,14 @@ fn matchers() -> Option<Matchers> {
 /// Adds a level of forms as in a binary counter: the new level absorbs every older one that is
 /// no larger, so levels at least double in size from newest to oldest (at most log₂ n + 1 of
 /// them) and each form is built into a matcher O(log n) times in all.
-fn push_level(levels: &mut Vec<Vec<String>>, mut level: Vec<String>) {
-    while levels.last().is_some_and(|last| last.len() <= level.len()) {
+fn push_level(levels: &mut Vec<Level>, mut forms: Vec<String>) {
+    while levels.last().is_some_and(|last| last.forms.len() <= forms.len()) {
         if let Some(last) = levels.pop() {
-            level.extend(last);
+            forms.extend(last.forms);
         }
     }
-    levels.push(level);
+    let masker = Masker::new(&forms).map(Arc::new);
+    levels.push(Level { forms, masker });
 }
 
 /// `text` with every learned secret, in any of its forms, replaced by [`super::MASK`].
@@ -578,20 +601,20 @@ mod tests {
         let mut built = 0;
         for batch in 0..1000 {
             push_level(&mut levels, (0..3).map(|i| format!("form-{batch}-{i}")).collect());
-            built += levels.last().map_or(0, Vec::len);
-            let sizes: Vec<usize> = levels.iter().map(Vec::len).collect();
+            built += levels.last().map_or(0, |level| level.forms.len());
+            let sizes: Vec<usize> = levels.iter().map(|level| level.forms.len()).collect();
             assert!(sizes.windows(2).all(|pair| pair[0] > pair[1]), "{sizes:?}");
         }
         assert!(levels.len() <= 11, "{} levels", levels.len());
-        assert_eq!(levels.iter().map(Vec::len).sum::<usize>(), 3000);
+        assert_eq!(levels.iter().map(|level| level.forms.len()).sum::<usize>(), 3000);
         // Quadratic rebuilding would build 1000 × 1500 forms; a binary counter about n log n.
         assert!(built < 3000 * 12, "{built} forms built");
     }
 
     #[test]
     fn matches_of_several_matchers_are_joined_into_one_mask() {
-        let older = Masker::new(["Kq7vR2xW9p"]).unwrap();
-        let newer = Masker::new(["W9pZt4Lm8s", "Hn3Jd6Yc1b"]).unwrap();
+        let older = Arc::new(Masker::new(["Kq7vR2xW9p"]).unwrap());
+        let newer = Arc::new(Masker::new(["W9pZt4Lm8s", "Hn3Jd6Yc1b"]).unwrap());
         let matchers = [older, newer];
         // Overlapping (one secret's end is the other's start), touching, and apart.
         let text = "a Kq7vR2xW9pZt4Lm8s b Kq7vR2xW9pHn3Jd6Yc1b c Hn3Jd6Yc1b d";

@@ -406,6 +406,15 @@ impl Expr {
         Ok(render(&self.eval(bindings)?))
     }
 
+    /// The words of a fix command's hole: each item of a list (so that a hole can add optional
+    /// arguments, or none), else the one value; each rendered as [`Self::eval_text`] renders.
+    pub fn eval_words(&self, bindings: &Bindings<'_>) -> Result<Vec<String>, String> {
+        Ok(match self.eval(bindings)? {
+            Value::List(items) => items.iter().map(render).collect(),
+            other => vec![render(&other)],
+        })
+    }
+
     /// Evaluates on the meter running on this thread (the engine starts one per subject), or
     /// on one of [`budget::DEFAULT_BUDGET`] units for this evaluation alone.
     fn eval(&self, bindings: &Bindings<'_>) -> Result<Value, String> {

@@ -7,7 +7,7 @@
 //! - **Drill-down**: per account, duty, rule and finding, as `<details>` elements (they open
 //!   without script), each finding with its message, location, waiver or baseline, and the
 //!   account file's lines from [`crate::diagnostic::SourceText::excerpt`] (secrets masked, long
-//!   lines clipped). The place for a finding's fix command is [`write_fix`].
+//!   lines clipped). A finding's fix (command or reason) is written by [`write_fix`].
 //! - **Filters** by severity, account, rule and status: a small inline script, the only one;
 //!   without it the filter form stays hidden.
 //!
@@ -1015,15 +1015,37 @@ impl<'a> Page<'a> {
     }
 }
 
-/// The place for a finding's fix command. Issue 13 item 1 renders the rule's command template
-/// with the finding's data here; until then the block points at the rule's explanation.
-fn write_fix(out: &mut String, policy: &Policy, _finding: &Finding) -> fmt::Result {
-    writeln!(
-        out,
-        "<div class=\"fix\" data-fix=\"explain\"><b>Fix:</b> <code>regcheck explain {}</code> \
-         describes the remedy.</div>",
-        Text(&policy.id)
-    )
+/// A finding's fix: the rendered command (values from the account already quoted for bash and
+/// masked where they hold a secret), marked when it is destructive, or the reason no command can
+/// fix it; a rule without `[fix]` points at its explanation.
+fn write_fix(out: &mut String, policy: &Policy, finding: &Finding) -> fmt::Result {
+    use crate::findings::FixAction;
+    let Some(fix) = &finding.fix else {
+        return writeln!(
+            out,
+            "<div class=\"fix\" data-fix=\"explain\"><b>Fix:</b> <code>regcheck explain {}</code> \
+             describes the remedy.</div>",
+            Text(&policy.id)
+        );
+    };
+    match (&fix.action, fix.command_line()) {
+        (FixAction::Command { destructive, .. }, Some(line)) => writeln!(
+            out,
+            "<div class=\"fix\" data-fix=\"{}\"><b>Fix{}:</b> <code>{}</code></div>",
+            if *destructive { "destructive" } else { "command" },
+            if *destructive {
+                " (destructive: review before running)"
+            } else {
+                ""
+            },
+            Text(&line)
+        ),
+        (FixAction::Reason(reason), _) | (FixAction::Command { command: reason, .. }, None) => writeln!(
+            out,
+            "<div class=\"fix\" data-fix=\"reason\"><b>Fix:</b> no command: {}.</div>",
+            Text(reason)
+        ),
+    }
 }
 
 /// A rule's documentation text: paragraphs (hard-wrapped lines joined), fenced code blocks as

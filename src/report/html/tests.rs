@@ -253,7 +253,8 @@ fn hostile_names_cannot_inject_anything() {
     let rule = format!(
         "id = \"ACME-XSS-001\"\ntitle = {h}\nseverity = \"high\"\nresponsibility = {h}\n\
          for_each = \"$.account\"\nassert = \"false\"\nsubject = \"acct:{{item.name}}\"\n\
-         message = \"{{item.name}} is hostile\"\n[docs]\nsummary = {h}\nrationale = {h}\nremediation = {h}\n",
+         message = \"{{item.name}} is hostile\"\n\
+         [fix]\ncommand = \"ibmcloud cr va-version-set {{item.name}}\"\n[docs]\nsummary = {h}\nrationale = {h}\nremediation = {h}\n",
         h = serde_json::to_string(HOSTILE).expect("JSON")
     );
     let policies =
@@ -293,6 +294,13 @@ fn hostile_names_cannot_inject_anything() {
         html.matches(&escaped).count() >= 10,
         "every hostile text is shown, escaped"
     );
+    // The fix command: the value quoted for bash, then escaped for HTML.
+    let command = format!(
+        "ibmcloud cr va-version-set {}",
+        crate::findings::shell_quote(HOSTILE)
+    );
+    assert!(html.contains("data-fix=\"command\""), "the fix is shown");
+    assert!(html.contains(&Text(&command).to_string()), "{command}");
 }
 
 #[test]
