@@ -141,6 +141,9 @@ pub struct RunArgs {
 
     #[command(flatten)]
     policies: PolicyArgs,
+
+    #[command(flatten)]
+    select: super::select::SelectArgs,
 }
 
 fn parse_report(text: &str) -> Result<(Format, PathBuf), String> {
@@ -184,6 +187,7 @@ pub struct Plan {
     pub settings: Settings,
     config: Config,
     baseline: Option<Baseline>,
+    selection: regcheck::select::Selection,
     pub files: Vec<AccountFile>,
     /// Paths that could not be walked (a symlink loop): reported as files that did not load.
     problems: Vec<(String, String)>,
@@ -194,6 +198,7 @@ impl Plan {
         Judgement {
             waivers: &self.config.waivers,
             baseline: self.baseline.as_ref(),
+            selection: Some(&self.selection),
         }
     }
 
@@ -259,6 +264,9 @@ fn report_errors(result: &AccountResult, style: Style) {
             );
         }
         AccountResult::Audited(audit) => {
+            for note in super::select::judged_notes(audit) {
+                eprintln!("{note}");
+            }
             for outcome in &audit.outcomes {
                 if let Some(error) = &outcome.error {
                     eprintln!(
@@ -380,6 +388,14 @@ pub fn plan(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<P
         enabled && selected && !skipped
     });
 
+    let selection = match args.select.selection() {
+        Ok(selection) => selection,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Err(EXIT_ERROR.into());
+        }
+    };
+
     let baseline = match &args.baseline {
         None => None,
         Some(path) => match std::fs::read_to_string(path)
@@ -452,6 +468,7 @@ pub fn plan(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<P
         settings,
         config,
         baseline,
+        selection,
         files,
         problems: discovered.problems,
     })

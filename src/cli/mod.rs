@@ -6,6 +6,7 @@ mod audit;
 mod collect;
 mod diff;
 mod import;
+mod select;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};

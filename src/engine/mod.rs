@@ -51,6 +51,10 @@ pub struct Settings {
     pub threads: Option<usize>,
     /// Counters the evaluation advances, for a progress bar; `None` counts nothing.
     pub progress: Option<Arc<Progress>>,
+    /// Focused evaluation (`--image`): the positions in `images` to evaluate, ascending; the
+    /// other images are left out of the document rules see, so one image of a 100k-image
+    /// account costs one image. Findings keep their paths in the file. `None`: every image.
+    pub images: Option<Arc<[usize]>>,
 }
 
 impl Settings {
@@ -64,6 +68,7 @@ impl Settings {
             budgets: BTreeMap::new(),
             threads: None,
             progress: None,
+            images: None,
         }
     }
 }
@@ -84,13 +89,25 @@ pub struct PreparedAccount<'a> {
     // Declared before `document`, so that it is dropped first: it points into the document.
     index: Arc<index::AccountIndex>,
     document: Document,
+    /// The images evaluated, by position in the file, when not all of them are
+    /// ([`Settings::images`]): the document's `images[k]` is the file's `images[focus[k]]`.
+    focus: Option<Arc<[usize]>>,
 }
 
 impl<'a> PreparedAccount<'a> {
     /// Converts the sections of the account that `policies` can read. Most of an account is
     /// its images; rules that never name them (the Activity Tracker rules) do not pay for them.
     pub fn new(account: &'a LoadedAccount, policies: &[Arc<Policy>]) -> Result<Self, String> {
-        let document = account_document(&account.model, policies)?;
+        Self::focused(account, policies, None)
+    }
+
+    /// [`new`](Self::new) with only the images at `focus` (positions in the file, ascending).
+    pub fn focused(
+        account: &'a LoadedAccount,
+        policies: &[Arc<Policy>],
+        focus: Option<Arc<[usize]>>,
+    ) -> Result<Self, String> {
+        let document = account_document(&account.model, policies, focus.as_deref())?;
         // SAFETY: the index lives beside the document in `Self` and they are dropped together
         // (`release`); helpers reach it only through `index::install` during an evaluation.
         let index = Arc::new(unsafe { index::AccountIndex::build(document.root()) });
@@ -99,7 +116,22 @@ impl<'a> PreparedAccount<'a> {
             fingerprints: Fingerprinter::new(&account.model.account.id),
             index,
             document,
+            focus,
         })
+    }
+
+    /// A path in the document as a path in the file: a focused evaluation's `images[k]` is
+    /// the file's `images[focus[k]]`.
+    fn file_path(&self, mut path: DocPath) -> DocPath {
+        use crate::path::Segment;
+        if let Some(focus) = &self.focus
+            && let [Segment::Key(section), Segment::Index(at), ..] = path.0.as_mut_slice()
+            && section == "images"
+            && let Some(position) = focus.get(*at)
+        {
+            *at = *position;
+        }
+        path
     }
 }
 
@@ -139,7 +171,11 @@ pub fn wait_for_releases() {
 /// mentioned when its name is a word of a policy's paths, expressions or templates; the small
 /// `schema_version` and `account` are always there, and `image_namespace` and
 /// `namespaces_denoted` need `namespaces`.
-fn account_document(model: &crate::account::Account, policies: &[Arc<Policy>]) -> Result<Document, String> {
+fn account_document(
+    model: &crate::account::Account,
+    policies: &[Arc<Policy>],
+    focus: Option<&[usize]>,
+) -> Result<Document, String> {
     let mentions = |section: &str| mentions_word(policies, section);
     let needs_namespaces =
         mentions("namespaces") || mentions("image_namespace") || mentions("namespaces_denoted");
@@ -157,7 +193,14 @@ fn account_document(model: &crate::account::Account, policies: &[Arc<Policy>]) -
     }
     list!("registries", model.registries, mentions("registries"));
     list!("namespaces", model.namespaces, needs_namespaces);
-    list!("images", model.images, mentions("images"));
+    match focus {
+        Some(focus) if mentions("images") => {
+            let images: Vec<&crate::account::model::Image> =
+                focus.iter().filter_map(|&at| model.images.get(at)).collect();
+            sections.push(("images", Document::from_list(&images)?));
+        }
+        _ => list!("images", model.images, mentions("images")),
+    }
     list!("exemptions", model.exemptions, mentions("exemptions"));
     list!("automation", model.automation, mentions("automation"));
     // Optional sections stay absent when the file has none: `has(account.iam)` must see that.
@@ -190,7 +233,7 @@ fn mentions_word(policies: &[Arc<Policy>], name: &str) -> bool {
 
 /// Evaluates every policy against one account; outcomes come back in the policies' order.
 pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Settings) -> Vec<RuleOutcome> {
-    let prepared = match PreparedAccount::new(account, policies) {
+    let prepared = match PreparedAccount::focused(account, policies, settings.images.clone()) {
         Ok(prepared) => prepared,
         Err(message) => {
             return policies
@@ -585,7 +628,7 @@ fn run_check(
         let error = |message: String, offset: usize| RuleError {
             message,
             policy_position: policy.position(offset),
-            path: Some(found.doc_path()),
+            path: Some(prepared.file_path(found.doc_path())),
         };
         let text = found
             .node
@@ -631,7 +674,7 @@ fn run_check(
                 fingerprint: prepared.fingerprints.fingerprint(&policy.id, &subject),
                 subject,
                 message: String::new(),
-                path: found.doc_path(),
+                path: prepared.file_path(found.doc_path()),
                 location: crate::findings::Location::default(),
                 waiver: None,
             });
@@ -647,11 +690,11 @@ fn run_check(
                         locate.offset,
                     )
                 })?;
-                let mut path = found.doc_path();
+                let mut path = prepared.file_path(found.doc_path());
                 path.0.extend(relative.0);
                 path
             }
-            None => found.doc_path(),
+            None => prepared.file_path(found.doc_path()),
         };
         let location = prepared.account.file.location(&path);
         findings.push(Finding {
