@@ -31,7 +31,7 @@ pub struct Selection {
 }
 
 /// One `--image` resolved: what was asked, and the entries and digests judged for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct JudgedImage {
     pub asked: String,
     /// The refs of the entries judged, in file order.
@@ -127,25 +127,26 @@ impl Selection {
                 problems.push(not_found(account, asked, &wanted, &names));
                 continue;
             }
-            // The same image by digest: every entry of the same repository with a digest of
-            // one selected above.
+            // The same image by digest: every entry of the same repository (in the registry
+            // asked for, or in any when the ref names none) with a digest of one selected above.
             let mut is_direct = vec![false; names.len()];
             let mut same_image = HashSet::new();
             for &at in &direct {
                 is_direct[at] = true;
                 if let Some(digest) = names[at].digest {
-                    same_image.insert((names[at].public_host(), names[at].repository, digest));
+                    same_image.insert((names[at].repository, digest));
                 }
             }
-            let mut digests: Vec<&str> = same_image.iter().map(|(_, _, digest)| *digest).collect();
+            let mut digests: Vec<&str> = same_image.iter().map(|(_, digest)| *digest).collect();
             digests.sort_unstable();
             digests.dedup();
             let mut refs = Vec::new();
             for (at, name) in names.iter().enumerate() {
                 let judged_here = is_direct[at]
-                    || name.digest.is_some_and(|digest| {
-                        same_image.contains(&(name.public_host(), name.repository, digest))
-                    });
+                    || (wanted.same_registry(name)
+                        && name
+                            .digest
+                            .is_some_and(|digest| same_image.contains(&(name.repository, digest))));
                 if !judged_here {
                     continue;
                 }
@@ -277,9 +278,7 @@ impl<'a> ImageName<'a> {
         if self.repository != entry.repository {
             return false;
         }
-        if let (Some(asked), Some(host)) = (self.public_host(), entry.public_host())
-            && asked != host
-        {
+        if !self.same_registry(entry) {
             return false;
         }
         match (self.digest, self.tag) {
@@ -289,6 +288,14 @@ impl<'a> ImageName<'a> {
             (None, Some(tag)) => entry.tag == Some(tag),
             // Neither tag nor digest: `:latest`, as the registry reads it.
             (None, None) => entry.tag == Some("latest") || (entry.tag.is_none() && entry.digest.is_none()),
+        }
+    }
+
+    /// Whether `entry` is in the registry this ref names (any, when it names none).
+    fn same_registry(&self, entry: &ImageName<'_>) -> bool {
+        match (self.public_host(), entry.public_host()) {
+            (Some(asked), Some(host)) => asked == host,
+            _ => true,
         }
     }
 
