@@ -232,15 +232,15 @@ fn not_found(
 
 /// An image ref taken apart: `[host/]repository[:tag][@digest]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ImageName<'a> {
-    host: Option<&'a str>,
-    repository: &'a str,
-    tag: Option<&'a str>,
-    digest: Option<&'a str>,
+pub(crate) struct ImageName<'a> {
+    pub host: Option<&'a str>,
+    pub repository: &'a str,
+    pub tag: Option<&'a str>,
+    pub digest: Option<&'a str>,
 }
 
 /// Takes a ref apart; never fails (a malformed ref just matches nothing).
-fn parse(text: &str) -> ImageName<'_> {
+pub(crate) fn parse(text: &str) -> ImageName<'_> {
     let text = text.trim();
     let (rest, digest) = match text.split_once('@') {
         Some((rest, digest)) => (rest, Some(digest)),

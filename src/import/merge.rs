@@ -321,8 +321,12 @@ fn existing_scope(kind: SectionKind, table: &Table) -> Option<Scope> {
     match kind {
         SectionKind::Namespaces | SectionKind::Exemptions => Some(Scope::Region(text("region")?.to_owned())),
         SectionKind::Images => {
-            let region = ImageRef::parse(text("ref")?)?.region()?;
-            Some(Scope::Region(region.name.clone()))
+            let image = ImageRef::parse(text("ref")?)?;
+            let region = image.region()?;
+            Some(Scope::Repository(
+                region.name.clone(),
+                format!("{}/{}", image.namespace, image.repository),
+            ))
         }
         SectionKind::ApiKeys => match text("owner") {
             Some(owner) if owner.starts_with("ServiceId-") => Some(Scope::ServiceIdKeys),
