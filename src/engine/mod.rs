@@ -107,6 +107,7 @@ impl<'a> PreparedAccount<'a> {
         policies: &[Arc<Policy>],
         focus: Option<Arc<[usize]>>,
     ) -> Result<Self, String> {
+        let focus = focus.filter(|_| images_can_be_left_out(policies));
         let document = account_document(&account.model, policies, focus.as_deref())?;
         // SAFETY: the index lives beside the document in `Self` and they are dropped together
         // (`release`); helpers reach it only through `index::install` during an evaluation.
@@ -219,14 +220,45 @@ fn account_document(
 
 /// Whether `name` is a word of some policy's paths, expressions or templates.
 fn mentions_word(policies: &[Arc<Policy>], name: &str) -> bool {
-    policies.iter().any(|policy| {
-        policy.check_sources().any(|text| {
-            text.match_indices(name).any(|(at, _)| {
-                let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-                let before = text[..at].chars().next_back().is_none_or(|c| !word(c));
-                let after = text[at + name.len()..].chars().next().is_none_or(|c| !word(c));
-                before && after
-            })
+    policies
+        .iter()
+        .any(|policy| policy.check_sources().any(|text| has_word(text, name)))
+}
+
+/// Whether `name` is a word of `text` (not part of a longer name: `images_per_repo` is not
+/// `images`).
+fn has_word(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let before = text[..at].chars().next_back().is_none_or(|c| !word(c));
+        let after = text[at + name.len()..].chars().next().is_none_or(|c| !word(c));
+        before && after
+    })
+}
+
+/// Whether a focused evaluation ([`Settings::images`]) may leave the other images out of the
+/// document: no check reads `images` except as the list its subjects come from (a `for_each`
+/// starting at `$.images[*]`), and none of those reads its position in that list (`index`).
+/// Otherwise (a custom rule that counts a namespace's images, say) every image is evaluated,
+/// and the selection applies to the findings only: slower, never different.
+fn images_can_be_left_out(policies: &[Arc<Policy>]) -> bool {
+    policies.iter().all(|policy| {
+        policy.checks.iter().all(|check| {
+            let path = check.for_each.as_str();
+            let expressions = [
+                check.when.as_ref().map(|when| when.value.source()),
+                Some(check.assert.value.source()),
+                Some(check.subject.value.source()),
+                Some(check.message.value.source()),
+                check.locate.as_ref().map(|locate| locate.value.source()),
+            ];
+            let mut expressions = expressions.into_iter().flatten();
+            let over_images = path.starts_with("$.images[*]");
+            let position_read =
+                path == "$.images[*]" && expressions.clone().any(|text| has_word(text, "index"));
+            (over_images || !has_word(path, "images"))
+                && !position_read
+                && !expressions.any(|text| has_word(text, "images"))
         })
     })
 }
