@@ -238,28 +238,78 @@ fn has_word(text: &str, name: &str) -> bool {
 
 /// Whether a focused evaluation ([`Settings::images`]) may leave the other images out of the
 /// document: no check reads `images` except as the list its subjects come from (a `for_each`
-/// starting at `$.images[*]`), and none of those reads its position in that list (`index`).
-/// Otherwise (a custom rule that counts a namespace's images, say) every image is evaluated,
-/// and the selection applies to the findings only: slower, never different.
+/// starting at `$.images[*]`), none reads the whole account (`account` other than
+/// `account.<section>`), and none of those over images reads its position in the list
+/// (`index`). Otherwise (a custom rule that counts a namespace's images, say) every image is
+/// evaluated and the selection applies to the findings only: slower, never different.
 fn images_can_be_left_out(policies: &[Arc<Policy>]) -> bool {
     policies.iter().all(|policy| {
         policy.checks.iter().all(|check| {
             let path = check.for_each.as_str();
-            let expressions = [
-                check.when.as_ref().map(|when| when.value.source()),
-                Some(check.assert.value.source()),
-                Some(check.subject.value.source()),
-                Some(check.message.value.source()),
-                check.locate.as_ref().map(|locate| locate.value.source()),
-            ];
-            let mut expressions = expressions.into_iter().flatten();
+            let mut code: Vec<String> = [check.when.as_ref(), Some(&check.assert)]
+                .into_iter()
+                .flatten()
+                .map(|expr| code_of(expr.value.source()))
+                .collect();
+            for template in [Some(&check.subject), Some(&check.message), check.locate.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                code.extend(template.value.holes().map(|(expr, _)| code_of(expr.source())));
+            }
             let over_images = path.starts_with("$.images[*]");
-            let position_read =
-                path == "$.images[*]" && expressions.clone().any(|text| has_word(text, "index"));
+            let position_read = path == "$.images[*]" && code.iter().any(|text| has_word(text, "index"));
             (over_images || !has_word(path, "images"))
                 && !position_read
-                && !expressions.any(|text| has_word(text, "images"))
+                && !code
+                    .iter()
+                    .any(|text| has_word(text, "images") || reads_whole_account(text))
         })
+    })
+}
+
+/// An expression's text with its string literals emptied (`'…'`, `"…"`, and their triple
+/// forms), so that words in messages are not taken for field names.
+fn code_of(source: &str) -> String {
+    let mut code = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(at) = rest.find(['\'', '"']) {
+        code.push_str(&rest[..at]);
+        let quote = &rest[at..at + 1];
+        let triple = quote.repeat(3);
+        let (delimiter, body) = if rest[at..].starts_with(&triple) {
+            (triple.as_str(), &rest[at + 3..])
+        } else {
+            (quote, &rest[at + 1..])
+        };
+        code.push_str("''");
+        // The closing delimiter: the first one not escaped by a backslash.
+        let mut end = None;
+        let mut escaped = false;
+        for (offset, c) in body.char_indices() {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if body[offset..].starts_with(delimiter) {
+                end = Some(offset + delimiter.len());
+                break;
+            }
+        }
+        rest = end.map_or("", |end| &body[end..]);
+    }
+    code.push_str(rest);
+    code
+}
+
+/// Whether code reads the account whole (`account` not followed by `.section`), which could
+/// reach every image.
+fn reads_whole_account(code: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    code.match_indices("account").any(|(at, name)| {
+        let before = code[..at].chars().next_back();
+        let after = code[at + name.len()..].trim_start();
+        before.is_none_or(|c| !word(c) && c != '.') && !after.starts_with('.') && !after.starts_with(word)
     })
 }
 

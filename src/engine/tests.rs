@@ -467,3 +467,20 @@ fn a_focused_evaluation_points_at_the_images_in_the_file() {
         )]
     );
 }
+
+#[test]
+fn words_in_string_literals_are_not_code() {
+    assert_eq!(
+        code_of(r#"'images of ' + item.ref + "it's" + '\'images'"#),
+        "'' + item.ref + '' + ''"
+    );
+    assert_eq!(code_of("'''a 'images' b''' + x"), "'' + x");
+    assert!(!has_word(
+        &code_of("'every image of the account, images'"),
+        "images"
+    ));
+    assert!(reads_whole_account("size(account) > 0"));
+    assert!(reads_whole_account("account['images']"));
+    assert!(!reads_whole_account("account.iam.policies"));
+    assert!(!reads_whole_account("item.account_id + parent.account"));
+}
