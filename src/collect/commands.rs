@@ -602,7 +602,7 @@ mod tests {
         region.sort_unstable();
         region.dedup();
         assert_eq!((account.len(), region.len()), (a, r));
-        assert_eq!(a, 12);
+        assert_eq!(a, 13, "the 12 capture files and capture-scope.json");
         assert_eq!(r, 11);
     }
 }
