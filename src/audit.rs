@@ -462,7 +462,43 @@ impl<'a> Auditor<'a> {
             record_passes: true,
             ..settings.clone()
         };
-        let mut outcomes = engine::evaluate(&account, self.policies, &focused);
+        // Rules whose subjects cannot be selected (an IAM policy's, when one image is asked
+        // for) are not evaluated: not applicable to what the run asks about.
+        let relevant: Vec<bool> = self
+            .policies
+            .iter()
+            .map(|policy| {
+                policy
+                    .checks
+                    .iter()
+                    .any(|check| focus.may_keep(&check.subject.value.literal_prefix()))
+            })
+            .collect();
+        let evaluated: Vec<Arc<Policy>> = self
+            .policies
+            .iter()
+            .zip(&relevant)
+            .filter(|(_, relevant)| **relevant)
+            .map(|(policy, _)| Arc::clone(policy))
+            .collect();
+        let mut evaluated = engine::evaluate(&account, &evaluated, &focused).into_iter();
+        let mut outcomes: Vec<RuleOutcome> = self
+            .policies
+            .iter()
+            .zip(&relevant)
+            .map(
+                |(policy, relevant)| match relevant.then(|| evaluated.next()).flatten() {
+                    Some(outcome) => outcome,
+                    None => RuleOutcome {
+                        rule_id: policy.id.clone(),
+                        status: RuleStatus::NotApplicable,
+                        findings: Vec::new(),
+                        passes: 0,
+                        error: None,
+                    },
+                },
+            )
+            .collect();
         for outcome in &mut outcomes {
             self.judge(&account.model.account.id, outcome);
             keep_selected(outcome, &focus, settings.record_passes);

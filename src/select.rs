@@ -54,6 +54,20 @@ pub struct Focus {
 }
 
 impl Focus {
+    /// Whether a subject that starts with `prefix` (a rule's subject template up to its first
+    /// hole) can be kept. With `--subject` globs any can; otherwise only one that can equal a
+    /// kept subject or start one of its parts. A rule none of whose checks can is not
+    /// evaluated at all: its subjects are not what the run asks about.
+    pub fn may_keep(&self, prefix: &str) -> bool {
+        if !self.subjects.is_empty() {
+            return true;
+        }
+        match prefix.split_once('#') {
+            Some((whole, _)) => self.kept.contains(whole),
+            None => self.kept.iter().any(|kept| kept.starts_with(prefix)),
+        }
+    }
+
     /// Whether a finding on `subject` is part of the selection: a subject named by an image
     /// ref (or one of its parts, after `#`), or matched by a `--subject` glob.
     pub fn keeps(&self, subject: &str) -> bool {
@@ -384,5 +398,11 @@ mod tests {
         assert!(focus.keeps("image:us.icr.io/a/b:1#env.TOKEN"));
         assert!(!focus.keeps("image:us.icr.io/a/b:10"));
         assert!(!focus.keeps("namespace:us-south/a"));
+        assert!(focus.may_keep("image:"));
+        assert!(focus.may_keep(""));
+        assert!(focus.may_keep("image:us.icr.io/a/b:1#env."));
+        assert!(!focus.may_keep("image:us.icr.io/a/c:1#"));
+        assert!(!focus.may_keep("namespace:"));
+        assert!(!focus.may_keep("key:"));
     }
 }
