@@ -576,6 +576,14 @@ fn collect_image_makes_only_the_calls_one_image_needs_and_imports_without_stalin
     assert_eq!(full.code, 0, "{}", full.stderr);
     let before = fs::read_to_string(full.work.path().join("account.toml")).unwrap();
     assert!(!before.contains("# not seen in"));
+    // Last night's capture time, which refreshing one image must not move: the rest of the
+    // account's evidence is as old as it was (ICR-BP-001).
+    let captured = before
+        .lines()
+        .find(|line| line.starts_with("captured_at = "))
+        .unwrap()
+        .to_owned();
+    let before = before.replacen(&captured, "captured_at = 2026-01-01T00:00:00Z", 1);
     let work = tempfile::tempdir().unwrap();
     fs::write(work.path().join("account.toml"), &before).unwrap();
 
@@ -621,6 +629,10 @@ fn collect_image_makes_only_the_calls_one_image_needs_and_imports_without_stalin
     // repository is in its digests listing).
     let after = fs::read_to_string(run.work.path().join("account.toml")).unwrap();
     assert!(!after.contains("# not seen in"), "{after}");
+    assert!(
+        after.contains("\ncaptured_at = 2026-01-01T00:00:00Z\n"),
+        "{after}"
+    );
     regcheck::account::load_str("account.toml", after.clone()).expect("the refreshed file loads");
     for other in ["us.icr.io/shop-dev/web:2.0", "de.icr.io/shop-dr/api:1.4.2"] {
         assert!(after.contains(other), "{other} is kept");
