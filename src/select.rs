@@ -84,7 +84,7 @@ impl Selection {
             .map(|pattern| {
                 Glob::new(pattern)
                     .map(|glob| (pattern.clone(), glob.compile_matcher()))
-                    .map_err(|error| format!("invalid --subject pattern `{pattern}`: {error}"))
+                    .map_err(|error| format!("invalid --subject pattern `{}`: {error}", printable(pattern)))
             })
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(empty) = images.iter().find(|image| parse(image).repository.is_empty()) {
@@ -202,6 +202,18 @@ impl Selection {
     }
 }
 
+/// A ref as it may be printed: control characters and those that reorder text (Trojan Source)
+/// become `?`. Refs come from the command line and from the account file, both of which a
+/// pipeline may fill from elsewhere.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let reorders = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}');
+            if c.is_control() || reorders { '?' } else { c }
+        })
+        .collect()
+}
+
 /// The error for an image ref that names no entry: at the account's `images` key (the top of
 /// the file when it has none), with up to three closest refs.
 fn not_found(
@@ -218,7 +230,7 @@ fn not_found(
         .iter()
         .map(|name| {
             let text = name.text(wanted.host.is_some());
-            (strsim::levenshtein(asked, &text), text)
+            (strsim::levenshtein(asked, &text), printable(&text))
         })
         .collect();
     scored.sort_unstable();
@@ -230,7 +242,10 @@ fn not_found(
         .collect();
     let problem = Problem::new(
         span,
-        format!("image `{asked}` is not in this account: it cannot be judged"),
+        format!(
+            "image `{}` is not in this account: it cannot be judged",
+            printable(asked)
+        ),
     )
     .label("the images of this account");
     let problem = if closest.is_empty() {
@@ -386,6 +401,11 @@ mod tests {
         entry.digest = Some("sha256:ab");
         assert!(parse("shop-prod/api@sha256:ab").selects(&entry));
         assert!(!parse("shop-prod/web@sha256:ab").selects(&entry));
+    }
+
+    #[test]
+    fn refs_are_printed_without_control_characters() {
+        assert_eq!(printable("ns/re\u{1b}[2Jpo:\u{202e}1"), "ns/re?[2Jpo:?1");
     }
 
     #[test]

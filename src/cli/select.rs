@@ -5,7 +5,7 @@
 use clap::ValueHint;
 
 use regcheck::audit::AccountAudit;
-use regcheck::select::Selection;
+use regcheck::select::{Selection, printable};
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Selection")]
@@ -49,10 +49,13 @@ pub fn judged_notes(audit: &AccountAudit) -> Vec<String> {
                 [one] => format!("digest {one}"),
                 many => format!("digests {}", many.join(", ")),
             };
+            let refs: Vec<String> = image.refs.iter().map(|r| printable(r)).collect();
             format!(
-                "note: image `{}` in {file}: judged {} ({digest})",
-                image.asked,
-                image.refs.join(", ")
+                "note: image `{}` in {}: judged {} ({})",
+                printable(&image.asked),
+                printable(file),
+                refs.join(", "),
+                printable(&digest)
             )
         })
         .collect()

@@ -59,6 +59,7 @@ impl ImageTarget {
     /// host nor region, is an error saying what to give.
     pub fn parse(text: &str, region: Option<&str>) -> Result<Self, String> {
         let name = crate::select::parse(text);
+        let text = &crate::select::printable(text);
         if name.repository.is_empty() || !name.repository.contains('/') {
             return Err(format!(
                 "`{text}` is not an image of a namespace: give it as [REGISTRY/]NAMESPACE/REPO:TAG or NAMESPACE/REPO@sha256:…"
