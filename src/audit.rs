@@ -13,6 +13,7 @@
 //!   streamed run and of a whole [`AuditReport`] come from one definition.
 //! - [`AuditReport`] is a whole run kept in memory, for the reports that need all of it at once.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -25,6 +26,7 @@ use crate::config::Waiver;
 use crate::engine::{self, Settings};
 use crate::findings::{Finding, FindingStatus, RuleOutcome, RuleStatus, Severity, WaiverNote};
 use crate::policy::Policy;
+use crate::select::{Focus, Selection};
 
 /// The lowest severity of a failing finding that fails the gate; `None` never fails on findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,9 @@ pub const EXIT_ERROR: u8 = 2;
 pub struct AccountAudit {
     pub account: LoadedAccount,
     pub outcomes: Vec<RuleOutcome>,
+    /// What each `--image` of a selective run resolved to in this account (refs and digests
+    /// judged); empty otherwise.
+    pub judged: Vec<crate::select::JudgedImage>,
 }
 
 impl AccountAudit {
@@ -362,8 +367,10 @@ pub fn run(
     let mut audits = Vec::with_capacity(accounts.len());
     for account in accounts {
         let name = account.file.source.name.clone();
-        match captured_by(account, settings.as_of) {
-            Ok(account) => audits.push(auditor.audit(account)),
+        match captured_by(account, settings.as_of)
+            .and_then(|account| auditor.audit_selected(account, settings))
+        {
+            Ok(audit) => audits.push(audit),
             Err(error) => load_errors.push((name, error)),
         }
     }
@@ -385,6 +392,8 @@ pub fn run(
 pub struct Judgement<'a> {
     pub waivers: &'a [Waiver],
     pub baseline: Option<&'a Baseline>,
+    /// `--subject` / `--image`: only the findings selected are kept (`None`: all of them).
+    pub selection: Option<&'a Selection>,
 }
 
 /// Evaluates accounts and judges their findings, remembering which waivers matched.
@@ -394,6 +403,9 @@ pub struct Auditor<'a> {
     waivers: &'a [Waiver],
     used: Vec<AtomicBool>,
     baseline: Option<BaselineIndex<'a>>,
+    selection: Option<&'a Selection>,
+    /// The subjects kept by the selection in any account so far, for [`Auditor::unused_waivers`].
+    kept: Mutex<HashSet<String>>,
 }
 
 impl<'a> Auditor<'a> {
@@ -404,28 +416,119 @@ impl<'a> Auditor<'a> {
             waivers: judgement.waivers,
             used: judgement.waivers.iter().map(|_| AtomicBool::new(false)).collect(),
             baseline: judgement.baseline.map(Baseline::index),
+            selection: judgement.selection.filter(|selection| !selection.is_everything()),
+            kept: Mutex::new(HashSet::new()),
         }
     }
 
-    /// Evaluates every policy on the account, then applies waivers and the baseline.
+    /// Evaluates every policy on the account, then applies waivers and the baseline. A
+    /// selective run (`--image`, `--subject`) needs [`audit_selected`](Self::audit_selected).
     pub fn audit(&self, account: LoadedAccount) -> AccountAudit {
-        self.audit_with(account, self.settings)
-    }
-
-    fn audit_with(&self, account: LoadedAccount, settings: &Settings) -> AccountAudit {
-        let mut outcomes = engine::evaluate(&account, self.policies, settings);
+        let mut outcomes = engine::evaluate(&account, self.policies, self.settings);
         for outcome in &mut outcomes {
             self.judge(&account.model.account.id, outcome);
         }
-        AccountAudit { account, outcomes }
+        AccountAudit {
+            account,
+            outcomes,
+            judged: Vec::new(),
+        }
     }
 
-    /// Waivers that matched no finding so far.
+    /// [`audit`](Self::audit) with the run's selection: the images asked for are resolved
+    /// (one that the account does not hold is an error: never a pass), only they are
+    /// evaluated, and only the selected findings are kept.
+    pub fn audit_selected(
+        &self,
+        account: LoadedAccount,
+        settings: &Settings,
+    ) -> Result<AccountAudit, LoadError> {
+        let Some(selection) = self.selection else {
+            let mut outcomes = engine::evaluate(&account, self.policies, settings);
+            for outcome in &mut outcomes {
+                self.judge(&account.model.account.id, outcome);
+            }
+            return Ok(AccountAudit {
+                account,
+                outcomes,
+                judged: Vec::new(),
+            });
+        };
+        let focus = selection.focus(&account)?;
+        // Passes are recorded so that a rule's status can be told from the selected subjects
+        // alone (with `--image`, a handful of them); dropped again below when not asked for.
+        let focused = Settings {
+            images: focus.images.clone(),
+            record_passes: true,
+            ..settings.clone()
+        };
+        // Rules whose subjects cannot be selected (an IAM policy's, when one image is asked
+        // for) are not evaluated: not applicable to what the run asks about.
+        let relevant: Vec<bool> = self
+            .policies
+            .iter()
+            .map(|policy| {
+                policy
+                    .checks
+                    .iter()
+                    .any(|check| focus.may_keep(&check.subject.value.literal_prefix()))
+            })
+            .collect();
+        let evaluated: Vec<Arc<Policy>> = self
+            .policies
+            .iter()
+            .zip(&relevant)
+            .filter(|(_, relevant)| **relevant)
+            .map(|(policy, _)| Arc::clone(policy))
+            .collect();
+        let mut evaluated = engine::evaluate(&account, &evaluated, &focused).into_iter();
+        let mut outcomes: Vec<RuleOutcome> = self
+            .policies
+            .iter()
+            .zip(&relevant)
+            .map(
+                |(policy, relevant)| match relevant.then(|| evaluated.next()).flatten() {
+                    Some(outcome) => outcome,
+                    None => RuleOutcome {
+                        rule_id: policy.id.clone(),
+                        status: RuleStatus::NotApplicable,
+                        findings: Vec::new(),
+                        passes: 0,
+                        error: None,
+                    },
+                },
+            )
+            .collect();
+        for outcome in &mut outcomes {
+            self.judge(&account.model.account.id, outcome);
+            keep_selected(outcome, &focus, settings.record_passes);
+        }
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.extend(focus.kept.iter().cloned());
+        }
+        Ok(AccountAudit {
+            account,
+            outcomes,
+            judged: focus.judged,
+        })
+    }
+
+    /// Waivers that matched no finding so far. A selective run looked at the selected
+    /// findings only, so it lists only the unused waivers written for what it selected.
     pub fn unused_waivers(&self) -> Vec<Waiver> {
+        let kept = self.kept.lock().map(|kept| kept.clone()).unwrap_or_default();
         self.waivers
             .iter()
             .zip(&self.used)
             .filter(|(_, used)| !used.load(Ordering::Relaxed))
+            .filter(|(waiver, _)| {
+                self.selection.is_none_or(|selection| {
+                    waiver
+                        .subject
+                        .as_deref()
+                        .is_some_and(|subject| selection.concerns(&kept, subject))
+                })
+            })
             .map(|(waiver, _)| waiver.clone())
             .collect()
     }
@@ -466,6 +569,33 @@ impl<'a> Auditor<'a> {
         {
             outcome.status = RuleStatus::Pass;
         }
+    }
+}
+
+/// Keeps the findings of `outcome` that the selection keeps, and gives the rule the status
+/// those alone give it: failing when one of them fails, passing when it judged one of them,
+/// not applicable otherwise. A rule that could not be evaluated stays an error (fail closed).
+fn keep_selected(outcome: &mut RuleOutcome, focus: &Focus, record_passes: bool) {
+    if outcome.status == RuleStatus::Error {
+        return;
+    }
+    outcome.findings.retain(|finding| focus.keeps(&finding.subject));
+    outcome.passes = outcome
+        .findings
+        .iter()
+        .filter(|finding| finding.status == FindingStatus::Pass)
+        .count();
+    outcome.status = if outcome.findings.iter().any(|f| f.status == FindingStatus::Fail) {
+        RuleStatus::Fail
+    } else if outcome.findings.is_empty() {
+        RuleStatus::NotApplicable
+    } else {
+        RuleStatus::Pass
+    };
+    if !record_passes {
+        outcome
+            .findings
+            .retain(|finding| finding.status != FindingStatus::Pass);
     }
 }
 
@@ -510,7 +640,13 @@ pub fn audit_files<T: Send>(
     let run = |file: &AccountFile, settings: &Settings| {
         let loaded = load(file).and_then(|account| captured_by(account, settings.as_of));
         let result = match loaded {
-            Ok(account) => AccountResult::Audited(auditor.audit_with(account, settings)),
+            Ok(account) => match auditor.audit_selected(account, settings) {
+                Ok(audit) => AccountResult::Audited(audit),
+                Err(error) => AccountResult::Invalid {
+                    file: file.name.clone(),
+                    error,
+                },
+            },
             Err(error) => AccountResult::Invalid {
                 file: file.name.clone(),
                 error,

@@ -25,6 +25,7 @@ pub mod regions;
 pub mod report;
 pub mod responsibility;
 pub mod secrets;
+pub mod select;
 pub mod suggest;
 pub mod toml_reader;
 pub mod write;

@@ -85,7 +85,11 @@ fn walkdir(root: &Path) -> Vec<PathBuf> {
 /// Runs `collect` with the fake on `PATH`; `overlays` are fixture folders read before
 /// `synthetic-account`. `path` replaces `PATH` when given.
 fn collect_with(overlays: &[&str], args: &[&str], path: Option<&Path>) -> Run {
-    let work = tempfile::tempdir().unwrap();
+    collect_in(tempfile::tempdir().unwrap(), overlays, args, path)
+}
+
+/// [`collect_with`] in a folder prepared by the caller (an account file to import into).
+fn collect_in(work: tempfile::TempDir, overlays: &[&str], args: &[&str], path: Option<&Path>) -> Run {
     let bin = work.path().join("bin");
     let state = work.path().join("state");
     fs::create_dir_all(&bin).unwrap();
@@ -563,4 +567,113 @@ fn collect_then_import_runs_the_import() {
         failed.stderr
     );
     assert!(!failed.work.path().join("account.toml").exists());
+}
+
+#[test]
+fn collect_image_makes_only_the_calls_one_image_needs_and_imports_without_staling_the_rest() {
+    // A whole-account capture imported first: the account file the pipeline keeps.
+    let full = collect(&[], &["--import", "account.toml"]);
+    assert_eq!(full.code, 0, "{}", full.stderr);
+    let before = fs::read_to_string(full.work.path().join("account.toml")).unwrap();
+    assert!(!before.contains("# not seen in"));
+    // Last night's capture time, which refreshing one image must not move: the rest of the
+    // account's evidence is as old as it was (ICR-BP-001).
+    let captured = before
+        .lines()
+        .find(|line| line.starts_with("captured_at = "))
+        .unwrap()
+        .to_owned();
+    let before = before.replacen(&captured, "captured_at = 2026-01-01T00:00:00Z", 1);
+    let work = tempfile::tempdir().unwrap();
+    fs::write(work.path().join("account.toml"), &before).unwrap();
+
+    let image = "us.icr.io/shop-prod/api:1.4.2";
+    let run = collect_in(work, &[], &["--image", image, "--import", "account.toml"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.calls,
+        [
+            "ibmcloud plugin list --output json",
+            "ibmcloud account show --output json",
+            "ibmcloud cr region",
+            "ibmcloud cr region-set us-south",
+            "ibmcloud cr namespace-list -v --output json",
+            "ibmcloud cr retention-policy-list --output json",
+            "ibmcloud cr image-list --va --no-trunc --restrict shop-prod/api --output json",
+            "ibmcloud cr image-digests --va --restrict shop-prod/api --output json",
+            "ibmcloud cr image-inspect us.icr.io/shop-prod/api:1.4.2",
+            "ibmcloud cr va --output json us.icr.io/shop-prod/api:1.4.2",
+            // The region targeted before (the fixture's `cr region`) is put back.
+            "ibmcloud cr region-set jp-tok",
+        ]
+    );
+    assert_eq!(
+        run.files(),
+        [
+            "account-show.json",
+            "capture-scope.json",
+            "regions/us-south/cr-image-digests.json",
+            "regions/us-south/cr-image-inspect.json",
+            "regions/us-south/cr-image-list.json",
+            "regions/us-south/cr-namespace-list.json",
+            "regions/us-south/cr-retention-policy-list.json",
+            "regions/us-south/cr-va.json",
+        ]
+    );
+    assert_eq!(
+        run.json("capture-scope.json"),
+        json!({"version": 1, "image": image, "regions": {"us-south": {"repositories": ["shop-prod/api"]}}})
+    );
+    // The merge refreshed the image and judged nothing else stale: the other repository's
+    // image in us-south, and eu-de's, stay as they were (the untagged image of this
+    // repository is in its digests listing).
+    let after = fs::read_to_string(run.work.path().join("account.toml")).unwrap();
+    assert!(!after.contains("# not seen in"), "{after}");
+    assert!(
+        after.contains("\ncaptured_at = 2026-01-01T00:00:00Z\n"),
+        "{after}"
+    );
+    regcheck::account::load_str("account.toml", after.clone()).expect("the refreshed file loads");
+    for other in ["us.icr.io/shop-dev/web:2.0", "de.icr.io/shop-dr/api:1.4.2"] {
+        assert!(after.contains(other), "{other} is kept");
+    }
+
+    // Without the manifest, the same listing would speak for the whole region: the other
+    // repository's image would be judged stale. (What the manifest is for.)
+    fs::remove_file(run.capture().join("capture-scope.json")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_regcheck"))
+        .current_dir(run.work.path())
+        .args(["import", "capture", "-o", "account.toml", "--dry-run"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let diff = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        diff.contains("# not seen in regions/us-south/cr-image-list.json"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn collect_image_needs_a_registry_or_one_region() {
+    let run = collect(&[], &["--image", "shop-prod/api:1.4.2"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("names no registry"), "{}", run.stderr);
+    assert!(run.calls.is_empty(), "{:?}", run.calls);
+    let run = collect(
+        &[],
+        &[
+            "--image",
+            "shop-prod/api@sha256:2222222222222222222222222222222222222222222222222222222222222222",
+            "--region",
+            "us-south",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.calls
+            .contains(&"ibmcloud cr image-digests --va --restrict shop-prod/api --output json".to_owned()),
+        "{:?}",
+        run.calls
+    );
 }

@@ -9,6 +9,7 @@
 //!     cargo run --release --example bench-report -- --import large  # `regcheck import` against audit
 //!     cargo run --release --example bench-report -- --write-captures large /tmp/captures  # save a capture
 //!     cargo run --release --example bench-report -- --process     # whole processes: see process.rs
+//!     cargo run --release --example bench-report -- --image       # one-image gate (audit --image) on large: see process.rs
 //!
 //! (The target is `[[example]] name = "bench-report"`, path `benches/report/bench_report.rs`: a
 //! file directly in `benches/` would also be auto-discovered as a libtest bench target. Build it
@@ -158,6 +159,7 @@ fn main() {
     let check_only = args.iter().any(|a| a == "--check");
     let process_only = args.iter().any(|a| a == "--process");
     let rules_only = args.iter().any(|a| a == "--rules");
+    let image_only = args.iter().any(|a| a == "--image");
     let mut budget = Duration::from_secs(300);
     let mut sizes: Vec<Size> = Vec::new();
     let mut rest = args.iter();
@@ -172,7 +174,7 @@ fn main() {
                 });
             budget = Duration::from_secs(seconds);
         } else if arg.starts_with("--") {
-            if !["--check", "--rules", "--import", "--process"].contains(&arg.as_str()) {
+            if !["--check", "--rules", "--import", "--process", "--image"].contains(&arg.as_str()) {
                 eprintln!("unknown option `{arg}`");
                 std::process::exit(2);
             }
@@ -191,6 +193,14 @@ fn main() {
     }
     if cfg!(debug_assertions) && !check_only {
         eprintln!("warning: this is a debug build; run with `cargo run --release --example bench-report`");
+    }
+    if image_only {
+        // The one-image gate (issue 14): on the large account unless sizes are named.
+        if !args.iter().any(|a| generate::size_by_name(a).is_some()) {
+            sizes = vec![generate::LARGE];
+        }
+        process::image_report(&sizes, &load_average);
+        return;
     }
     if process_only {
         process::report(&sizes, &load_average);

@@ -200,6 +200,8 @@ pub enum NotAudited {
     /// It loaded, but its evidence was captured after the audit's as-of time (rules.md, "Ages"):
     /// it cannot be judged at that time.
     CapturedAfterAsOf,
+    /// It loaded, but an image asked for (`--image`) is not in it: nothing to judge it by.
+    ImageNotFound,
 }
 
 impl LoadError {
@@ -208,6 +210,7 @@ impl LoadError {
         match self.kind {
             NotAudited::DidNotLoad => "did not load",
             NotAudited::CapturedAfterAsOf => "cannot be audited at this as-of time",
+            NotAudited::ImageNotFound => "does not hold the image asked for",
         }
     }
 
@@ -216,6 +219,7 @@ impl LoadError {
         match self.kind {
             NotAudited::DidNotLoad => "did not load",
             NotAudited::CapturedAfterAsOf => "not audited",
+            NotAudited::ImageNotFound => "image not found",
         }
     }
 
@@ -224,10 +228,19 @@ impl LoadError {
         match self.kind {
             NotAudited::DidNotLoad => "the file did not load",
             NotAudited::CapturedAfterAsOf => "its evidence was captured after the as-of time",
+            NotAudited::ImageNotFound => "an image asked for is not in it",
         }
     }
 
     /// A problem with a path as a whole (unreadable, a symlink loop), with no lines to show.
+    /// An image asked for (`--image`) is not in the file: one diagnostic per such image.
+    pub fn selection(diagnostics: Vec<FileDiagnostic>) -> Self {
+        Self {
+            diagnostics,
+            kind: NotAudited::ImageNotFound,
+        }
+    }
+
     pub fn message(name: &str, message: &str) -> Self {
         Self::new(&SourceText::new(name, ""), vec![Problem::new(0..0, message)])
     }

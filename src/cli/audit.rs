@@ -142,6 +142,9 @@ pub struct RunArgs {
 
     #[command(flatten)]
     policies: PolicyArgs,
+
+    #[command(flatten)]
+    select: super::select::SelectArgs,
 }
 
 fn parse_report(text: &str) -> Result<(Format, PathBuf), String> {
@@ -185,6 +188,7 @@ pub struct Plan {
     pub settings: Settings,
     config: Config,
     baseline: Option<Baseline>,
+    selection: regcheck::select::Selection,
     pub files: Vec<AccountFile>,
     /// Paths that could not be walked (a symlink loop): reported as files that did not load.
     problems: Vec<(String, String)>,
@@ -195,6 +199,7 @@ impl Plan {
         Judgement {
             waivers: &self.config.waivers,
             baseline: self.baseline.as_ref(),
+            selection: Some(&self.selection),
         }
     }
 
@@ -258,6 +263,9 @@ fn report_errors(result: &AccountResult, style: Style) {
             );
         }
         AccountResult::Audited(audit) => {
+            for note in super::select::judged_notes(audit) {
+                errln!("{note}");
+            }
             for outcome in &audit.outcomes {
                 if let Some(error) = &outcome.error {
                     errln!(
@@ -380,6 +388,14 @@ pub fn plan(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<P
         enabled && selected && !skipped
     });
 
+    let selection = match args.select.selection() {
+        Ok(selection) => selection,
+        Err(message) => {
+            errln!("error: {message}");
+            return Err(EXIT_ERROR.into());
+        }
+    };
+
     let baseline = match &args.baseline {
         None => None,
         Some(path) => match regcheck::input::read_to_string(path)
@@ -455,6 +471,7 @@ pub fn plan(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<P
         settings,
         config,
         baseline,
+        selection,
         files,
         problems: discovered.problems,
     })

@@ -26,6 +26,14 @@ pub struct CollectArgs {
     #[arg(long = "region", value_name = "REGION", value_parser = parse_region)]
     regions: Vec<String>,
 
+    /// Refresh one image only (the deploy gate): `[REGISTRY/]NAMESPACE/REPO:TAG` or
+    /// `…@sha256:…`. Runs the few commands its evidence needs (its region's namespace and
+    /// retention lists, its repository's image listings, `image-inspect`, `cr va`) and writes
+    /// capture-scope.json, so that --import refreshes it without judging the rest of the
+    /// account stale. Without a registry host, give one --region.
+    #[arg(long, value_name = "REF")]
+    image: Option<String>,
+
     /// Then import the capture into this account file, as `regcheck import DIR -o FILE` does
     /// (only when every command succeeded).
     #[arg(long = "import", value_name = "FILE")]
@@ -63,13 +71,36 @@ pub fn run(args: CollectArgs, error_style: Style, out: &mut Vec<u8>) -> u8 {
         errln!("error: {shown_dir} is not a folder; -o names the capture folder");
         return EXIT_ERROR;
     }
+    let target = match &args.image {
+        None => None,
+        Some(image) => {
+            let region = match args.regions.as_slice() {
+                [] => None,
+                [one] => Some(one.as_str()),
+                _ => {
+                    errln!("error: --image collects one image: give at most one --region");
+                    return EXIT_ERROR;
+                }
+            };
+            match collect::ImageTarget::parse(image, region) {
+                Ok(target) => Some(target),
+                Err(message) => {
+                    errln!("error: {message}");
+                    return EXIT_ERROR;
+                }
+            }
+        }
+    };
     let options = Options {
         dir: dir.clone(),
         regions: args.regions,
     };
     let mut cli = ProcessCli::new(Duration::from_secs(args.timeout));
     let mut progress = Progress::new(output::terminals().1);
-    let result = collect::collect(&mut cli, &options, &mut progress);
+    let result = match &target {
+        Some(target) => collect::collect_plan(&mut cli, &dir, &target.plan(), &mut progress),
+        None => collect::collect(&mut cli, &options, &mut progress),
+    };
     progress.finish();
 
     let report = match result {

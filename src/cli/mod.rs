@@ -8,6 +8,7 @@ mod diff;
 mod fix;
 mod import;
 mod output;
+mod select;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

@@ -483,10 +483,22 @@ pub const REGION_CAPTURES: &[Command] = &[
     CR_EXEMPTIONS,
 ];
 
+/// The capture-scope manifest of a narrow capture (`collect --image`): which repositories
+/// each region's image listings were restricted to, so that `import` judges only those
+/// repositories' images stale (see `crate::import::capture`).
+pub const CAPTURE_SCOPE_FILE: &str = "capture-scope.json";
+
+/// What `collect --image` captures in the image's region after the namespace list: the
+/// namespaces' retention, and both image listings restricted to the image's repository. Both:
+/// `image-list` shows tagged images only, and a repository's listing must be whole for
+/// `import` to judge its other images (an untagged one shows in `image-digests` alone).
+pub const IMAGE_CAPTURES: &[Command] = &[CR_RETENTION, CR_IMAGE_LIST, CR_IMAGE_DIGESTS];
+
 /// Every capture file name of the account level, for replacing an earlier capture.
 pub fn account_files() -> impl Iterator<Item = &'static str> {
     [
         ACCOUNT_SHOW.file,
+        Some(CAPTURE_SCOPE_FILE),
         Some(IAM_ACCESS_GROUP_MEMBERS_FILE),
         Some(IAM_GROUPS_SETTINGS.file),
     ]
@@ -590,7 +602,7 @@ mod tests {
         region.sort_unstable();
         region.dedup();
         assert_eq!((account.len(), region.len()), (a, r));
-        assert_eq!(a, 12);
+        assert_eq!(a, 13, "the 12 capture files and capture-scope.json");
         assert_eq!(r, 11);
     }
 }

@@ -42,6 +42,84 @@ pub struct Options {
     pub regions: Vec<String>,
 }
 
+/// One image to refresh (`collect --image`): its region, its ref with the registry host, and
+/// the repository its listing is restricted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageTarget {
+    pub region: String,
+    /// `host/namespace/repo:tag` or `host/namespace/repo@sha256:…` (no tag: `:latest`).
+    pub reference: String,
+    /// `namespace/repo`, for `--restrict`.
+    pub repository: String,
+}
+
+impl ImageTarget {
+    /// Reads `text` (`[host/]ns/repo[:tag|@digest]`). The region comes from the host, or from
+    /// `region` when the ref has none; a host that is no IBM registry, or a ref with neither
+    /// host nor region, is an error saying what to give.
+    pub fn parse(text: &str, region: Option<&str>) -> Result<Self, String> {
+        let name = crate::select::parse(text);
+        let text = &crate::select::printable(text);
+        if name.repository.is_empty() || !name.repository.contains('/') {
+            return Err(format!(
+                "`{text}` is not an image of a namespace: give it as [REGISTRY/]NAMESPACE/REPO:TAG or NAMESPACE/REPO@sha256:…"
+            ));
+        }
+        let info = match (name.host, region) {
+            (Some(host), _) => crate::regions::by_domain(host).ok_or_else(|| {
+                format!("`{host}` is not an IBM Cloud Container Registry host (like us.icr.io)")
+            })?,
+            (None, Some(region)) => crate::regions::by_name(region)
+                .ok_or_else(|| format!("`{region}` is not a registry region"))?,
+            (None, None) => {
+                return Err(format!(
+                    "`{text}` names no registry: give the host (us.icr.io/{text}) or one --region"
+                ));
+            }
+        };
+        if let (Some(_), Some(region)) = (name.host, region)
+            && region != info.name
+        {
+            return Err(format!(
+                "`{text}` is in region {}, not in the --region given ({region})",
+                info.name
+            ));
+        }
+        let host = name.host.unwrap_or(&info.domain);
+        let reference = match (name.tag, name.digest) {
+            (_, Some(digest)) => format!("{host}/{}@{digest}", name.repository),
+            (Some(tag), None) => format!("{host}/{}:{tag}", name.repository),
+            (None, None) => format!("{host}/{}:latest", name.repository),
+        };
+        Ok(Self {
+            region: info.name.clone(),
+            reference,
+            repository: name.repository.to_owned(),
+        })
+    }
+
+    /// The narrow plan: no account-wide captures; in the image's region the namespace list,
+    /// the retention list, its repository's listings, its inspection and its VA report; and the
+    /// capture-scope manifest that tells `import` the listing covers this repository only.
+    pub fn plan(&self) -> Plan<'_> {
+        Plan {
+            account: false,
+            regions: vec![RegionPlan {
+                region: &self.region,
+                even_without_namespaces: true,
+                captures: commands::IMAGE_CAPTURES,
+                restrict: Some(&self.repository),
+                images: Images::Only(vec![self.reference.clone()]),
+            }],
+            scope: Some(serde_json::json!({
+                "version": 1,
+                "image": self.reference,
+                "regions": { &self.region: { "repositories": [self.repository] } },
+            })),
+        }
+    }
+}
+
 /// Where a failure happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -196,4 +274,38 @@ pub fn collect_plan(
     observer: &mut dyn Observer,
 ) -> Result<Report, Stop> {
     session::run(cli, dir, plan, observer)
+}
+
+#[cfg(test)]
+mod image_target_tests {
+    use super::ImageTarget;
+
+    #[test]
+    fn the_region_comes_from_the_host_or_the_one_region_given() {
+        let target = ImageTarget::parse("private.de.icr.io/shop/api:2", None).unwrap();
+        assert_eq!(
+            (
+                target.region.as_str(),
+                target.reference.as_str(),
+                target.repository.as_str()
+            ),
+            ("eu-de", "private.de.icr.io/shop/api:2", "shop/api")
+        );
+        let target = ImageTarget::parse("shop/api", Some("us-south")).unwrap();
+        assert_eq!(target.reference, "us.icr.io/shop/api:latest");
+        let target = ImageTarget::parse("shop/api@sha256:ab", Some("us-south")).unwrap();
+        assert_eq!(target.reference, "us.icr.io/shop/api@sha256:ab");
+    }
+
+    #[test]
+    fn a_ref_that_cannot_be_placed_is_refused() {
+        assert!(
+            ImageTarget::parse("shop/api:1", None)
+                .unwrap_err()
+                .contains("names no registry")
+        );
+        assert!(ImageTarget::parse("docker.io/shop/api:1", None).is_err());
+        assert!(ImageTarget::parse("us.icr.io/shop/api:1", Some("eu-de")).is_err());
+        assert!(ImageTarget::parse("api:1", Some("us-south")).is_err());
+    }
 }

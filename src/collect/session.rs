@@ -58,6 +58,9 @@ pub struct Plan<'a> {
     pub account: bool,
     /// The regions, in the order they run.
     pub regions: Vec<RegionPlan<'a>>,
+    /// Written as `capture-scope.json` when the capture is narrower than its files say
+    /// (`collect --image`): the repositories each region's image listings were restricted to.
+    pub scope: Option<Value>,
 }
 
 impl<'a> Plan<'a> {
@@ -71,6 +74,7 @@ impl<'a> Plan<'a> {
                 .filter(|name| !asked_for || regions.iter().any(|asked| asked == name))
                 .map(|name| RegionPlan::sweep(name, asked_for))
                 .collect(),
+            scope: None,
         }
     }
 }
@@ -99,6 +103,9 @@ pub(super) fn run(
     })?;
 
     session.account(&account, plan.account);
+    if let Some(scope) = &plan.scope {
+        session.write_json(&Scope::Account, commands::CAPTURE_SCOPE_FILE.to_owned(), scope);
+    }
 
     let everywhere = plan.regions.len() == crate::regions::all().len()
         && plan.regions.iter().all(|region| !region.even_without_namespaces);

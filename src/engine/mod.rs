@@ -53,6 +53,10 @@ pub struct Settings {
     pub threads: Option<usize>,
     /// Counters the evaluation advances, for a progress bar; `None` counts nothing.
     pub progress: Option<Arc<Progress>>,
+    /// Focused evaluation (`--image`): the positions in `images` to evaluate, ascending; the
+    /// other images are left out of the document rules see, so one image of a 100k-image
+    /// account costs one image. Findings keep their paths in the file. `None`: every image.
+    pub images: Option<Arc<[usize]>>,
 }
 
 impl Settings {
@@ -66,6 +70,7 @@ impl Settings {
             budgets: BTreeMap::new(),
             threads: None,
             progress: None,
+            images: None,
         }
     }
 }
@@ -86,13 +91,26 @@ pub struct PreparedAccount<'a> {
     // Declared before `document`, so that it is dropped first: it points into the document.
     index: Arc<index::AccountIndex>,
     document: Document,
+    /// The images evaluated, by position in the file, when not all of them are
+    /// ([`Settings::images`]): the document's `images[k]` is the file's `images[focus[k]]`.
+    focus: Option<Arc<[usize]>>,
 }
 
 impl<'a> PreparedAccount<'a> {
     /// Converts the sections of the account that `policies` can read. Most of an account is
     /// its images; rules that never name them (the Activity Tracker rules) do not pay for them.
     pub fn new(account: &'a LoadedAccount, policies: &[Arc<Policy>]) -> Result<Self, String> {
-        let document = account_document(&account.model, policies)?;
+        Self::focused(account, policies, None)
+    }
+
+    /// [`new`](Self::new) with only the images at `focus` (positions in the file, ascending).
+    pub fn focused(
+        account: &'a LoadedAccount,
+        policies: &[Arc<Policy>],
+        focus: Option<Arc<[usize]>>,
+    ) -> Result<Self, String> {
+        let focus = focus.filter(|_| images_can_be_left_out(policies));
+        let document = account_document(&account.model, policies, focus.as_deref())?;
         // SAFETY: the index lives beside the document in `Self` and they are dropped together
         // (`release`); helpers reach it only through `index::install` during an evaluation.
         let index = Arc::new(unsafe { index::AccountIndex::build(document.root()) });
@@ -101,7 +119,22 @@ impl<'a> PreparedAccount<'a> {
             fingerprints: Fingerprinter::new(&account.model.account.id),
             index,
             document,
+            focus,
         })
+    }
+
+    /// A path in the document as a path in the file: a focused evaluation's `images[k]` is
+    /// the file's `images[focus[k]]`.
+    fn file_path(&self, mut path: DocPath) -> DocPath {
+        use crate::path::Segment;
+        if let Some(focus) = &self.focus
+            && let [Segment::Key(section), Segment::Index(at), ..] = path.0.as_mut_slice()
+            && section == "images"
+            && let Some(position) = focus.get(*at)
+        {
+            *at = *position;
+        }
+        path
     }
 }
 
@@ -141,7 +174,11 @@ pub fn wait_for_releases() {
 /// mentioned when its name is a word of a policy's paths, expressions or templates; the small
 /// `schema_version` and `account` are always there, and `image_namespace` and
 /// `namespaces_denoted` need `namespaces`.
-fn account_document(model: &crate::account::Account, policies: &[Arc<Policy>]) -> Result<Document, String> {
+fn account_document(
+    model: &crate::account::Account,
+    policies: &[Arc<Policy>],
+    focus: Option<&[usize]>,
+) -> Result<Document, String> {
     let mentions = |section: &str| mentions_word(policies, section);
     let needs_namespaces =
         mentions("namespaces") || mentions("image_namespace") || mentions("namespaces_denoted");
@@ -159,7 +196,14 @@ fn account_document(model: &crate::account::Account, policies: &[Arc<Policy>]) -
     }
     list!("registries", model.registries, mentions("registries"));
     list!("namespaces", model.namespaces, needs_namespaces);
-    list!("images", model.images, mentions("images"));
+    match focus {
+        Some(focus) if mentions("images") => {
+            let images: Vec<&crate::account::model::Image> =
+                focus.iter().filter_map(|&at| model.images.get(at)).collect();
+            sections.push(("images", Document::from_list(&images)?));
+        }
+        _ => list!("images", model.images, mentions("images")),
+    }
     list!("exemptions", model.exemptions, mentions("exemptions"));
     list!("automation", model.automation, mentions("automation"));
     // Optional sections stay absent when the file has none: `has(account.iam)` must see that.
@@ -178,21 +222,102 @@ fn account_document(model: &crate::account::Account, policies: &[Arc<Policy>]) -
 
 /// Whether `name` is a word of some policy's paths, expressions or templates.
 fn mentions_word(policies: &[Arc<Policy>], name: &str) -> bool {
-    policies.iter().any(|policy| {
-        policy.check_sources().any(|text| {
-            text.match_indices(name).any(|(at, _)| {
-                let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-                let before = text[..at].chars().next_back().is_none_or(|c| !word(c));
-                let after = text[at + name.len()..].chars().next().is_none_or(|c| !word(c));
-                before && after
-            })
+    policies
+        .iter()
+        .any(|policy| policy.check_sources().any(|text| has_word(text, name)))
+}
+
+/// Whether `name` is a word of `text` (not part of a longer name: `images_per_repo` is not
+/// `images`).
+fn has_word(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let before = text[..at].chars().next_back().is_none_or(|c| !word(c));
+        let after = text[at + name.len()..].chars().next().is_none_or(|c| !word(c));
+        before && after
+    })
+}
+
+/// Whether a focused evaluation ([`Settings::images`]) may leave the other images out of the
+/// document: no check reads `images` except as the list its subjects come from (a `for_each`
+/// starting at `$.images[*]`), none reads the whole account (`account` other than
+/// `account.<section>`), and none of those over images reads its position in the list
+/// (`index`). Otherwise (a custom rule that counts a namespace's images, say) every image is
+/// evaluated and the selection applies to the findings only: slower, never different.
+fn images_can_be_left_out(policies: &[Arc<Policy>]) -> bool {
+    policies.iter().all(|policy| {
+        policy.checks.iter().all(|check| {
+            let path = check.for_each.as_str();
+            let mut code: Vec<String> = [check.when.as_ref(), Some(&check.assert)]
+                .into_iter()
+                .flatten()
+                .map(|expr| code_of(expr.value.source()))
+                .collect();
+            for template in [Some(&check.subject), Some(&check.message), check.locate.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                code.extend(template.value.holes().map(|(expr, _)| code_of(expr.source())));
+            }
+            let over_images = path.starts_with("$.images[*]");
+            let position_read = path == "$.images[*]" && code.iter().any(|text| has_word(text, "index"));
+            (over_images || !has_word(path, "images"))
+                && !position_read
+                && !code
+                    .iter()
+                    .any(|text| has_word(text, "images") || reads_whole_account(text))
         })
+    })
+}
+
+/// An expression's text with its string literals emptied (`'…'`, `"…"`, and their triple
+/// forms), so that words in messages are not taken for field names.
+fn code_of(source: &str) -> String {
+    let mut code = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(at) = rest.find(['\'', '"']) {
+        code.push_str(&rest[..at]);
+        let quote = &rest[at..at + 1];
+        let triple = quote.repeat(3);
+        let (delimiter, body) = if rest[at..].starts_with(&triple) {
+            (triple.as_str(), &rest[at + 3..])
+        } else {
+            (quote, &rest[at + 1..])
+        };
+        code.push_str("''");
+        // The closing delimiter: the first one not escaped by a backslash.
+        let mut end = None;
+        let mut escaped = false;
+        for (offset, c) in body.char_indices() {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if body[offset..].starts_with(delimiter) {
+                end = Some(offset + delimiter.len());
+                break;
+            }
+        }
+        rest = end.map_or("", |end| &body[end..]);
+    }
+    code.push_str(rest);
+    code
+}
+
+/// Whether code reads the account whole (`account` not followed by `.section`), which could
+/// reach every image.
+fn reads_whole_account(code: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    code.match_indices("account").any(|(at, name)| {
+        let before = code[..at].chars().next_back();
+        let after = code[at + name.len()..].trim_start();
+        before.is_none_or(|c| !word(c) && c != '.') && !after.starts_with('.') && !after.starts_with(word)
     })
 }
 
 /// Evaluates every policy against one account; outcomes come back in the policies' order.
 pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Settings) -> Vec<RuleOutcome> {
-    let prepared = match PreparedAccount::new(account, policies) {
+    let prepared = match PreparedAccount::focused(account, policies, settings.images.clone()) {
         Ok(prepared) => prepared,
         Err(message) => {
             return policies
@@ -587,7 +712,7 @@ fn run_check(
         let error = |message: String, offset: usize| RuleError {
             message,
             policy_position: policy.position(offset),
-            path: Some(found.doc_path()),
+            path: Some(prepared.file_path(found.doc_path())),
         };
         let text = found
             .node
@@ -633,7 +758,7 @@ fn run_check(
                 fingerprint: prepared.fingerprints.fingerprint(&policy.id, &subject),
                 subject,
                 message: String::new(),
-                path: found.doc_path(),
+                path: prepared.file_path(found.doc_path()),
                 location: crate::findings::Location::default(),
                 waiver: None,
                 fix: None,
@@ -650,11 +775,11 @@ fn run_check(
                         locate.offset,
                     )
                 })?;
-                let mut path = found.doc_path();
+                let mut path = prepared.file_path(found.doc_path());
                 path.0.extend(relative.0);
                 path
             }
-            None => found.doc_path(),
+            None => prepared.file_path(found.doc_path()),
         };
         let location = prepared.account.file.location(&path);
         let fix = match &check.fix {

@@ -48,6 +48,26 @@ impl Template {
         &self.source
     }
 
+    /// The text every rendering starts with: the template up to its first hole (`image:` for
+    /// `image:{item.ref}`), so that a selective audit can tell which rules cannot name a
+    /// subject it keeps.
+    pub fn literal_prefix(&self) -> String {
+        let mut prefix = String::new();
+        let mut rest = self.source.as_str();
+        while let Some(c) = rest.chars().next() {
+            if rest.starts_with("{{") || rest.starts_with("}}") {
+                prefix.push(c);
+                rest = &rest[2..];
+            } else if c == '{' {
+                break;
+            } else {
+                prefix.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+        prefix
+    }
+
     pub fn render(&self, bindings: &Bindings<'_>) -> Result<String, (String, usize)> {
         self.render_with(bindings, |value, out| out.push_str(value))
     }
@@ -234,5 +254,24 @@ mod tests {
         );
         assert_eq!(Template::parse("abc {item").unwrap_err().offset, Some(4));
         assert_eq!(Template::parse("abc } x").unwrap_err().offset, Some(4));
+    }
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::Template;
+
+    #[test]
+    fn the_literal_prefix_stops_at_the_first_hole() {
+        assert_eq!(
+            Template::parse_deferred("image:{item.ref}#env").literal_prefix(),
+            "image:"
+        );
+        assert_eq!(Template::parse_deferred("a{{b}}{c}").literal_prefix(), "a{b}");
+        assert_eq!(Template::parse_deferred("{item.kind}:x").literal_prefix(), "");
+        assert_eq!(
+            Template::parse_deferred("account:é").literal_prefix(),
+            "account:é"
+        );
     }
 }

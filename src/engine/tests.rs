@@ -417,3 +417,70 @@ fn the_budget_is_per_subject() {
     );
     assert_eq!(outcome.status, RuleStatus::Pass, "{:?}", outcome.error);
 }
+
+#[test]
+fn the_built_in_rules_let_a_focused_evaluation_leave_other_images_out() {
+    // If a built-in rule read the whole image list, `audit --image` would evaluate every image
+    // (correct, but as slow as a whole audit): keep this true.
+    let policies = crate::policy::load_all(true, &[]).expect("built-ins load");
+    assert!(images_can_be_left_out(&policies));
+}
+
+#[test]
+fn a_rule_reading_the_whole_image_list_keeps_every_image() {
+    let counts = policy(
+        "for_each = \"$.namespaces[*]\"\nassert = \"size(account.images) < 100\"\nsubject = \"s\"\nmessage = \"m\"\n",
+    );
+    assert!(!images_can_be_left_out(&[counts]));
+    let position =
+        policy("for_each = \"$.images[*]\"\nassert = \"index > 0\"\nsubject = \"s\"\nmessage = \"m\"\n");
+    assert!(!images_can_be_left_out(&[position]));
+    let own = policy(
+        "for_each = \"$.images[*].env[*]\"\nassert = \"index >= 0 && parent.ref != ''\"\nsubject = \"s\"\nmessage = \"m\"\n",
+    );
+    assert!(images_can_be_left_out(&[own]));
+}
+
+#[test]
+fn a_focused_evaluation_points_at_the_images_in_the_file() {
+    let text = format!(
+        "{ACCOUNT}\n[[namespaces]]\nname = \"shop\"\nregion = \"us-south\"\n\n[[images]]\nref = \"us.icr.io/shop/one:1\"\n\n[[images]]\nref = \"us.icr.io/shop/two:1\"\n\n[[images]]\nref = \"us.icr.io/shop/three:1\"\n"
+    );
+    let loaded = account::load_str("account.toml", text).expect("account loads");
+    let mut settings = Settings::new("2026-11-26T00:00:00Z".parse().unwrap());
+    settings.images = Some(vec![2].into());
+    let rule = policy(
+        "for_each = \"$.images[*]\"\nassert = \"false\"\nsubject = \"image:{item.ref}\"\nmessage = \"m\"\n",
+    );
+    let outcome = evaluate(&loaded, &[rule], &settings).remove(0);
+    let found: Vec<(String, String, usize)> = outcome
+        .findings
+        .iter()
+        .map(|f| (f.subject.clone(), f.path.to_string(), f.location.line))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "image:us.icr.io/shop/three:1".to_owned(),
+            "images[2]".to_owned(),
+            23
+        )]
+    );
+}
+
+#[test]
+fn words_in_string_literals_are_not_code() {
+    assert_eq!(
+        code_of(r#"'images of ' + item.ref + "it's" + '\'images'"#),
+        "'' + item.ref + '' + ''"
+    );
+    assert_eq!(code_of("'''a 'images' b''' + x"), "'' + x");
+    assert!(!has_word(
+        &code_of("'every image of the account, images'"),
+        "images"
+    ));
+    assert!(reads_whole_account("size(account) > 0"));
+    assert!(reads_whole_account("account['images']"));
+    assert!(!reads_whole_account("account.iam.policies"));
+    assert!(!reads_whole_account("item.account_id + parent.account"));
+}

@@ -17,8 +17,9 @@ use crate::regions;
 use crate::suggest::did_you_mean;
 
 /// Files at the top of the capture folder.
-pub const TOP_FILES: [&str; 12] = [
+pub const TOP_FILES: [&str; 13] = [
     "account-show.json",
+    "capture-scope.json",
     "iam-access-groups.json",
     "iam-access-group-members.json",
     "iam-access-groups-settings.json",
@@ -322,6 +323,46 @@ fn with_json(
     errors.add(&parsed.file.source, problems);
 }
 
+/// `capture-scope.json` (written by `collect --image`): `{"regions": {"<region>":
+/// {"repositories": ["ns/repo", …]}}}`, the repositories each region's image listings were
+/// restricted to. A region or entry of another shape is an error naming its place.
+fn capture_scope(r: &mut Reader<'_>) -> BTreeMap<String, Vec<String>> {
+    let mut restricted = BTreeMap::new();
+    let root = r.root();
+    let Some(regions) = root.get("regions") else {
+        r.missing(
+            &root,
+            "regions",
+            "the regions whose image listings were restricted",
+        );
+        return restricted;
+    };
+    if !regions.value.is_object() {
+        r.error(
+            &regions,
+            format!(
+                "expected an object of regions, found {}",
+                json::kind(regions.value)
+            ),
+        );
+        return restricted;
+    }
+    for (region, listing) in regions.members() {
+        let Some(repositories) = listing.get("repositories") else {
+            r.missing(
+                &listing,
+                "repositories",
+                "the repositories the listing was restricted to",
+            );
+            continue;
+        };
+        if let Some(repositories) = r.strings(&repositories) {
+            restricted.insert(region.to_owned(), repositories);
+        }
+    }
+    restricted
+}
+
 /// Reads every capture file of `folder` into a [`Capture`].
 pub fn read(folder: &CaptureFolder) -> Result<Capture, ReadErrors> {
     let mut capture = Capture {
@@ -340,6 +381,11 @@ pub fn read(folder: &CaptureFolder) -> Result<Capture, ReadErrors> {
     capture.files.sort();
 
     let has = |name: &str| folder.top.contains(&name);
+    if has("capture-scope.json") {
+        with_json(folder, "capture-scope.json", &mut errors, |r, _| {
+            capture.restricted = capture_scope(r);
+        });
+    }
     if has("account-show.json") {
         with_json(folder, "account-show.json", &mut errors, |r, source| {
             account_show(r, source, &mut capture)

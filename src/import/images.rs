@@ -644,12 +644,16 @@ pub fn read_region(
         va_reports(r, source, &mut images, &by_digest, &mut orphans);
     }
 
+    let restricted = capture.restricted.get(region).cloned();
     let section = capture.section_mut(SectionKind::Images);
     // The list names the marker of a stale image; the digests file when there is no list.
+    // A listing restricted to some repositories (`capture-scope.json`) judges only theirs.
     if let Some(source) = list_source.or(digests_source) {
-        section
-            .judged
-            .push((Scope::Region(region.to_owned()), source.to_owned()));
+        let scope = match restricted {
+            Some(repositories) => Scope::Repositories(region.to_owned(), repositories),
+            None => Scope::Region(region.to_owned()),
+        };
+        section.judged.push((scope, source.to_owned()));
     }
     for facts in images.facts {
         let mut entry = Entry::new(facts.key.clone(), json::safe(&facts.reference), &facts.source)

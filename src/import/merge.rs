@@ -143,7 +143,12 @@ pub fn merge(
     for setting in capture.settings.iter().filter(|s| s.table == "account") {
         settings.push(("account", setting.key, setting.value.clone()));
     }
-    settings.push(("account", "captured_at", Field::Time(options.captured_at)));
+    // A narrow capture (`collect --image`: capture-scope.json) refreshes a few entries; the
+    // account's evidence as a whole is as old as it was, so a file's captured_at stays.
+    let narrow = !capture.restricted.is_empty();
+    if !(narrow && account.contains_key("captured_at")) {
+        settings.push(("account", "captured_at", Field::Time(options.captured_at)));
+    }
     for (table, key, value) in &settings {
         let account = table_at(doc.as_table_mut(), table, None)?;
         if set_owned(account, key, Some(value), options.captured_at) {
@@ -321,8 +326,12 @@ fn existing_scope(kind: SectionKind, table: &Table) -> Option<Scope> {
     match kind {
         SectionKind::Namespaces | SectionKind::Exemptions => Some(Scope::Region(text("region")?.to_owned())),
         SectionKind::Images => {
-            let region = ImageRef::parse(text("ref")?)?.region()?;
-            Some(Scope::Region(region.name.clone()))
+            let image = ImageRef::parse(text("ref")?)?;
+            let region = image.region()?;
+            Some(Scope::Repository(
+                region.name.clone(),
+                format!("{}/{}", image.namespace, image.repository),
+            ))
         }
         SectionKind::ApiKeys => match text("owner") {
             Some(owner) if owner.starts_with("ServiceId-") => Some(Scope::ServiceIdKeys),

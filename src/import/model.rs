@@ -1,6 +1,8 @@
 //! What a capture says, normalised: per section of `account.toml`, entries with their identity
 //! and the keys the import owns. Readers build it; `merge` writes it into the document.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 /// A value to write into `account.toml`.
@@ -136,6 +138,26 @@ pub enum Scope {
     UserKeys,
     /// API keys owned by service ids (`iam-service-api-keys.json`).
     ServiceIdKeys,
+    /// An existing image: its region and `namespace/repo`. A region's image listing judges
+    /// it, or a listing restricted to repositories that include it.
+    Repository(String, String),
+    /// An image listing restricted to these repositories of a region (`collect --image`, as
+    /// `capture-scope.json` says): it judges only their images.
+    Repositories(String, Vec<String>),
+}
+
+impl Scope {
+    /// Whether a capture file given for `self` speaks for an entry of scope `entry`.
+    pub fn covers(&self, entry: &Scope) -> bool {
+        match (self, entry) {
+            (Scope::All, _) => true,
+            (Scope::Region(region), Scope::Repository(entry_region, _)) => region == entry_region,
+            (Scope::Repositories(region, repositories), Scope::Repository(entry_region, repository)) => {
+                region == entry_region && repositories.contains(repository)
+            }
+            _ => self == entry,
+        }
+    }
 }
 
 /// One entry of a section, as the capture shows it.
@@ -214,7 +236,7 @@ impl Section {
     pub fn judged_by(&self, scope: &Scope) -> Option<&str> {
         self.judged
             .iter()
-            .find(|(judged, _)| judged == scope || *judged == Scope::All)
+            .find(|(judged, _)| judged.covers(scope))
             .map(|(_, file)| file.as_str())
     }
 }
@@ -240,6 +262,9 @@ pub struct Capture {
     pub warnings: Vec<String>,
     /// Capture files read, relative to the folder, sorted.
     pub files: Vec<String>,
+    /// Regions whose image listings were restricted to some repositories
+    /// (`capture-scope.json`, written by `collect --image`): region → `namespace/repo`s.
+    pub restricted: BTreeMap<String, Vec<String>>,
 }
 
 impl Capture {
@@ -257,5 +282,24 @@ impl Capture {
 
     pub fn section(&self, kind: SectionKind) -> Option<&Section> {
         self.sections.iter().find(|s| s.kind == kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scope;
+
+    #[test]
+    fn a_restricted_listing_judges_only_its_repositories() {
+        let image = |region: &str, repository: &str| Scope::Repository(region.into(), repository.into());
+        let region = Scope::Region("us-south".into());
+        let restricted = Scope::Repositories("us-south".into(), vec!["shop/api".into()]);
+        assert!(region.covers(&image("us-south", "shop/web")));
+        assert!(!region.covers(&image("eu-de", "shop/web")));
+        assert!(restricted.covers(&image("us-south", "shop/api")));
+        assert!(!restricted.covers(&image("us-south", "shop/web")));
+        assert!(!restricted.covers(&image("eu-de", "shop/api")));
+        assert!(Scope::All.covers(&image("eu-de", "shop/api")));
+        assert!(!restricted.covers(&region));
     }
 }

@@ -12,6 +12,8 @@
 //!   "rules": [{id, title, severity, responsibility}],
 //!   "accounts": [
 //!     { "file", "account_id", "account_name", "status": "loaded" | "invalid",
+//!       "images_judged": [{asked, refs, digests}],  only with --image: the entries and
+//!                                                    digests each image ref resolved to
 //!       "errors": [{message, line, column, help}],   why an invalid file was not audited (it
 //!                                                    did not load, or was captured after as_of)
 //!       "results": [{rule_id, status, passes, failing, error}],
@@ -284,6 +286,8 @@ struct Account<'a> {
     account_id: Option<&'a str>,
     account_name: Option<&'a str>,
     status: &'static str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    images_judged: &'a [crate::select::JudgedImage],
     errors: Vec<LoadErrorEntry>,
     results: Vec<RuleResult<'a>>,
     findings: Findings<'a>,
@@ -302,6 +306,7 @@ impl<'a> Account<'a> {
                     account_id: Some(&model.id),
                     account_name: model.name.as_deref(),
                     status: "loaded",
+                    images_judged: &audit.judged,
                     errors: Vec::new(),
                     results: audit
                         .outcomes
@@ -334,6 +339,7 @@ impl<'a> Account<'a> {
                     account_id: None,
                     account_name: None,
                     status: "invalid",
+                    images_judged: &[],
                     errors: error
                         .diagnostics
                         .iter()

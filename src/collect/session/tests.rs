@@ -249,6 +249,7 @@ fn a_plan_without_the_account_runs_the_check_and_its_regions_only() {
         .ok("cr retention-policy-list --output json", "[]");
     let captures = [commands::CR_RETENTION];
     let plan = Plan {
+        scope: None,
         account: false,
         regions: vec![RegionPlan {
             captures: &captures,

@@ -668,6 +668,7 @@ impl<'a> Page<'a> {
                     let cell = match error.kind {
                         crate::account::NotAudited::DidNotLoad => "not loaded",
                         crate::account::NotAudited::CapturedAfterAsOf => "not audited",
+                        crate::account::NotAudited::ImageNotFound => "image not found",
                     };
                     write!(
                         out,
