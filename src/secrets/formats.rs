@@ -24,6 +24,26 @@ fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("built-in secret pattern compiles")
 }
 
+/// A pattern compiled when a text first passes its guards: building every detector's regex up
+/// front cost a few milliseconds of every run, most of them for patterns no text needs.
+struct LazyRegex {
+    source: &'static str,
+    compiled: std::sync::OnceLock<Regex>,
+}
+
+impl LazyRegex {
+    fn new(source: &'static str) -> Self {
+        Self {
+            source,
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &Regex {
+        self.compiled.get_or_init(|| re(self.source))
+    }
+}
+
 struct Found {
     kind: SecretKind,
     span: Range<usize>,
@@ -244,7 +264,7 @@ fn push(found: &mut Vec<Found>, kind: SecretKind, span: Range<usize>) {
 struct Prefixed {
     /// Literals one of which occurs (ignoring case) in every match.
     guards: &'static [Lit],
-    pattern: Regex,
+    pattern: LazyRegex,
     kind: SecretKind,
     glued: fn(u8) -> bool,
 }
@@ -254,9 +274,9 @@ fn is_alnum(b: u8) -> bool {
 }
 
 static PREFIXED: LazyLock<Vec<Prefixed>> = LazyLock::new(|| {
-    let p = |guards, pattern: &str, kind, glued| Prefixed {
+    let p = |guards, pattern: &'static str, kind, glued| Prefixed {
         guards,
-        pattern: re(pattern),
+        pattern: LazyRegex::new(pattern),
         kind,
         glued,
     };
@@ -351,7 +371,7 @@ fn prefixed_tokens(text: &str, shape: &Shape, found: &mut Vec<Found>) {
         if !shape.may_contain_any(p.guards) {
             continue;
         }
-        for m in p.pattern.find_iter(text) {
+        for m in p.pattern.get().find_iter(text) {
             let value = m.as_str();
             if is_bounded(text, m.start(), m.end(), p.glued)
                 && !value.contains("EXAMPLE")
@@ -568,17 +588,17 @@ struct CommandPattern {
     guards: &'static [Lit],
     /// A second set of literals, one of which must also occur (empty: no requirement).
     also: &'static [Lit],
-    pattern: Regex,
+    pattern: LazyRegex,
     group: usize,
     rule: Rule,
 }
 
 static COMMANDS: LazyLock<Vec<CommandPattern>> = LazyLock::new(|| {
-    let c = |(guards, also), pattern: &str, group, rule| CommandPattern {
+    let c = |(guards, also), pattern: &'static str, group, rule| CommandPattern {
         spaced: !pattern.starts_with("(?:^|"),
         guards,
         also,
-        pattern: re(pattern),
+        pattern: LazyRegex::new(pattern),
         group,
         rule,
     };
@@ -744,7 +764,7 @@ fn command_lines(text: &str, shape: &Shape, found: &mut Vec<Found>) {
         {
             continue;
         }
-        for c in cmd.pattern.captures_iter(text) {
+        for c in cmd.pattern.get().captures_iter(text) {
             let secret = c.get(cmd.group).expect("group");
             // `--password -x` is two flags, but `--password=-x` is a value.
             let attached = text[..secret.start()]
