@@ -79,19 +79,10 @@ impl Template {
         bindings: &Bindings<'_>,
         push: impl Fn(&str, &mut String),
     ) -> Result<String, (String, usize)> {
-        let parts = self
-            .parts()
-            .map_err(|error| (format!("the template does not compile: {}", error.message), 0))?;
-        let mut out = String::new();
-        for part in parts {
-            match part {
-                Part::Text(text) => out.push_str(text),
-                Part::Hole(expr, offset) => {
-                    push(&expr.eval_text(bindings).map_err(|e| (e, *offset))?, &mut out)
-                }
-            }
-        }
-        Ok(out)
+        self.fill(|expr, out| {
+            push(&expr.eval_text(bindings)?, out);
+            Ok(())
+        })
     }
 
     /// Renders a command: a hole that is a list gives one word per item (none for an empty
@@ -101,6 +92,22 @@ impl Template {
         bindings: &Bindings<'_>,
         quote: impl Fn(&str) -> String,
     ) -> Result<String, (String, usize)> {
+        self.fill(|expr, out| {
+            let words = expr.eval_words(bindings)?;
+            if words.is_empty() && out.ends_with(' ') {
+                out.pop();
+            }
+            let quoted: Vec<String> = words.iter().map(|word| quote(word)).collect();
+            out.push_str(&quoted.join(" "));
+            Ok(())
+        })
+    }
+
+    /// The text with each hole written by `hole`; an error names the hole's offset.
+    fn fill(
+        &self,
+        mut hole: impl FnMut(&Expr, &mut String) -> Result<(), String>,
+    ) -> Result<String, (String, usize)> {
         let parts = self
             .parts()
             .map_err(|error| (format!("the template does not compile: {}", error.message), 0))?;
@@ -108,14 +115,7 @@ impl Template {
         for part in parts {
             match part {
                 Part::Text(text) => out.push_str(text),
-                Part::Hole(expr, offset) => {
-                    let words = expr.eval_words(bindings).map_err(|e| (e, *offset))?;
-                    if words.is_empty() && out.ends_with(' ') {
-                        out.pop();
-                    }
-                    let quoted: Vec<String> = words.iter().map(|word| quote(word)).collect();
-                    out.push_str(&quoted.join(" "));
-                }
+                Part::Hole(expr, offset) => hole(expr, &mut out).map_err(|e| (e, *offset))?,
             }
         }
         Ok(out)

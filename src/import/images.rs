@@ -132,6 +132,24 @@ fn real_tag(tag: Option<String>) -> Option<String> {
     tag.filter(|t| !t.trim().is_empty() && t.trim() != "<none>")
 }
 
+/// Sets `va.status` from a VA status text at `at` and returns the issue count the text names
+/// (`2 issues`); an unknown text is an error there.
+fn status_text(r: &mut Reader<'_>, at: &At<'_>, text: &str, va: &mut Va) -> Option<i64> {
+    match va_status(text) {
+        Some((status, count)) => {
+            va.status = status;
+            count
+        }
+        None => {
+            r.error(
+                at,
+                format!("unknown VA status `{}`: expected {STATUSES}", json::safe(text)),
+            );
+            None
+        }
+    }
+}
+
 /// Reads `SecurityStatus{Status, IssueCount, ExemptionCount}` (keys in any case).
 fn security_status(r: &mut Reader<'_>, item: &At<'_>) -> Option<Va> {
     let security = item.get_ci("SecurityStatus")?;
@@ -143,16 +161,7 @@ fn security_status(r: &mut Reader<'_>, item: &At<'_>) -> Option<Va> {
     if let Some(at) = security.get_ci("Status")
         && let Some(text) = r.string(&at)
     {
-        match va_status(&text) {
-            Some((status, count)) => {
-                va.status = status;
-                text_count = count;
-            }
-            None => r.error(
-                &at,
-                format!("unknown VA status `{}`: expected {STATUSES}", json::safe(&text)),
-            ),
-        }
+        text_count = status_text(r, &at, &text, &mut va);
     }
     va.issue_count = security
         .get_ci("IssueCount")
@@ -176,16 +185,7 @@ fn api_status(r: &mut Reader<'_>, item: &At<'_>) -> Va {
             Value::Bool(false) => va.status = "ok",
             Value::String(text) if text.eq_ignore_ascii_case("true") => va.status = "issues",
             Value::String(text) if text.eq_ignore_ascii_case("false") => va.status = "ok",
-            Value::String(text) => match va_status(text) {
-                Some((status, count)) => {
-                    va.status = status;
-                    text_count = count;
-                }
-                None => r.error(
-                    &at,
-                    format!("unknown VA status `{}`: expected {STATUSES}", json::safe(text)),
-                ),
-            },
+            Value::String(text) => text_count = status_text(r, &at, text, &mut va),
             other => r.error(
                 &at,
                 format!("expected a VA status or a boolean, found {}", json::kind(other)),
@@ -549,16 +549,7 @@ fn va_reports(
         if let Some(at) = item.get_ci("status")
             && let Some(text) = r.string(&at)
         {
-            match va_status(&text) {
-                Some((status, count)) => {
-                    va.status = status;
-                    text_count = count;
-                }
-                None => r.error(
-                    &at,
-                    format!("unknown VA status `{}`: expected {STATUSES}", json::safe(&text)),
-                ),
-            }
+            text_count = status_text(r, &at, &text, &mut va);
         }
         if let Some(list) = item.get_ci("vulnerabilities") {
             if list.value.is_array() {
