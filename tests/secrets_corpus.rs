@@ -12,7 +12,6 @@
 #![allow(clippy::disallowed_macros)]
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
 use regcheck::secrets::{self, Detection, SecretKind};
 use serde_json::Value;
@@ -269,13 +268,12 @@ fn detections_never_echo_corpus_values() {
     }
 }
 
-/// 100k images × 10 strings in well under a second (release build). A debug build runs a smaller
-/// workload and only reports its time.
+/// Strings every image has (base-image history, common variables, OCI labels, an app file) are
+/// not taken for secrets: a false positive here would be one on nearly every image of every
+/// account. (How fast the scan is belongs to the benchmarks, `cargo run --release --example
+/// bench-report`, where every load scans its file: not to a test with a clock.)
 #[test]
-fn scanning_is_fast() {
-    let cases = load();
-    let corpus_entries: Vec<&Case> = cases.iter().filter(|c| c.place == "env").collect();
-    let corpus_lines: Vec<&Case> = cases.iter().filter(|c| c.place == "history").collect();
+fn ordinary_image_strings_are_not_taken_for_secrets() {
     let env = [
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "LANG=C.UTF-8",
@@ -300,40 +298,14 @@ fn scanning_is_fast() {
             "9f1c2b7e4d5a6b8c9d0e1f2a3b4c5d6e7f8a9b0c",
         ),
     ];
-    let images = if cfg!(debug_assertions) { 5_000 } else { 100_000 };
-    let start = Instant::now();
-    let mut detections = 0usize;
-    let mut strings = 0usize;
-    for i in 0..images {
-        for e in env.iter().skip(i % 2).take(4) {
-            detections += secrets::scan_env_entry(e).len();
-        }
-        for (n, v) in labels.iter().skip(i % 2).take(2) {
-            detections += secrets::scan_label(n, v).len();
-        }
-        for l in history.iter().skip(i % 3).take(3) {
-            detections += secrets::scan_history_line(l).len();
-        }
-        // One image in ten carries a corpus case: the detectors' slow paths run too.
-        if i % 10 == 0 {
-            let c = corpus_entries[i / 10 % corpus_entries.len()];
-            detections += secrets::scan_env_entry(&c.text).len();
-            let c = corpus_lines[i / 10 % corpus_lines.len()];
-            detections += secrets::scan_history_line(&c.text).len();
-            strings += 2;
-        }
-        detections += usize::from(secrets::scan_layer_path("/app/server.js").is_some());
-        strings += 10;
+    for entry in env {
+        assert_eq!(secrets::scan_env_entry(entry), [], "{entry}");
     }
-    let elapsed = start.elapsed();
-    println!(
-        "\nscanned {strings} strings of {images} images in {elapsed:.2?} ({:.0} ns per string, {detections} detections)",
-        elapsed.as_nanos() as f64 / strings as f64
-    );
-    assert!(detections > 0);
-    if !cfg!(debug_assertions) {
-        // Typically 0.15-0.4 s on a 2-core machine (more on a busy one); the bound is the
-        // requirement, not the expectation.
-        assert!(elapsed < Duration::from_secs(1), "too slow: {elapsed:?}");
+    for line in history {
+        assert_eq!(secrets::scan_history_line(line), [], "{line}");
     }
+    for (name, value) in labels {
+        assert_eq!(secrets::scan_label(name, value), [], "{name}={value}");
+    }
+    assert!(secrets::scan_layer_path("/app/server.js").is_none());
 }

@@ -319,6 +319,13 @@ pub fn load_str(name: &str, text: impl Into<Arc<str>>) -> Result<LoadedAccount, 
             )],
         ));
     }
+    // A large file's lines and secrets are found beside its parse (clones share them).
+    let deriving = source.clone();
+    deriving.derive_during(move || parse_and_read(text, source))
+}
+
+/// Parses a file's text and reads the account from it, with every problem found.
+fn parse_and_read(text: Arc<str>, source: SourceText) -> Result<LoadedAccount, LoadError> {
     let mut syntax_problems = Vec::new();
     let parsed = ParsedToml::new(text, |text| {
         let (table, errors) = DeTable::parse_recoverable(text);

@@ -77,6 +77,10 @@ struct Secrets {
     matcher: Option<crate::secrets::registry::Masker>,
 }
 
+/// Files at least this large have their lines and secrets found on a thread of their own
+/// ([`SourceText::derive_during`]): below it, starting the thread costs about what it saves.
+const DERIVE_BESIDE_FROM: usize = 64 << 10;
+
 /// Secret values shorter than this are masked in the file's lines but not searched for in other
 /// text: a two-letter password would otherwise mask every matching word of a report.
 const MIN_SEARCHED_SECRET: usize = 4;
@@ -97,6 +101,32 @@ impl SourceText {
     pub fn with_redactor(mut self, redactor: Redactor) -> Self {
         self.redactor = redactor;
         self
+    }
+
+    /// Runs `work` (the parse of this file) while another thread indexes its lines and finds
+    /// its secrets, when the file is large enough for a thread to pay. Both read only the raw
+    /// text, so they need not wait for the parse, and a run that prints anything needs them
+    /// (findings point at lines; every printed text is masked). A large file's parse keeps one
+    /// core busy; this puts the others to use.
+    pub fn derive_during<T>(&self, work: impl FnOnce() -> T) -> T {
+        if self.text.len() < DERIVE_BESIDE_FROM {
+            return work();
+        }
+        std::thread::scope(|scope| {
+            let derive = std::thread::Builder::new()
+                .name("regcheck-derive".to_owned())
+                .spawn_scoped(scope, || {
+                    self.lines();
+                    self.secrets();
+                });
+            let result = work();
+            // Without the thread (a limit reached) or should it fail, whatever it did not
+            // finish is computed on first use, as for a small file.
+            if let Ok(derive) = derive {
+                let _ = derive.join();
+            }
+            result
+        })
     }
 
     fn lines(&self) -> &LineIndex {
@@ -346,5 +376,46 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A file above the threshold, with one secret-named value near its end (synthetic).
+    fn large_file_with_a_secret() -> (String, &'static str) {
+        let value = "Zq7vK2mW9xRt4LpN8bYc3HdF";
+        let mut text = String::from("schema_version = 1\n");
+        while text.len() < DERIVE_BESIDE_FROM {
+            text.push_str("[[images]]\nref = \"us.icr.io/shop/api:1.0\"\n");
+        }
+        text.push_str(&format!("env = [\"DB_PASSWORD={value}\"]\n"));
+        (text, value)
+    }
+
+    #[test]
+    fn a_large_file_has_its_lines_and_secrets_found_beside_the_work() {
+        let (text, value) = large_file_with_a_secret();
+        let source = SourceText::new("large.toml", text);
+        let seen_during = source.derive_during(|| 42);
+        assert_eq!(seen_during, 42, "the work's result comes back");
+        assert!(source.derived.lines.get().is_some(), "lines indexed");
+        let secrets = source
+            .derived
+            .secrets
+            .get()
+            .expect("secrets found before the work returned");
+        assert_eq!(secrets.values, [value.to_owned()]);
+        assert_eq!(
+            source.redact(&format!("quoted: {value}")),
+            format!("quoted: {MASK}")
+        );
+    }
+
+    #[test]
+    fn a_small_file_is_derived_on_first_use_only() {
+        let source = SourceText::new("small.toml", "env = [\"DB_PASSWORD=Zq7vK2mW9xRt4LpN\"]\n");
+        source.derive_during(|| ());
+        assert!(
+            source.derived.secrets.get().is_none(),
+            "no thread, no scan for a small file"
+        );
+        assert_eq!(source.secret_values(), ["Zq7vK2mW9xRt4LpN".to_owned()]);
     }
 }

@@ -336,9 +336,8 @@ fn a_cubic_expression_over_a_large_list_is_a_rule_error_within_its_budget() {
     let account = many_images(400);
     // 400³ = 64 million steps: many minutes of work without a budget.
     let assert = "account.images.all(a, account.images.all(b, account.images.all(c, !c.ref.startsWith(a.ref + b.ref))))";
-    let started = std::time::Instant::now();
+    // Without the budget this would pass (after minutes of work), not be an error.
     let outcome = run_with(&account, &on_account(assert), &settings());
-    let elapsed = started.elapsed();
     assert_eq!(outcome.status, RuleStatus::Error);
     let error = outcome.error.unwrap();
     assert!(
@@ -354,7 +353,6 @@ fn a_cubic_expression_over_a_large_list_is_a_rule_error_within_its_budget() {
         error.policy_position, "t.toml:6:11",
         "names the policy and the expression"
     );
-    assert!(elapsed < std::time::Duration::from_secs(60), "took {elapsed:?}");
 }
 
 #[test]
@@ -370,18 +368,14 @@ fn building_a_gigabyte_string_is_a_rule_error_before_it_is_built() {
         "size(lists.range(1000000).map(i, '').join('abcdefghijabcdefghijabcdefghijabcdefghijabcdefghij')) > 0",
         "lists.range(1000000).distinct().size() > 0",
     ] {
-        let started = std::time::Instant::now();
+        // Each is true once built: only a budget charged before the work makes it an error
+        // (no time limit here: a loaded machine must not fail the test).
         let outcome = run_with(PLANS, &on_account(assert), &settings());
         assert_eq!(outcome.status, RuleStatus::Error, "{assert}");
         let message = outcome.error.unwrap().message;
         assert!(
             message.contains("evaluation budget exhausted"),
             "{assert}: {message}"
-        );
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "{assert} took {:?}",
-            started.elapsed()
         );
     }
 }

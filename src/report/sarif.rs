@@ -655,6 +655,10 @@ pub fn write_at_most(
             },
         }],
     };
-    serde_json::to_writer_pretty(&mut *out, &log)?;
-    out.write_all(b"\n")
+    // serde_json writes a few bytes at a time; a buffer here saves a call through `out` (a
+    // trait object, which masks what it is given) for each of them.
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, &log)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
