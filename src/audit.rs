@@ -627,8 +627,7 @@ pub fn audit_files<T: Send>(
     prepare: &(dyn Fn(&AccountResult) -> T + Sync),
     deliver: &mut dyn FnMut(AccountResult, T),
 ) {
-    // Asked once: the standard library reads the cgroup's quota files every time.
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let cores = crate::cores();
     let one_thread = Settings {
         threads: Some(1),
         ..auditor.settings.clone()

@@ -29,3 +29,11 @@ pub mod select;
 pub mod suggest;
 pub mod toml_reader;
 pub mod write;
+
+/// The cores this process may use (its CPU affinity and cgroup quota), asked once: the standard
+/// library reads the cgroup's files on every call (eight system calls in a container), and an
+/// audit asks for each list it converts, each file it scans and each evaluation.
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
+}

@@ -529,9 +529,7 @@ fn run_jobs(
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&at| jobs[at].part.as_ref().map(|part| part.start));
-    let workers = threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .min(jobs.len());
+    let workers = threads.unwrap_or_else(crate::cores).min(jobs.len());
     if workers <= 1 {
         return jobs
             .iter()

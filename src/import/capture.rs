@@ -323,6 +323,26 @@ fn with_json(
     errors.add(&parsed.file.source, problems);
 }
 
+/// How an account-wide capture file (one outside `regions/`) adds to the capture.
+type AccountWideReader = fn(&mut Reader<'_>, &str, &mut Capture);
+
+/// The account-wide files read after the regions and the access groups, in this order, each
+/// only when the capture has it.
+const ACCOUNT_WIDE_READERS: [(&str, AccountWideReader); 8] = [
+    ("iam-policies.json", iam::policies),
+    ("iam-service-ids.json", iam::service_ids),
+    ("iam-api-keys.json", |r, source, capture| {
+        iam::api_keys(r, source, Scope::UserKeys, capture)
+    }),
+    ("iam-service-api-keys.json", |r, source, capture| {
+        iam::api_keys(r, source, Scope::ServiceIdKeys, capture)
+    }),
+    ("cbr-rules.json", iam::cbr_rules),
+    ("atracker-target-ls.json", atracker::targets),
+    ("atracker-route-ls.json", atracker::routes),
+    ("atracker-setting-get.json", atracker::settings),
+];
+
 /// `capture-scope.json` (written by `collect --image`): `{"regions": {"<region>":
 /// {"repositories": ["ns/repo", …]}}}`, the repositories each region's image listings were
 /// restricted to. A region or entry of another shape is an error naming its place.
@@ -423,45 +443,12 @@ pub fn read(folder: &CaptureFolder) -> Result<Capture, ReadErrors> {
     if let Some((members, source)) = members {
         iam::apply_members(members, &source, &mut capture);
     }
-    if has("iam-policies.json") {
-        with_json(folder, "iam-policies.json", &mut errors, |r, source| {
-            iam::policies(r, source, &mut capture)
-        });
-    }
-    if has("iam-service-ids.json") {
-        with_json(folder, "iam-service-ids.json", &mut errors, |r, source| {
-            iam::service_ids(r, source, &mut capture)
-        });
-    }
-    if has("iam-api-keys.json") {
-        with_json(folder, "iam-api-keys.json", &mut errors, |r, source| {
-            iam::api_keys(r, source, Scope::UserKeys, &mut capture)
-        });
-    }
-    if has("iam-service-api-keys.json") {
-        with_json(folder, "iam-service-api-keys.json", &mut errors, |r, source| {
-            iam::api_keys(r, source, Scope::ServiceIdKeys, &mut capture)
-        });
-    }
-    if has("cbr-rules.json") {
-        with_json(folder, "cbr-rules.json", &mut errors, |r, source| {
-            iam::cbr_rules(r, source, &mut capture)
-        });
-    }
-    if has("atracker-target-ls.json") {
-        with_json(folder, "atracker-target-ls.json", &mut errors, |r, source| {
-            atracker::targets(r, source, &mut capture)
-        });
-    }
-    if has("atracker-route-ls.json") {
-        with_json(folder, "atracker-route-ls.json", &mut errors, |r, source| {
-            atracker::routes(r, source, &mut capture)
-        });
-    }
-    if has("atracker-setting-get.json") {
-        with_json(folder, "atracker-setting-get.json", &mut errors, |r, source| {
-            atracker::settings(r, source, &mut capture)
-        });
+    for (name, read) in ACCOUNT_WIDE_READERS {
+        if has(name) {
+            with_json(folder, name, &mut errors, |r, source| {
+                read(r, source, &mut capture)
+            });
+        }
     }
     if errors.diagnostics.is_empty() {
         Ok(capture)

@@ -46,7 +46,7 @@ pub fn scan_file(text: &str) -> FileSecrets {
     let threads = if text.len() < PARALLEL_FROM {
         1
     } else {
-        std::thread::available_parallelism().map_or(1, usize::from).min(8)
+        crate::cores().min(8)
     };
     if threads > 1 {
         let chunk = literals.len().div_ceil(threads).max(1);

@@ -54,10 +54,10 @@ pub fn to_val<T: Serialize + ?Sized>(value: &T) -> Result<Built, ConvertError> {
 pub fn list_to_val<T: Serialize + Sync>(items: &[T]) -> Result<Built, ConvertError> {
     // Below this, starting threads costs more than it saves.
     const PER_THREAD_MIN: usize = 512;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len() / PER_THREAD_MIN)
-        .max(1);
+    let threads = match items.len() / PER_THREAD_MIN {
+        0 | 1 => 1,
+        most => crate::cores().min(most),
+    };
     let elements: Vec<Built> = if threads == 1 {
         items.iter().map(to_val).collect::<Result<_, _>>()?
     } else {
