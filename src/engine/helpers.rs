@@ -444,11 +444,29 @@ pub fn age_days(time: DateTime<Utc>, as_of: DateTime<Utc>) -> i64 {
 
 /// See `format_time` in [`HELPERS`].
 pub fn time_text(time: DateTime<Utc>) -> String {
-    use chrono::Timelike;
-    if time.num_seconds_from_midnight() == 0 && time.nanosecond() == 0 {
-        time.format("%Y-%m-%d").to_string()
+    use chrono::{Datelike, Timelike};
+    let midnight = time.num_seconds_from_midnight() == 0 && time.nanosecond() == 0;
+    // Written out rather than through `format`, which parses its pattern on every call (a
+    // message per failing image calls this); chrono still writes the years that need a sign.
+    if !(0..=9999).contains(&time.year()) {
+        return time
+            .format(if midnight {
+                "%Y-%m-%d"
+            } else {
+                "%Y-%m-%dT%H:%M:%SZ"
+            })
+            .to_string();
+    }
+    let date = format!("{:04}-{:02}-{:02}", time.year(), time.month(), time.day());
+    if midnight {
+        date
     } else {
-        time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        format!(
+            "{date}T{:02}:{:02}:{:02}Z",
+            time.hour(),
+            time.minute(),
+            time.second()
+        )
     }
 }
 
@@ -553,6 +571,22 @@ mod tests {
             "2026-12-06T18:38:45Z"
         );
         assert_eq!(time_text(at("2026-11-20T00:00:00.5Z")), "2026-11-20T00:00:00Z");
+    }
+
+    #[test]
+    fn times_are_written_as_chrono_writes_them_in_every_year() {
+        use chrono::TimeZone;
+        for year in [-1, 0, 1, 999, 1970, 2026, 9999, 10_000, 262_000] {
+            for (h, m, s) in [(0, 0, 0), (0, 0, 1), (23, 59, 59), (6, 5, 4)] {
+                let time = Utc.with_ymd_and_hms(year, 2, 3, h, m, s).unwrap();
+                let pattern = if (h, m, s) == (0, 0, 0) {
+                    "%Y-%m-%d"
+                } else {
+                    "%Y-%m-%dT%H:%M:%SZ"
+                };
+                assert_eq!(time_text(time), time.format(pattern).to_string(), "{time:?}");
+            }
+        }
     }
 
     #[test]
