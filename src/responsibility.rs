@@ -80,6 +80,16 @@ pub fn title(tag: &str) -> &str {
         .map_or(tag, |r| r.title)
 }
 
+/// A tag with its title (`R1 Track events`); a custom tag, its own title, is shown once.
+pub fn label(tag: &str) -> String {
+    let title = title(tag);
+    if title == tag {
+        tag.to_owned()
+    } else {
+        format!("{tag} {title}")
+    }
+}
+
 /// Sort key: built-in rows in table order, custom tags after them alphabetically.
 pub fn order(tag: &str) -> (usize, &str) {
     let index = RESPONSIBILITIES
@@ -115,5 +125,11 @@ mod tests {
             5,
             "IBM's rows"
         );
+    }
+
+    #[test]
+    fn a_known_tag_is_labelled_with_its_title_and_a_custom_one_once() {
+        assert_eq!(label("BP"), "BP Best practice");
+        assert_eq!(label("ACME"), "ACME");
     }
 }

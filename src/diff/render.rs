@@ -50,13 +50,10 @@ fn plural(count: usize) -> &'static str {
 
 /// `R1 Track events`, or a custom tag as it is.
 fn responsibility_label(tag: &str) -> String {
-    let title = responsibility::title(tag);
     if tag.is_empty() {
         "(unknown)".to_owned()
-    } else if title == tag {
-        tag.to_owned()
     } else {
-        format!("{tag} {title}")
+        responsibility::label(tag)
     }
 }
 

@@ -71,10 +71,9 @@ pub fn write_explanation(policy: &Policy, out: &mut dyn Write) -> io::Result<()>
     writeln!(out, "{}: {}", policy.id, policy.title)?;
     writeln!(
         out,
-        "severity: {}   responsibility: {} {}   source: {}",
+        "severity: {}   responsibility: {}   source: {}",
         policy.severity,
-        policy.responsibility,
-        responsibility::title(&policy.responsibility),
+        responsibility::label(&policy.responsibility),
         policy.source.name
     )?;
     let section = |out: &mut dyn Write, heading: &str, text: &str| -> io::Result<()> {
@@ -178,10 +177,9 @@ pub fn rules_markdown(policies: &[std::sync::Arc<Policy>]) -> String {
     text.push_str("| id | severity | responsibility | title |\n|---|---|---|---|\n");
     for policy in policies {
         text.push_str(&format!(
-            "| [{id}](#{anchor}) | {} | {} {} | {} |\n",
+            "| [{id}](#{anchor}) | {} | {} | {} |\n",
             policy.severity,
-            policy.responsibility,
-            responsibility::title(&policy.responsibility),
+            responsibility::label(&policy.responsibility),
             policy.title,
             id = policy.id,
             anchor = policy.id.to_lowercase(),

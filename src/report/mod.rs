@@ -244,16 +244,9 @@ pub fn account_summary_rows<'p>(
             continue;
         };
         let (order, tag) = responsibility::order(&policy.responsibility);
-        let row = rows.entry((order, tag.to_owned())).or_insert_with(|| {
-            let title = responsibility::title(tag);
-            SummaryRow {
-                label: if title == tag {
-                    tag.to_owned()
-                } else {
-                    format!("{tag} {title}")
-                },
-                ..SummaryRow::default()
-            }
+        let row = rows.entry((order, tag.to_owned())).or_insert_with(|| SummaryRow {
+            label: responsibility::label(tag),
+            ..SummaryRow::default()
         });
         row.rules[match outcome.status {
             RuleStatus::Pass => 0,

@@ -342,11 +342,10 @@ fn percent_encode_segment(segment: &str) -> String {
 
 fn help_markdown(policy: &Policy) -> String {
     let mut text = format!(
-        "**{}** ({} severity, {} {})\n\n",
+        "**{}** ({} severity, {})\n\n",
         policy.title,
         policy.severity,
-        policy.responsibility,
-        responsibility::title(&policy.responsibility)
+        responsibility::label(&policy.responsibility)
     );
     for (heading, body) in [
         ("What it checks", &policy.docs.summary),
