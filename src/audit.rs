@@ -15,8 +15,8 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -662,9 +662,15 @@ pub fn audit_files<T: Send>(
             .count();
         if small >= 2 && cores >= 2 {
             let batch = &rest[..small];
-            in_order(
+            crate::in_order::in_order(
                 batch.len(),
                 cores,
+                &crate::in_order::Workers {
+                    name: "regcheck-audit",
+                    // Each worker evaluates whole accounts on its own thread, with the stack the
+                    // engine gives its own threads (CEL evaluates deep expressions by recursion).
+                    stack: Some(engine::EVALUATION_STACK),
+                },
                 &|at| run(&batch[at], &one_thread),
                 &mut |(result, prepared)| deliver(result, prepared),
             );
@@ -677,124 +683,9 @@ pub fn audit_files<T: Send>(
     }
 }
 
-/// Runs `work(0..count)` on `workers` threads and hands the results to `deliver` (on the calling
-/// thread) in index order, each as soon as it and those before it are done. A worker starts an
-/// index at most `2 × workers` past the last one delivered, so few results wait at a time.
-fn in_order<T: Send>(
-    count: usize,
-    workers: usize,
-    work: &(dyn Fn(usize) -> T + Sync),
-    deliver: &mut dyn FnMut(T),
-) {
-    let window = 2 * workers;
-    let next = AtomicUsize::new(0);
-    let delivered = (Mutex::new(0usize), Condvar::new());
-    let (sender, receiver) = std::sync::mpsc::channel::<(usize, T)>();
-    std::thread::scope(|scope| {
-        let mut spawned = 0;
-        for _ in 0..workers.min(count) {
-            let sender = sender.clone();
-            let (next, delivered) = (&next, &delivered);
-            let worker = move || {
-                loop {
-                    let at = next.fetch_add(1, Ordering::Relaxed);
-                    if at >= count {
-                        break;
-                    }
-                    // Wait while this index is too far ahead of what has been delivered.
-                    let (lock, moved) = delivered;
-                    let mut done = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    while at >= *done + window {
-                        done = moved
-                            .wait(done)
-                            .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    }
-                    drop(done);
-                    if sender.send((at, work(at))).is_err() {
-                        break;
-                    }
-                }
-            };
-            // Each worker evaluates whole accounts on its own thread, with the stack the engine
-            // gives its own threads (CEL evaluates deep expressions by recursion).
-            spawned += usize::from(
-                std::thread::Builder::new()
-                    .name("regcheck-audit".to_owned())
-                    .stack_size(engine::EVALUATION_STACK)
-                    .spawn_scoped(scope, worker)
-                    .is_ok(),
-            );
-        }
-        if spawned == 0 {
-            // No thread could be started (a limit reached): the work is done here, in order.
-            drop(sender);
-            drop(receiver);
-            for at in 0..count {
-                deliver(work(at));
-            }
-            return;
-        }
-        drop(sender);
-        let mut waiting = std::collections::BTreeMap::new();
-        let mut expected = 0;
-        for (at, result) in receiver {
-            waiting.insert(at, result);
-            while let Some(result) = waiting.remove(&expected) {
-                deliver(result);
-                expected += 1;
-                let (lock, moved) = &delivered;
-                *lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = expected;
-                moved.notify_all();
-            }
-        }
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn results_come_in_order_whatever_finishes_first() {
-        let mut seen = Vec::new();
-        // Later indexes finish first.
-        in_order(
-            20,
-            4,
-            &|at| {
-                std::thread::sleep(std::time::Duration::from_millis((20 - at as u64) % 5));
-                at
-            },
-            &mut |at| seen.push(at),
-        );
-        assert_eq!(seen, (0..20).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn workers_stay_within_a_window_of_what_was_delivered() {
-        let started = AtomicUsize::new(0);
-        let mut most_ahead = 0;
-        in_order(
-            50,
-            2,
-            &|at| {
-                started.fetch_max(at + 1, Ordering::SeqCst);
-                at
-            },
-            &mut |at| {
-                most_ahead = most_ahead.max(started.load(Ordering::SeqCst) - at);
-                std::thread::sleep(std::time::Duration::from_micros(200));
-            },
-        );
-        assert!(most_ahead <= 5, "a worker ran {most_ahead} ahead");
-    }
-
-    #[test]
-    fn nothing_to_do_delivers_nothing() {
-        let mut seen = 0;
-        in_order(0, 4, &|at| at, &mut |_| seen += 1);
-        assert_eq!(seen, 0);
-    }
 
     #[test]
     fn the_gate_counts_failures_at_or_above_its_threshold_and_errors_beat_them() {

@@ -18,6 +18,7 @@ pub mod discover;
 pub mod engine;
 pub mod findings;
 pub mod import;
+pub mod in_order;
 pub mod input;
 pub mod path;
 pub mod policy;

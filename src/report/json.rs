@@ -51,6 +51,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde::ser::SerializeSeq;
 
+use super::indented::serializer;
 use super::{AccountRenderer, Sink};
 use crate::audit::{AccountAudit, AccountRef, AuditReport, RunEnd, RunInfo, Tally};
 use crate::engine::cel::format_time;
@@ -171,88 +172,6 @@ fn field(out: &mut dyn Write, name: &str, value: &impl Serialize, first: bool) -
     serde_json::to_writer(&mut *out, name)?;
     out.write_all(b": ")?;
     value.serialize(&mut serializer(out, 1)).map_err(io::Error::other)
-}
-
-fn serializer(out: &mut dyn Write, level: usize) -> serde_json::Serializer<&mut dyn Write, Indented> {
-    serde_json::Serializer::with_formatter(
-        out,
-        Indented {
-            level,
-            has_value: false,
-        },
-    )
-}
-
-/// serde_json's pretty format (two spaces), starting at a nesting level: lets a value be written
-/// in place inside a document that is itself written piece by piece.
-struct Indented {
-    level: usize,
-    has_value: bool,
-}
-
-impl Indented {
-    fn indent<W: ?Sized + Write>(&self, writer: &mut W) -> io::Result<()> {
-        for _ in 0..self.level {
-            writer.write_all(b"  ")?;
-        }
-        Ok(())
-    }
-}
-
-impl serde_json::ser::Formatter for Indented {
-    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.level += 1;
-        self.has_value = false;
-        writer.write_all(b"[")
-    }
-
-    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.level -= 1;
-        if self.has_value {
-            writer.write_all(b"\n")?;
-            self.indent(writer)?;
-        }
-        writer.write_all(b"]")
-    }
-
-    fn begin_array_value<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
-        writer.write_all(if first { b"\n" } else { b",\n" })?;
-        self.indent(writer)
-    }
-
-    fn end_array_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.level += 1;
-        self.has_value = false;
-        writer.write_all(b"{")
-    }
-
-    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.level -= 1;
-        if self.has_value {
-            writer.write_all(b"\n")?;
-            self.indent(writer)?;
-        }
-        writer.write_all(b"}")
-    }
-
-    fn begin_object_key<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
-        writer.write_all(if first { b"\n" } else { b",\n" })?;
-        self.indent(writer)
-    }
-
-    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        writer.write_all(b": ")
-    }
-
-    fn end_object_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
 }
 
 #[derive(Serialize)]

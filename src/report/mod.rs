@@ -23,6 +23,7 @@ pub mod fix_script;
 pub mod github;
 pub mod html;
 pub mod human;
+mod indented;
 pub mod json;
 pub mod junit;
 pub mod markdown;

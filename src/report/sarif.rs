@@ -24,7 +24,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::audit::AuditReport;
+use crate::audit::{AccountAudit, AuditReport};
 use crate::engine::cel::format_time;
 use crate::findings::{Finding, FindingStatus, Severity};
 use crate::policy::Policy;
@@ -420,6 +420,129 @@ fn message(finding: &Finding) -> String {
     text
 }
 
+/// One finding as a SARIF result.
+fn sarif_result(report: &AuditReport, finding: &Finding, rule_index: usize, uri: String) -> SarifResult {
+    let location = &finding.location;
+    SarifResult {
+        rule_id: finding.rule_id.clone(),
+        rule_index,
+        level: level(finding.severity),
+        message: Text {
+            text: message(finding),
+        },
+        locations: vec![Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation { uri },
+                region: Region {
+                    start_line: location.line.max(1),
+                    start_column: location.column.max(1),
+                    end_line: location.end_line.max(location.line).max(1),
+                    end_column: location.end_column.max(1),
+                },
+            },
+        }],
+        // Account id, rule id and subject: stable when lines move.
+        partial_fingerprints: PartialFingerprints {
+            regcheck_v1: finding.fingerprint.clone(),
+        },
+        baseline_state: report.baseline.is_some().then_some(match finding.status {
+            FindingStatus::Baselined => "unchanged",
+            _ => "new",
+        }),
+        suppressions: finding
+            .waiver
+            .iter()
+            .filter(|waiver| !waiver.expired && finding.status == FindingStatus::Waived)
+            .map(|waiver| Suppression {
+                kind: "external",
+                status: "accepted",
+                justification: match &waiver.owner {
+                    Some(owner) => {
+                        format!("{} (owner: {owner}; expires {})", waiver.reason, waiver.expires)
+                    }
+                    None => format!("{} (expires {})", waiver.reason, waiver.expires),
+                },
+            })
+            .collect(),
+        properties: ResultProperties {
+            subject: finding.subject.clone(),
+            severity: finding.severity,
+            path: finding.path.to_string(),
+        },
+    }
+}
+
+/// How deep the log's results are: `{ "runs": [ { "results": [ here ] } ] }`.
+const RESULTS_DEPTH: usize = 4;
+
+/// Result lists at least this long are written on every core, in parts of this many.
+const PARALLEL_RESULTS_FROM: usize = 2048;
+const RESULTS_PER_PART: usize = 256;
+
+/// How a finding becomes a result: `None` for a rule the log does not list. It caches each
+/// file's URI in the map it is given.
+type MakeResult<'a> =
+    dyn Fn(&AccountAudit, &Finding, &mut HashMap<String, String>) -> Option<SarifResult> + Sync + 'a;
+
+/// Writes the results as the log's pretty printer writes the elements of its `results` array,
+/// and says how many there are. A long list is written on every core, part by part, and put out
+/// in order as the parts finish, a few parts ahead at most: the results are most of a large log,
+/// and writing them all into memory first would cost more than it saves.
+fn write_results(
+    listed: &[(&AccountAudit, &Finding)],
+    result: &MakeResult<'_>,
+    out: &mut dyn Write,
+) -> io::Result<usize> {
+    // Each result is preceded by `,\n` and its indentation; the first one's comma is dropped.
+    let write_part = |part: &[(&AccountAudit, &Finding)]| -> io::Result<(Vec<u8>, usize)> {
+        let (mut bytes, mut count, mut uris) = (Vec::new(), 0, HashMap::new());
+        for (audit, finding) in part {
+            let Some(result) = result(audit, finding, &mut uris) else {
+                continue;
+            };
+            bytes.extend_from_slice(b",\n");
+            bytes.resize(bytes.len() + 2 * RESULTS_DEPTH, b' ');
+            result
+                .serialize(&mut super::indented::serializer(&mut bytes, RESULTS_DEPTH))
+                .map_err(io::Error::other)?;
+            count += 1;
+        }
+        Ok((bytes, count))
+    };
+    let mut written = 0;
+    let mut outcome = Ok(());
+    let mut deliver = |part: io::Result<(Vec<u8>, usize)>| {
+        let put = part.and_then(|(bytes, count)| {
+            let bytes = if written == 0 {
+                bytes.get(1..).unwrap_or_default()
+            } else {
+                &bytes[..]
+            };
+            written += count;
+            out.write_all(bytes)
+        });
+        if outcome.is_ok() {
+            outcome = put;
+        }
+    };
+    if listed.len() < PARALLEL_RESULTS_FROM {
+        deliver(write_part(listed));
+    } else {
+        let parts: Vec<&[(&AccountAudit, &Finding)]> = listed.chunks(RESULTS_PER_PART).collect();
+        crate::in_order::in_order(
+            parts.len(),
+            crate::cores(),
+            &crate::in_order::Workers {
+                name: "regcheck-sarif",
+                stack: None,
+            },
+            &|at| write_part(parts[at]),
+            &mut deliver,
+        );
+    }
+    outcome.map(|()| written)
+}
+
 /// GitHub code scanning rejects a run with more results than this.
 pub const MAX_RESULTS: usize = 25_000;
 
@@ -512,67 +635,23 @@ pub fn write_at_most(
     // Most severe first, so that the cut at `max_results` keeps what matters.
     let listed = super::most_severe_first(report, |finding| finding.status != FindingStatus::Pass);
     let left_out = listed.len().saturating_sub(max_results);
-    let mut uris: HashMap<&str, String> = HashMap::new();
-    let mut results = Vec::with_capacity(listed.len().min(max_results));
-    for (audit, finding) in listed.into_iter().take(max_results) {
-        let Some(&rule_index) = rule_index.get(finding.rule_id.as_str()) else {
-            continue;
-        };
+    let listed = &listed[..listed.len().min(max_results)];
+    let kept = listed
+        .iter()
+        .filter(|(_, finding)| rule_index.contains_key(finding.rule_id.as_str()))
+        .count();
+    let result = |audit: &AccountAudit, finding: &Finding, uris: &mut HashMap<String, String>| {
+        let &rule_index = rule_index.get(finding.rule_id.as_str())?;
         let file = audit.account.file.source.name.as_str();
-        let uri = uris
-            .entry(file)
-            .or_insert_with(|| artifact_uri(file, root))
-            .clone();
-        let location = &finding.location;
-        results.push(SarifResult {
-            rule_id: finding.rule_id.clone(),
-            rule_index,
-            level: level(finding.severity),
-            message: Text {
-                text: message(finding),
-            },
-            locations: vec![Location {
-                physical_location: PhysicalLocation {
-                    artifact_location: ArtifactLocation { uri },
-                    region: Region {
-                        start_line: location.line.max(1),
-                        start_column: location.column.max(1),
-                        end_line: location.end_line.max(location.line).max(1),
-                        end_column: location.end_column.max(1),
-                    },
-                },
-            }],
-            // Account id, rule id and subject: stable when lines move.
-            partial_fingerprints: PartialFingerprints {
-                regcheck_v1: finding.fingerprint.clone(),
-            },
-            baseline_state: report.baseline.is_some().then_some(match finding.status {
-                FindingStatus::Baselined => "unchanged",
-                _ => "new",
-            }),
-            suppressions: finding
-                .waiver
-                .iter()
-                .filter(|waiver| !waiver.expired && finding.status == FindingStatus::Waived)
-                .map(|waiver| Suppression {
-                    kind: "external",
-                    status: "accepted",
-                    justification: match &waiver.owner {
-                        Some(owner) => {
-                            format!("{} (owner: {owner}; expires {})", waiver.reason, waiver.expires)
-                        }
-                        None => format!("{} (expires {})", waiver.reason, waiver.expires),
-                    },
-                })
-                .collect(),
-            properties: ResultProperties {
-                subject: finding.subject.clone(),
-                severity: finding.severity,
-                path: finding.path.to_string(),
-            },
-        });
-    }
-
+        let uri = match uris.get(file) {
+            Some(uri) => uri.clone(),
+            None => uris
+                .entry(file.to_owned())
+                .or_insert_with(|| artifact_uri(file, root))
+                .clone(),
+        };
+        Some(sarif_result(report, finding, rule_index, uri))
+    };
     let mut notifications = Vec::new();
     for (file, error) in &report.load_errors {
         for diagnostic in &error.diagnostics {
@@ -619,7 +698,7 @@ pub fn write_at_most(
             message: Text {
                 text: format!(
                     "{left_out} of {} results were left out: GitHub code scanning accepts at most {max_results} per run, so the most severe are kept; the JSON report lists every finding",
-                    left_out + results.len()
+                    left_out + kept
                 ),
             },
             locations: Vec::new(),
@@ -647,17 +726,26 @@ pub fn write_at_most(
                 tool_execution_notifications: notifications,
             }],
             column_kind: "unicodeCodePoints",
-            results,
+            results: Vec::new(),
             properties: RunProperties {
                 as_of: format_time(&report.as_of),
                 fail_on: report.fail_on.as_str(),
             },
         }],
     };
-    // serde_json writes a few bytes at a time; a buffer here saves a call through `out` (a
-    // trait object, which masks what it is given) for each of them.
-    let mut out = io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut out, &log)?;
-    out.write_all(b"\n")?;
-    out.flush()
+    // The log around its results, with an empty results array to write them in: the only
+    // place where `"results": []` can be (in a string its quotes would be escaped).
+    let frame = serde_json::to_vec_pretty(&log)?;
+    let empty = b"\"results\": []";
+    let Some(at) = frame.windows(empty.len()).position(|window| window == empty) else {
+        return Err(io::Error::other("the SARIF log has no results array"));
+    };
+    let inside = at + empty.len() - 1;
+    out.write_all(&frame[..inside])?;
+    if write_results(listed, &result, out)? > 0 {
+        out.write_all(b"\n")?;
+        out.write_all(&b"  ".repeat(RESULTS_DEPTH - 1))?;
+    }
+    out.write_all(&frame[inside..])?;
+    out.write_all(b"\n")
 }
