@@ -347,6 +347,47 @@ pub fn array<T>(
     }
 }
 
+/// [`array`] on every core when the array is long (the images of a large account): each part
+/// is read with a collector of its own, and the elements and problems are put back together in
+/// the array's order, so the result is the same as reading it on one thread.
+pub fn array_on_cores<T: Send>(
+    read: impl Fn(&Spanned<DeValue<'_>>, &mut Collector) -> Option<T> + Sync,
+) -> impl FnOnce(&Spanned<DeValue<'_>>, &mut Collector) -> Option<Vec<T>> {
+    // Below this, starting threads costs more than they save (an element takes microseconds).
+    const PARALLEL_FROM: usize = 2048;
+    move |value, out| match value.get_ref() {
+        DeValue::Array(items) if items.len() >= PARALLEL_FROM && crate::cores() > 1 => {
+            let read_part = |part: &[Spanned<DeValue<'_>>]| {
+                let mut part_out = Collector::default();
+                let parsed: Vec<T> = part.iter().filter_map(|item| read(item, &mut part_out)).collect();
+                (parsed, part_out.problems)
+            };
+            let parts: Vec<(Vec<T>, Vec<Problem>)> = std::thread::scope(|scope| {
+                let handles: Vec<_> = items
+                    .chunks(items.len().div_ceil(crate::cores()))
+                    .map(|part| scope.spawn(move || read_part(part)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
+            });
+            let mut parsed = Vec::with_capacity(items.len());
+            let before = out.problems.len();
+            for (elements, problems) in parts {
+                parsed.extend(elements);
+                out.problems.extend(problems);
+            }
+            (out.problems.len() == before).then_some(parsed)
+        }
+        _ => array(read)(value, out),
+    }
+}
+
 /// A table of string values, such as image labels.
 pub fn string_map(value: &Spanned<DeValue<'_>>, out: &mut Collector) -> Option<BTreeMap<String, String>> {
     match value.get_ref() {
@@ -393,5 +434,46 @@ mod tests {
             "a local datetime has no offset"
         );
         assert_eq!(read("t = 06:00:00"), None);
+    }
+
+    /// Read on several cores, a long array gives the same elements and the same problems, in
+    /// the same order, as read on one.
+    #[test]
+    fn a_long_array_read_on_every_core_reads_as_on_one() {
+        let items: Vec<String> = (0..5000)
+            .map(|at| {
+                if at % 997 == 0 {
+                    format!("\"bad-{at}\"")
+                } else {
+                    at.to_string()
+                }
+            })
+            .collect();
+        let text = format!(
+            "a = [{}]\nb = [{}]\n",
+            items.join(", "),
+            (0..4000).map(|at| at.to_string()).collect::<Vec<_>>().join(", ")
+        );
+        let table = DeTable::parse(&text).unwrap();
+        for key in ["a", "b"] {
+            let value = table.get_ref().get(key).unwrap();
+            let (mut one, mut every) = (Collector::default(), Collector::default());
+            let on_one = array(integer)(value, &mut one);
+            let on_every = array_on_cores(integer)(value, &mut every);
+            assert_eq!(on_one, on_every, "{key}");
+            assert_eq!(one.problems, every.problems, "{key}");
+        }
+        let mut out = Collector::default();
+        assert_eq!(
+            array_on_cores(integer)(table.get_ref().get("b").unwrap(), &mut out).map(|v| v.len()),
+            Some(4000)
+        );
+        assert!(out.problems.is_empty());
+        let mut out = Collector::default();
+        assert_eq!(
+            array_on_cores(integer)(table.get_ref().get("a").unwrap(), &mut out),
+            None
+        );
+        assert_eq!(out.problems.len(), 6, "bad-0, bad-997, … bad-4985, in order");
     }
 }

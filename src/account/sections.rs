@@ -12,7 +12,8 @@ use crate::diagnostic::Problem;
 use crate::regions;
 use crate::suggest::did_you_mean;
 use crate::toml_reader::{
-    Collector, TableReader, array, boolean, choice, integer, string, string_map, timestamp, top_of_file,
+    Collector, TableReader, array, array_on_cores, boolean, choice, integer, string, string_map, timestamp,
+    top_of_file,
 };
 
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -24,7 +25,7 @@ pub fn read_account(source: &str, root: &Spanned<DeTable<'_>>, out: &mut Collect
     let account = top.required("account", out, |v, out| account_info(source, v, out));
     let registries = top.optional("registries", out, array(|v, out| registry(source, v, out)));
     let namespaces = top.optional("namespaces", out, array(|v, out| namespace(source, v, out)));
-    let images = top.optional("images", out, array(|v, out| image(source, v, out)));
+    let images = top.optional("images", out, array_on_cores(|v, out| image(source, v, out)));
     let exemptions = top.optional("exemptions", out, array(|v, out| exemption(source, v, out)));
     let iam = top.optional("iam", out, |v, out| iam(source, v, out));
     let automation = top.optional("automation", out, array(|v, out| automation(source, v, out)));
