@@ -5,6 +5,26 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
+/// `work` on each of `parts` contiguous parts of `items` (fewer when there are fewer items), each
+/// on a thread of its own, the results in the parts' order. A panic in one is raised again here.
+pub fn map_parts<I: Sync, R: Send>(items: &[I], parts: usize, work: impl Fn(&[I]) -> R + Sync) -> Vec<R> {
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(items.len().div_ceil(parts.max(1)).max(1))
+            .map(|part| scope.spawn(move || work(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 /// How the worker threads are started.
 #[derive(Debug, Clone, Copy)]
 pub struct Workers {
@@ -87,6 +107,19 @@ pub fn in_order<T: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parts_come_back_in_order_and_cover_every_item() {
+        let items: Vec<usize> = (0..1001).collect();
+        let sums = map_parts(&items, 3, |part| (part[0], part.len()));
+        assert_eq!(sums, [(0, 334), (334, 334), (668, 333)]);
+        assert_eq!(
+            map_parts(&items[..2], 8, <[usize]>::len),
+            [1, 1],
+            "no empty parts"
+        );
+        assert!(map_parts(&[] as &[usize], 2, <[usize]>::len).is_empty());
+    }
 
     const WORKERS: Workers = Workers {
         name: "test",

@@ -362,20 +362,7 @@ pub fn array_on_cores<T: Send>(
                 let parsed: Vec<T> = part.iter().filter_map(|item| read(item, &mut part_out)).collect();
                 (parsed, part_out.problems)
             };
-            let parts: Vec<(Vec<T>, Vec<Problem>)> = std::thread::scope(|scope| {
-                let handles: Vec<_> = items
-                    .chunks(items.len().div_ceil(crate::cores()))
-                    .map(|part| scope.spawn(move || read_part(part)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|handle| {
-                        handle
-                            .join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    })
-                    .collect()
-            });
+            let parts = crate::in_order::map_parts(items, crate::cores(), read_part);
             let mut parsed = Vec::with_capacity(items.len());
             let before = out.problems.len();
             for (elements, problems) in parts {

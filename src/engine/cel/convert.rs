@@ -61,20 +61,10 @@ pub fn list_to_val<T: Serialize + Sync>(items: &[T]) -> Result<Built, ConvertErr
     let elements: Vec<Built> = if threads == 1 {
         items.iter().map(to_val).collect::<Result<_, _>>()?
     } else {
-        let chunk = items.len().div_ceil(threads);
-        let parts: Vec<Result<Vec<Built>, ConvertError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = items
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(to_val).collect::<Result<Vec<_>, _>>()))
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
+        let parts = crate::in_order::map_parts(items, threads, |part| {
+            part.iter()
+                .map(to_val)
+                .collect::<Result<Vec<Built>, ConvertError>>()
         });
         let mut elements = Vec::with_capacity(items.len());
         for part in parts {
