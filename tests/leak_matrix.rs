@@ -578,3 +578,54 @@ fn structural_words_of_every_format_are_reserved() {
         "add to secrets::registry::RESERVED: {missing:?}"
     );
 }
+
+/// Reports are written account by account, as each is audited. A value that is a secret in a
+/// later file (where a detector sees it, in a secret-named variable) must be masked in an earlier
+/// file's output too, where it sits in a place no detector looks at (here an unknown plan, which
+/// the load error quotes). The later file is far enough down the folder that it is not yet read
+/// when the first one is reported.
+#[test]
+fn a_secret_of_a_later_file_is_masked_in_an_earlier_files_output() {
+    let secret = fake(ALNUM, 24, 4242);
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = dir.path().join("accounts");
+    std::fs::create_dir(&accounts).unwrap();
+    let first = format!("{HEAD}{}", body("")).replace(
+        "region = \"us-south\"\n\n[[namespaces]]",
+        &format!(
+            "region = \"us-south\"\nplan = {}\n\n[[namespaces]]",
+            toml_string(&secret)
+        ),
+    );
+    std::fs::write(accounts.join("a-first.toml"), first).unwrap();
+    for at in 0..12 {
+        std::fs::write(
+            accounts.join(format!("m-{at:02}.toml")),
+            format!("{HEAD}{}", body("")),
+        )
+        .unwrap();
+    }
+    let last = format!(
+        "{HEAD}{}",
+        body(&format!(
+            "env = [{}]\n",
+            toml_string(&format!("DB_PASSWORD={secret}"))
+        ))
+    );
+    std::fs::write(accounts.join("z-last.toml"), last).unwrap();
+    for format in ["human", "concise", "json"] {
+        let output = run(
+            dir.path(),
+            &["audit", "accounts", "--as-of", "2026-11-26", "--format", format],
+        );
+        assert!(
+            output.contains("plan"),
+            "{format}: the first file's error is shown:\n{output}"
+        );
+        assert!(
+            output.contains(MASK),
+            "{format}: the value is masked, not left out:\n{output}"
+        );
+        assert_no_piece(format, &output, &secret);
+    }
+}

@@ -194,6 +194,29 @@ pub struct Plan {
     problems: Vec<(String, String)>,
 }
 
+/// Teaches the redaction point the secrets of every account file of a run of several, before
+/// the first report is written. Reports are written account by account as each is audited, and a
+/// value that is a secret in one file (where a detector sees it) must be masked in another's
+/// output too (where it may sit in a place no detector looks at): the same token can be in
+/// several accounts' images. Each file's load takes back the scan made here (by the text's
+/// SHA-256) rather than scanning again; keeping the texts instead would hold a whole folder in
+/// memory. Standard input, which cannot be read twice, is learned when it loads, before its own
+/// report.
+fn learn_every_file(files: &[AccountFile]) {
+    if files.len() < 2 {
+        return;
+    }
+    let readable: Vec<&AccountFile> = files.iter().filter(|file| file.path.as_os_str() != "-").collect();
+    regcheck::in_order::map_parts(&readable, regcheck::cores(), |part| {
+        for file in part {
+            // A file that cannot be read now is reported when it loads.
+            if let Ok(bytes) = regcheck::input::read(&file.path) {
+                output::learn_file_ahead(&String::from_utf8_lossy(&bytes));
+            }
+        }
+    });
+}
+
 impl Plan {
     fn judgement(&self) -> Judgement<'_> {
         Judgement {
@@ -212,6 +235,7 @@ impl Plan {
         prepare: &(dyn Fn(&AccountResult) -> T + Sync),
         deliver: &mut dyn FnMut(AccountResult, T),
     ) -> Vec<regcheck::config::Waiver> {
+        learn_every_file(&self.files);
         let auditor = Auditor::new(&self.info.policies, &self.settings, &self.judgement());
         let load = |file: &AccountFile| load_account(&file.path, &file.name);
         audit::audit_files(&auditor, &self.files, &load, prepare, &mut |result, prepared| {

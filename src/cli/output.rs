@@ -70,6 +70,12 @@ pub(crate) fn learn_text(text: &str) {
     registry::learn_text(text);
 }
 
+/// Teaches the redaction point the secrets of a file that is loaded later in the run; the load
+/// reuses the scan.
+pub(crate) fn learn_file_ahead(text: &str) {
+    registry::learn_file_ahead(text);
+}
+
 /// Routes panic messages through the redaction point too: a panic message can quote input
 /// (`byte index 12 is out of bounds of `…``), and the default hook prints it as it is.
 pub(crate) fn mask_panics() {

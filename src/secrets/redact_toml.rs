@@ -37,8 +37,50 @@ pub fn secret_ranges(text: &str) -> Vec<Range<usize>> {
     scan_file(text).ranges
 }
 
-/// The secrets of a file's text (see the module documentation).
+/// Scans made ahead of a file's load, by the SHA-256 of the scanned text: a run of several files
+/// learns every file's secrets before its first report (see `learn_every_file` in the CLI), and
+/// each file's load then takes its scan back instead of scanning again. A text that differs in
+/// any byte (the file changed in between) is scanned anew.
+type ScannedAhead = std::collections::HashMap<[u8; 32], FileSecrets>;
+static SCANNED_AHEAD: std::sync::Mutex<Option<ScannedAhead>> = std::sync::Mutex::new(None);
+/// Whether anything was ever scanned ahead: until then no text is hashed.
+static ANY_SCANNED_AHEAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn digest(text: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).into()
+}
+
+/// Scans `text` (a file about to be loaded) and keeps the result for the [`scan_file`] of the
+/// same text; returns the secret values.
+pub fn scan_ahead(text: &str) -> Vec<String> {
+    let found = scan_now(text);
+    let values = found.values.clone();
+    let key = digest(text);
+    let mut ahead = SCANNED_AHEAD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    ahead.get_or_insert_with(ScannedAhead::new).insert(key, found);
+    ANY_SCANNED_AHEAD.store(true, std::sync::atomic::Ordering::Release);
+    values
+}
+
+/// The secrets of a file's text (see the module documentation): the scan made ahead of this
+/// text's load ([`scan_ahead`]), if there was one, else a scan now.
 pub fn scan_file(text: &str) -> FileSecrets {
+    if ANY_SCANNED_AHEAD.load(std::sync::atomic::Ordering::Acquire) {
+        let key = digest(text);
+        let mut ahead = SCANNED_AHEAD
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(found) = ahead.as_mut().and_then(|ahead| ahead.remove(&key)) {
+            return found;
+        }
+    }
+    scan_now(text)
+}
+
+fn scan_now(text: &str) -> FileSecrets {
     let mut ranges = Vec::new();
     let mut values = Vec::new();
     let literals = string_literals(text);
@@ -485,6 +527,29 @@ mod tests {
     }
 
     const TOKEN: &str = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8";
+
+    /// A scan made ahead is what the load of the same text gets, once; a text that changed in
+    /// between is scanned anew.
+    #[test]
+    fn a_scan_made_ahead_serves_the_same_text_once() {
+        let text = format!("# scanned ahead\nenv = [\"GH_TOKEN={TOKEN}\", \"SCAN_AHEAD_TEST=1\"]\n");
+        let values = scan_ahead(&text);
+        assert_eq!(values, scan_now(&text).values);
+        let key = digest(&text);
+        let kept = |key| {
+            SCANNED_AHEAD
+                .lock()
+                .unwrap()
+                .as_ref()
+                .is_some_and(|ahead| ahead.contains_key(&key))
+        };
+        assert!(kept(key), "kept for the load");
+        let changed = text.replace("SCAN_AHEAD_TEST=1", "SCAN_AHEAD_TEST=2");
+        assert_eq!(scan_file(&changed), scan_now(&changed));
+        assert!(kept(key), "a different text does not take it");
+        assert_eq!(scan_file(&text), scan_now(&text));
+        assert!(!kept(key), "taken by the load, not kept twice");
+    }
 
     #[test]
     fn masks_secrets_in_env_history_and_labels_but_not_the_rest() {

@@ -392,6 +392,12 @@ pub fn learn_text(text: &str) {
     learn(super::redact_toml::scan_file(text).values);
 }
 
+/// [`learn_text`] for a file that is about to be loaded: its scan is kept for the load
+/// ([`super::redact_toml::scan_ahead`]), which then need not scan it again.
+pub fn learn_file_ahead(text: &str) {
+    learn(super::redact_toml::scan_ahead(text));
+}
+
 /// The matchers for everything learned so far (the pending forms made into a level now).
 fn matchers() -> Option<Matchers> {
     {
