@@ -11,42 +11,22 @@
 //! an output would test nothing.
 
 use std::path::Path;
-use std::process::Command;
+
+#[path = "support/combined_output.rs"]
+mod combined_output;
+use combined_output::run;
+
+#[path = "support/fake.rs"]
+mod fake;
+use fake::{b64url, fake};
 
 const MASK: &str = "[REDACTED]";
 const PIECE: usize = 8;
-
-/// A deterministic pseudo-random string of `len` characters from `alphabet` (xorshift64*).
-fn fake(alphabet: &str, len: usize, seed: u64) -> String {
-    let chars: Vec<char> = alphabet.chars().collect();
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            let r = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
-            chars[(r >> 33) as usize % chars.len()]
-        })
-        .collect()
-}
 
 const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const KEYCHARS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 const UPPER_DIGITS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const B64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn b64url(bytes: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b)) << (8 * (3 - chunk.len()));
-        for i in 0..=chunk.len() {
-            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
-}
 
 /// One kind of secret: the secret itself, and a phrase (an assignment, a command line) in
 /// which the detector recognises it wherever the phrase is put.
@@ -255,24 +235,6 @@ fn excerpt_around(output: &str, piece: &str) -> String {
         end += 1;
     }
     output[start..end].to_owned()
-}
-
-/// Runs regcheck in `dir`; stdout and stderr together.
-fn run(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_regcheck"))
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("COLUMNS")
-        .args(args)
-        .output()
-        .unwrap();
-    let code = output.status.code();
-    assert!(matches!(code, Some(0..=2)), "{args:?} crashed: {code:?}");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 const FORMATS: [&str; 8] = [

@@ -5,9 +5,12 @@
 //! output may contain a secret or any 8-character piece of one.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
+
+#[path = "support/combined_output.rs"]
+mod combined_output;
+use combined_output::run;
 
 struct Corpus {
     env: Vec<String>,
@@ -142,22 +145,6 @@ fn secret_pieces(secrets: &[String]) -> std::collections::HashSet<String> {
         }
     }
     pieces
-}
-
-fn run(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_regcheck"))
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    let code = output.status.code();
-    assert!(matches!(code, Some(0..=2)), "{args:?} crashed: {code:?}");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]
