@@ -37,7 +37,7 @@ use regcheck::report::{self, Format, RenderOptions, Sink, human::Style};
 
 use super::output::{self, errln};
 use super::{
-    PolicyArgs, account_name, display_name, eprint_capped, eprint_diagnostics, fail_on_parser, load_account,
+    PolicyArgs, account_name, display_name, eprint_diagnostics, fail_on_parser, load_account,
     merge_policy_dirs, parse_as_of,
 };
 
@@ -278,13 +278,7 @@ impl Plan {
 fn report_errors(result: &AccountResult, style: Style) {
     match result {
         AccountResult::Invalid { file, error } => {
-            eprint_capped(style, &error.diagnostics);
-            let count = error.diagnostics.len();
-            errln!(
-                "error: {file} {}: {count} problem{}",
-                error.summary(),
-                if count == 1 { "" } else { "s" }
-            );
+            eprint_diagnostics(style, &error.diagnostics, &format!("{file} {}", error.summary()));
         }
         AccountResult::Audited(audit) => {
             for note in super::select::judged_notes(audit) {

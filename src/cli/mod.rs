@@ -704,13 +704,7 @@ pub(crate) fn load_accounts(
         }
     }
     for (name, error) in &failed {
-        eprint_capped(style, &error.diagnostics);
-        let count = error.diagnostics.len();
-        errln!(
-            "error: {name} {}: {count} problem{}",
-            error.summary(),
-            if count == 1 { "" } else { "s" }
-        );
+        eprint_diagnostics(style, &error.diagnostics, &format!("{name} {}", error.summary()));
     }
     (loaded, failed)
 }
