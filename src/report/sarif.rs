@@ -479,46 +479,41 @@ const RESULTS_DEPTH: usize = 4;
 const PARALLEL_RESULTS_FROM: usize = 2048;
 const RESULTS_PER_PART: usize = 256;
 
-/// How a finding becomes a result: `None` for a rule the log does not list. It caches each
-/// file's URI in the map it is given.
+/// How a finding becomes a result. It caches each file's URI in the map it is given.
 type MakeResult<'a> =
-    dyn Fn(&AccountAudit, &Finding, &mut HashMap<String, String>) -> Option<SarifResult> + Sync + 'a;
+    dyn Fn(&AccountAudit, &Finding, &mut HashMap<String, String>) -> SarifResult + Sync + 'a;
 
-/// Writes the results as the log's pretty printer writes the elements of its `results` array,
-/// and says how many there are. A long list is written on every core, part by part, and put out
+/// Writes the results as the log's pretty printer writes the elements of its `results` array.
+/// A long list is written on every core, part by part, and put out
 /// in order as the parts finish, a few parts ahead at most: the results are most of a large log,
 /// and writing them all into memory first would cost more than it saves.
 fn write_results(
     listed: &[(&AccountAudit, &Finding)],
     result: &MakeResult<'_>,
     out: &mut dyn Write,
-) -> io::Result<usize> {
+) -> io::Result<()> {
     // Each result is preceded by `,\n` and its indentation; the first one's comma is dropped.
-    let write_part = |part: &[(&AccountAudit, &Finding)]| -> io::Result<(Vec<u8>, usize)> {
-        let (mut bytes, mut count, mut uris) = (Vec::new(), 0, HashMap::new());
+    let write_part = |part: &[(&AccountAudit, &Finding)]| -> io::Result<Vec<u8>> {
+        let (mut bytes, mut uris) = (Vec::new(), HashMap::new());
         for (audit, finding) in part {
-            let Some(result) = result(audit, finding, &mut uris) else {
-                continue;
-            };
             bytes.extend_from_slice(b",\n");
             bytes.resize(bytes.len() + 2 * RESULTS_DEPTH, b' ');
-            result
+            result(audit, finding, &mut uris)
                 .serialize(&mut super::indented::serializer(&mut bytes, RESULTS_DEPTH))
                 .map_err(io::Error::other)?;
-            count += 1;
         }
-        Ok((bytes, count))
+        Ok(bytes)
     };
-    let mut written = 0;
+    let mut first = true;
     let mut outcome = Ok(());
-    let mut deliver = |part: io::Result<(Vec<u8>, usize)>| {
-        let put = part.and_then(|(bytes, count)| {
-            let bytes = if written == 0 {
+    let mut deliver = |part: io::Result<Vec<u8>>| {
+        let put = part.and_then(|bytes| {
+            let bytes = if first {
                 bytes.get(1..).unwrap_or_default()
             } else {
                 &bytes[..]
             };
-            written += count;
+            first = false;
             out.write_all(bytes)
         });
         if outcome.is_ok() {
@@ -540,7 +535,7 @@ fn write_results(
             &mut deliver,
         );
     }
-    outcome.map(|()| written)
+    outcome
 }
 
 /// GitHub code scanning rejects a run with more results than this.
@@ -633,15 +628,14 @@ pub fn write_at_most(
         .collect();
 
     // Most severe first, so that the cut at `max_results` keeps what matters.
-    let listed = super::most_severe_first(report, |finding| finding.status != FindingStatus::Pass);
+    // Every finding comes from one of the run's policies, so every listed one has a rule index.
+    let listed = super::most_severe_first(report, |finding| {
+        finding.status != FindingStatus::Pass && rule_index.contains_key(finding.rule_id.as_str())
+    });
     let left_out = listed.len().saturating_sub(max_results);
     let listed = &listed[..listed.len().min(max_results)];
-    let kept = listed
-        .iter()
-        .filter(|(_, finding)| rule_index.contains_key(finding.rule_id.as_str()))
-        .count();
     let result = |audit: &AccountAudit, finding: &Finding, uris: &mut HashMap<String, String>| {
-        let &rule_index = rule_index.get(finding.rule_id.as_str())?;
+        let rule_index = rule_index[finding.rule_id.as_str()];
         let file = audit.account.file.source.name.as_str();
         let uri = match uris.get(file) {
             Some(uri) => uri.clone(),
@@ -650,7 +644,7 @@ pub fn write_at_most(
                 .or_insert_with(|| artifact_uri(file, root))
                 .clone(),
         };
-        Some(sarif_result(report, finding, rule_index, uri))
+        sarif_result(report, finding, rule_index, uri)
     };
     let mut notifications = Vec::new();
     for (file, error) in &report.load_errors {
@@ -698,7 +692,7 @@ pub fn write_at_most(
             message: Text {
                 text: format!(
                     "{left_out} of {} results were left out: GitHub code scanning accepts at most {max_results} per run, so the most severe are kept; the JSON report lists every finding",
-                    left_out + kept
+                    left_out + listed.len()
                 ),
             },
             locations: Vec::new(),
@@ -742,7 +736,8 @@ pub fn write_at_most(
     };
     let inside = at + empty.len() - 1;
     out.write_all(&frame[..inside])?;
-    if write_results(listed, &result, out)? > 0 {
+    write_results(listed, &result, out)?;
+    if !listed.is_empty() {
         out.write_all(b"\n")?;
         out.write_all(&b"  ".repeat(RESULTS_DEPTH - 1))?;
     }
