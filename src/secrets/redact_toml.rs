@@ -41,8 +41,8 @@ pub fn secret_ranges(text: &str) -> Vec<Range<usize>> {
 /// learns every file's secrets before its first report (see `learn_every_file` in the CLI), and
 /// each file's load then takes its scan back instead of scanning again. A text that differs in
 /// any byte (the file changed in between) is scanned anew.
-type ScannedAhead = std::collections::HashMap<[u8; 32], FileSecrets>;
-static SCANNED_AHEAD: std::sync::Mutex<Option<ScannedAhead>> = std::sync::Mutex::new(None);
+static SCANNED_AHEAD: std::sync::Mutex<std::collections::BTreeMap<[u8; 32], FileSecrets>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
 /// Whether anything was ever scanned ahead: until then no text is hashed.
 static ANY_SCANNED_AHEAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -60,7 +60,7 @@ pub fn scan_ahead(text: &str) -> Vec<String> {
     let mut ahead = SCANNED_AHEAD
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    ahead.get_or_insert_with(ScannedAhead::new).insert(key, found);
+    ahead.insert(key, found);
     ANY_SCANNED_AHEAD.store(true, std::sync::atomic::Ordering::Release);
     values
 }
@@ -73,7 +73,7 @@ pub fn scan_file(text: &str) -> FileSecrets {
         let mut ahead = SCANNED_AHEAD
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(found) = ahead.as_mut().and_then(|ahead| ahead.remove(&key)) {
+        if let Some(found) = ahead.remove(&key) {
             return found;
         }
     }
@@ -536,13 +536,7 @@ mod tests {
         let values = scan_ahead(&text);
         assert_eq!(values, scan_now(&text).values);
         let key = digest(&text);
-        let kept = |key| {
-            SCANNED_AHEAD
-                .lock()
-                .unwrap()
-                .as_ref()
-                .is_some_and(|ahead| ahead.contains_key(&key))
-        };
+        let kept = |key| SCANNED_AHEAD.lock().unwrap().contains_key(&key);
         assert!(kept(key), "kept for the load");
         let changed = text.replace("SCAN_AHEAD_TEST=1", "SCAN_AHEAD_TEST=2");
         assert_eq!(scan_file(&changed), scan_now(&changed));
