@@ -48,7 +48,7 @@ pub(super) const COST_JOIN: &str = "@cost_join";
 pub(super) const COST_DISTINCT: &str = "@cost_distinct";
 pub(super) const COST_RANGE: &str = "@cost_range";
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Meter {
     limit: u64,
     spent: u64,
@@ -82,6 +82,19 @@ pub fn meter(limit: u64) -> Metering {
     Metering {
         previous: METER.with(|meter| meter.replace(Some(fresh))),
     }
+}
+
+/// The state of this thread's meter, to set back with [`restore`] when an evaluation is
+/// discarded (the native evaluator gives up, and `cel` evaluates the expression again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Snapshot(Option<Meter>);
+
+pub(super) fn snapshot() -> Snapshot {
+    Snapshot(METER.with(Cell::get))
+}
+
+pub(super) fn restore(snapshot: Snapshot) {
+    METER.with(|meter| meter.set(snapshot.0));
 }
 
 /// Whether a meter is running on this thread.

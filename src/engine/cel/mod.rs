@@ -40,6 +40,7 @@ use super::helpers;
 pub mod budget;
 mod convert;
 mod fields;
+mod native;
 mod strict;
 
 pub use fields::{FieldProblem, Scope};
@@ -323,6 +324,8 @@ struct Compiled {
     /// parser records none, and a deferred expression is never checked at load time).
     positions: SourceInfo,
     evaluated: Expression,
+    /// `evaluated` for the native evaluator, when it handles every node of it.
+    native: Option<native::Native>,
 }
 
 impl std::fmt::Debug for Expr {
@@ -423,6 +426,19 @@ impl Expr {
             .compiled()
             .map_err(|error| format!("the expression does not compile: {}", error.message))?;
         let _alone = (!budget::metering()).then(|| budget::meter(budget::DEFAULT_BUDGET));
+        if let Some(native) = &compiled.native {
+            #[cfg(test)]
+            let before = budget::snapshot();
+            if let Some(value) = native.eval(bindings) {
+                #[cfg(test)]
+                self.check_native(compiled, bindings, before, &value);
+                return Ok(value);
+            }
+        }
+        Self::eval_with_cel(compiled, bindings)
+    }
+
+    fn eval_with_cel(compiled: &Compiled, bindings: &Bindings<'_>) -> Result<Value, String> {
         let mut context = THREAD_ENVIRONMENT.with(|env| Context::with_env(Arc::clone(env)));
         context.set_variable_resolver(bindings);
         let result = Value::resolve(&compiled.evaluated, &context);
@@ -431,6 +447,40 @@ impl Expr {
             return Err(budget::exhausted_message(limit));
         }
         result.map_err(|error| describe_error(&error))
+    }
+
+    /// In test builds every answer of the native evaluator is checked against `cel`'s, value
+    /// and meter both: the whole test suite (every built-in policy's own tests among it) is
+    /// the native evaluator's differential test.
+    #[cfg(test)]
+    fn check_native(
+        &self,
+        compiled: &Compiled,
+        bindings: &Bindings<'_>,
+        before: budget::Snapshot,
+        value: &Value,
+    ) {
+        let native_spent = budget::snapshot();
+        budget::restore(before);
+        let by_cel = Self::eval_with_cel(compiled, bindings);
+        assert_eq!(
+            by_cel.as_ref(),
+            Ok(value),
+            "native and cel differ on `{}`",
+            self.source
+        );
+        assert_eq!(
+            budget::snapshot(),
+            native_spent,
+            "native and cel spend differently on `{}`",
+            self.source
+        );
+    }
+
+    /// Whether the native evaluator handles this expression (`native`).
+    #[cfg(test)]
+    fn is_native(&self) -> bool {
+        self.compiled().is_ok_and(|compiled| compiled.native.is_some())
     }
 }
 
@@ -483,8 +533,10 @@ fn build(
             offset: None,
         });
     }
+    let evaluated = strict::rewrite(parsed.clone());
     Ok(Compiled {
-        evaluated: strict::rewrite(parsed.clone()),
+        native: native::Native::compile(&evaluated),
+        evaluated,
         parsed,
         positions,
     })
