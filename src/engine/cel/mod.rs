@@ -658,7 +658,23 @@ fn register(env: &mut Env, index: usize) -> Result<(), cel::DeclarationError> {
 /// cel takes plain `fn` pointers, which cannot capture which helper they call, so each helper
 /// slot gets its own monomorphised trampoline.
 fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
-    let helper = &helpers::HELPERS[I];
+    Ok(match call_helper(I, &args)? {
+        Called::Lent(value) => CowVal::Borrowed(value),
+        Called::Made(value) => CowVal::Owned(value),
+    })
+}
+
+/// What a helper returned: a place in the account (or a shared constant), or a value made for
+/// the call.
+pub(super) enum Called {
+    Lent(&'static (dyn Val + 'static)),
+    Made(Box<dyn Val>),
+}
+
+/// Calls helper `index`, charging the meter for it (see `budget`): the trampolines' body, and
+/// the native evaluator's way to a helper.
+pub(super) fn call_helper(index: usize, args: &[CowVal<'_, '_>]) -> Result<Called, ExecutionError> {
+    let helper = &helpers::HELPERS[index];
     // A helper costs 1, plus the sizes of its arguments and of its result (see `budget`).
     let sizes: u64 = args.iter().map(|arg| budget::size_of(arg.as_ref())).sum();
     budget::charge(1 + sizes)?;
@@ -687,14 +703,14 @@ fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVa
     match helper.run {
         helpers::Run::Value(run) => match run(&args).map_err(failed)? {
             // Most scans find nothing: hand out one empty list instead of making one.
-            Data::List(items) if items.is_empty() => Ok(CowVal::Borrowed(&*EMPTY_LIST)),
+            Data::List(items) if items.is_empty() => Ok(Called::Lent(&*EMPTY_LIST)),
             result => {
                 let result = data_to_val(result);
                 budget::charge(budget::size_of(result.as_ref()))?;
-                Ok(CowVal::Owned(result))
+                Ok(Called::Made(result))
             }
         },
-        helpers::Run::Account(run) => Ok(CowVal::Borrowed(run(&args).map_err(failed)?.0)),
+        helpers::Run::Account(run) => Ok(Called::Lent(run(&args).map_err(failed)?.0)),
     }
 }
 

@@ -1,22 +1,25 @@
 //! A native evaluator for the shapes most expressions are made of: field reads, `has()`,
-//! comparisons, `!`, `? :`, `in`, `size`, `string`, `+` and `-`, string tests and helper calls. Some
-//! twenty rules judge each of an account's images with such an expression; `cel`'s
-//! interpreter spends most of their time setting up contexts and resolving names, and this
-//! evaluator only reads the values.
+//! comparisons, `!`, `? :`, `in`, `size`, `string`, `+` and `-`, string tests and `replace`, list literals,
+//! `exists`, `all`, `filter` and `map` over lists, `join`, and helper calls. Some twenty rules
+//! judge each of an account's images with such expressions; `cel`'s interpreter spends most of
+//! their time setting up contexts, resolving names and copying values, where this evaluator
+//! only reads them.
 //!
 //! It never decides anything `cel` would not decide the same way:
 //! - it evaluates the same tree as `cel` does, the strict, metered rewrite ([`super::strict`]),
 //!   node by node and in the same order, and charges the meter what `cel` would charge (the
 //!   metering calls are nodes of that tree, and helpers run through the same trampolines);
 //! - it answers only for values whose meaning leaves no doubt (strings, integers, booleans,
-//!   timestamps, tables and lists of the account). Anything else on the way (a missing field,
-//!   a type it does not handle, an error of any kind, a budget passed) makes it give up, and the
-//!   caller evaluates the expression with `cel` from the start, with the meter set back to where
-//!   it was. So every error a rule reports is `cel`'s, worded as before.
+//!   timestamps, tables and lists). Anything else on the way (a missing field, a type it does
+//!   not handle, an error of any kind, a budget passed) makes it give up, and the caller
+//!   evaluates the expression with `cel` from the start, with the meter set back to where it
+//!   was. So every error a rule reports is `cel`'s, worded as before.
 //!
-//! An expression with a node this evaluator does not know (a comprehension, a double, a map
-//! literal, most methods) is not compiled here at all: it is `cel`'s alone.
+//! An expression with a node this evaluator does not know (a double, a map literal, most
+//! methods) is not compiled here at all: it is `cel`'s alone. In test builds every answer is
+//! checked against `cel`'s (`Expr::eval`).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use cel::Value;
@@ -24,6 +27,7 @@ use cel::common::ast::{Expr as Ast, LiteralValue, operators};
 use cel::common::types::{CelBool, CelInt, CelList, CelMap, CelMapKey, CelString, CelTimestamp};
 use cel::common::value::{CowVal, Val};
 use cel::parser::Expression;
+use typed_arena::Arena;
 
 use super::{Bindings, budget};
 
@@ -34,6 +38,8 @@ enum Node {
     /// A string, integer or boolean written in the expression.
     Literal(Box<dyn Val>),
     Bound(Bound),
+    /// A comprehension's variable, by its place among those in scope (outermost first).
+    Local(usize),
     /// `operand.field`, or `has(operand.field)` when `test`.
     Select {
         operand: Box<Node>,
@@ -45,7 +51,9 @@ enum Node {
     Choose(Box<[Node; 3]>),
     Compare(Comparison, Box<[Node; 2]>),
     /// `element in container`.
-    In(Box<Node>, Container),
+    In(Box<[Node; 2]>),
+    /// A list written in the expression (also `[x]` in the step of `map` and `filter`).
+    List(Box<[Node]>),
     Add(Box<[Node; 2]>),
     Subtract(Box<[Node; 2]>),
     Size(Box<Node>),
@@ -53,6 +61,18 @@ enum Node {
     ToText(Box<Node>),
     /// `@cost(value)`: charges the size of `value` and passes it on.
     Cost(Box<Node>),
+    /// `@step(element, value)`: one step of a comprehension; passes `value` on.
+    Step(Box<[Node; 2]>),
+    /// `@cost_join(list[, separator])`: charges what `join` will build; passes the list on.
+    CostJoin(Box<[Node]>),
+    /// `list.join([separator])`.
+    Join(Box<[Node]>),
+    /// `@cost_replace(text, from, to)`: charges the most `replace` can build; passes `text` on.
+    CostReplace(Box<[Node; 3]>),
+    /// `text.replace(from, to)`.
+    Replace(Box<[Node; 3]>),
+    /// `@not_strictly_false(value)`, the loop condition of `exists` and `all`.
+    NotStrictlyFalse(Box<Node>),
     /// A string method with one string argument.
     Method(Method, Box<[Node; 2]>),
     /// A regcheck helper, called through its trampoline (which charges the meter).
@@ -60,6 +80,16 @@ enum Node {
         index: usize,
         args: Box<[Node]>,
     },
+    /// A comprehension over a list; its variable and accumulator are the next two locals.
+    Loop(Box<Loop>),
+}
+
+struct Loop {
+    init: Node,
+    range: Node,
+    condition: Node,
+    step: Node,
+    result: Node,
 }
 
 #[derive(Clone, Copy)]
@@ -90,25 +120,26 @@ enum Method {
     EndsWith,
 }
 
-enum Container {
-    /// A list written in the expression: its elements are all evaluated first, as `cel` builds
-    /// the list before it searches it.
-    Literal(Box<[Node]>),
-    Value(Box<Node>),
-}
-
 impl Native {
     /// Compiles the strict, metered tree, or `None` when it has a node this evaluator does not
     /// handle.
     pub(super) fn compile(evaluated: &Expression) -> Option<Self> {
-        compile(evaluated).map(|node| Native(Box::new(node)))
+        let mut compiler = Compiler { locals: Vec::new() };
+        compiler.compile(evaluated).map(|node| Native(Box::new(node)))
     }
 
     /// Evaluates, or `None` when `cel` must (the meter is then as it was before).
     pub(super) fn eval(&self, bindings: &Bindings<'_>) -> Option<Value> {
         let before = budget::snapshot();
-        let value = eval(&self.0, bindings)
-            .and_then(|value| value.into_value())
+        let made = Arena::new();
+        let mut evaluation = Evaluation {
+            bindings,
+            made: &made,
+            locals: Vec::new(),
+        };
+        let value = evaluation
+            .eval(&self.0)
+            .and_then(Held::into_value)
             // A budget spent before this evaluation fails it too: `cel`'s error says so.
             .filter(|_| budget::exhausted().is_none());
         if value.is_none() {
@@ -118,101 +149,173 @@ impl Native {
     }
 }
 
-fn compile(expression: &Expression) -> Option<Node> {
-    let boxed = |expression: &Expression| compile(expression).map(Box::new);
-    let pair = |args: &[Expression]| -> Option<Box<[Node; 2]>> {
-        match args {
-            [left, right] => Some(Box::new([compile(left)?, compile(right)?])),
-            _ => None,
-        }
-    };
-    Some(match &expression.expr {
-        Ast::Literal(literal) => Node::Literal(match literal {
-            LiteralValue::Boolean(value) => Box::new(CelBool::from(*value.inner())),
-            LiteralValue::Int(value) => Box::new(CelInt::from(*value.inner())),
-            LiteralValue::String(text) => Box::new(CelString::from(text.inner().to_owned())),
-            _ => return None,
-        }),
-        Ast::Ident(name) => Node::Bound(match name.as_str() {
-            "account" => Bound::Account,
-            "item" => Bound::Item,
-            "params" => Bound::Params,
-            "as_of" => Bound::AsOf,
-            "parent" => Bound::Parent,
-            "key" => Bound::Key,
-            "index" => Bound::Index,
-            _ => return None,
-        }),
-        Ast::Select(select) => Node::Select {
-            operand: boxed(&select.operand)?,
-            key: CelMapKey::from(select.field.clone()),
-            test: select.test,
-        },
-        Ast::Call(call) => {
-            let name = call.func_name.as_str();
-            match (call.target.as_deref(), call.args.as_slice()) {
-                (None, [condition, then, otherwise]) if name == operators::CONDITIONAL => {
-                    Node::Choose(Box::new([
-                        compile(condition)?,
-                        compile(then)?,
-                        compile(otherwise)?,
-                    ]))
-                }
-                (None, [value]) if name == operators::LOGICAL_NOT => Node::Not(boxed(value)?),
-                (None, [value]) if name == budget::COST => Node::Cost(boxed(value)?),
-                (None, [value]) if name == "string" => Node::ToText(boxed(value)?),
-                (None, [value]) | (Some(value), []) if name == "size" => Node::Size(boxed(value)?),
-                (None, [element, container]) if name == operators::IN => {
-                    let container = match &container.expr {
-                        Ast::List(list) if list.optional_indices.is_empty() => {
-                            Container::Literal(list.elements.iter().map(compile).collect::<Option<_>>()?)
-                        }
-                        _ => Container::Value(boxed(container)?),
-                    };
-                    Node::In(boxed(element)?, container)
-                }
-                (None, args) if name == operators::ADD => Node::Add(pair(args)?),
-                (None, args) if name == operators::SUBSTRACT => Node::Subtract(pair(args)?),
-                (None, args) => match comparison(name) {
-                    Some(comparison) => Node::Compare(comparison, pair(args)?),
-                    None => {
-                        let index = super::helpers::HELPERS
-                            .iter()
-                            .position(|helper| helper.name == name && helper.arity == args.len())?;
-                        Node::Helper {
-                            index,
-                            args: args.iter().map(compile).collect::<Option<_>>()?,
-                        }
-                    }
-                },
-                (Some(target), [argument]) => {
-                    let method = match name {
-                        "contains" => Method::Contains,
-                        "startsWith" => Method::StartsWith,
-                        "endsWith" => Method::EndsWith,
-                        _ => return None,
-                    };
-                    // `a.b.contains(x)` could name a function `a.b.contains`: none is declared,
-                    // but `cel` would look, so only a value's method is taken here.
-                    if !is_value(target) {
-                        return None;
-                    }
-                    Node::Method(method, Box::new([compile(target)?, compile(argument)?]))
-                }
-                _ => return None,
-            }
-        }
-        _ => return None,
-    })
+struct Compiler {
+    /// The comprehension variables in scope, outermost first.
+    locals: Vec<String>,
 }
 
-/// Whether an expression is a value rather than a name that could be a function namespace:
-/// a path that starts at a bound name, or anything that is not a path.
-fn is_value(expression: &Expression) -> bool {
-    match &expression.expr {
-        Ast::Select(select) if !select.test => is_value(&select.operand),
-        Ast::Ident(name) => super::BOUND_NAMES.contains(&name.as_str()),
-        _ => true,
+impl Compiler {
+    fn compile(&mut self, expression: &Expression) -> Option<Node> {
+        Some(match &expression.expr {
+            Ast::Literal(literal) => Node::Literal(match literal {
+                LiteralValue::Boolean(value) => Box::new(CelBool::from(*value.inner())),
+                LiteralValue::Int(value) => Box::new(CelInt::from(*value.inner())),
+                LiteralValue::String(text) => Box::new(CelString::from(text.inner().to_owned())),
+                _ => return None,
+            }),
+            Ast::Ident(name) => match self.locals.iter().rposition(|local| local == name) {
+                Some(at) => Node::Local(at),
+                None => Node::Bound(match name.as_str() {
+                    "account" => Bound::Account,
+                    "item" => Bound::Item,
+                    "params" => Bound::Params,
+                    "as_of" => Bound::AsOf,
+                    "parent" => Bound::Parent,
+                    "key" => Bound::Key,
+                    "index" => Bound::Index,
+                    _ => return None,
+                }),
+            },
+            Ast::Select(select) => Node::Select {
+                operand: self.boxed(&select.operand)?,
+                key: CelMapKey::from(select.field.clone()),
+                test: select.test,
+            },
+            Ast::List(list) if list.optional_indices.is_empty() => Node::List(self.all(&list.elements)?),
+            Ast::Call(call) => self.call(&call.func_name, call.target.as_deref(), &call.args)?,
+            Ast::Comprehension(comprehension) => {
+                // cel resolves the bound names before a comprehension's own variables: a
+                // variable named like one is left to cel.
+                let names = [&comprehension.iter_var, &comprehension.accu_var];
+                if comprehension.iter_var2.is_some()
+                    || names
+                        .iter()
+                        .any(|name| super::BOUND_NAMES.contains(&name.as_str()))
+                {
+                    return None;
+                }
+                let init = self.compile(&comprehension.accu_init)?;
+                let range = self.compile(&comprehension.iter_range)?;
+                self.locals.push(comprehension.iter_var.clone());
+                self.locals.push(comprehension.accu_var.clone());
+                let body = (|| {
+                    Some((
+                        self.compile(&comprehension.loop_cond)?,
+                        self.compile(&comprehension.loop_step)?,
+                        self.compile(&comprehension.result)?,
+                    ))
+                })();
+                self.locals.truncate(self.locals.len() - 2);
+                let (condition, step, result) = body?;
+                Node::Loop(Box::new(Loop {
+                    init,
+                    range,
+                    condition,
+                    step,
+                    result,
+                }))
+            }
+            _ => return None,
+        })
+    }
+
+    fn boxed(&mut self, expression: &Expression) -> Option<Box<Node>> {
+        self.compile(expression).map(Box::new)
+    }
+
+    fn all(&mut self, expressions: &[Expression]) -> Option<Box<[Node]>> {
+        expressions
+            .iter()
+            .map(|expression| self.compile(expression))
+            .collect()
+    }
+
+    fn pair(&mut self, expressions: &[Expression]) -> Option<Box<[Node; 2]>> {
+        match expressions {
+            [left, right] => Some(Box::new([self.compile(left)?, self.compile(right)?])),
+            _ => None,
+        }
+    }
+
+    fn call(&mut self, name: &str, target: Option<&Expression>, args: &[Expression]) -> Option<Node> {
+        Some(match (target, args) {
+            (None, [condition, then, otherwise]) if name == operators::CONDITIONAL => {
+                Node::Choose(Box::new([
+                    self.compile(condition)?,
+                    self.compile(then)?,
+                    self.compile(otherwise)?,
+                ]))
+            }
+            (None, [value]) if name == operators::LOGICAL_NOT => Node::Not(self.boxed(value)?),
+            (None, [value]) if name == operators::NOT_STRICTLY_FALSE => {
+                Node::NotStrictlyFalse(self.boxed(value)?)
+            }
+            (None, [value]) if name == budget::COST => Node::Cost(self.boxed(value)?),
+            (None, [value]) if name == "string" => Node::ToText(self.boxed(value)?),
+            (None, [value]) | (Some(value), []) if name == "size" => Node::Size(self.boxed(value)?),
+            (None, [_, _]) if name == budget::STEP => Node::Step(self.pair(args)?),
+            (None, [_] | [_, _]) if name == budget::COST_JOIN => Node::CostJoin(self.all(args)?),
+            (None, [text, from, to]) if name == budget::COST_REPLACE => Node::CostReplace(Box::new([
+                self.compile(text)?,
+                self.compile(from)?,
+                self.compile(to)?,
+            ])),
+            (None, [_, _]) if name == operators::IN => Node::In(self.pair(args)?),
+            (None, [_, _]) if name == operators::ADD => Node::Add(self.pair(args)?),
+            (None, [_, _]) if name == operators::SUBSTRACT => Node::Subtract(self.pair(args)?),
+            (None, [_, _]) if comparison(name).is_some() => {
+                Node::Compare(comparison(name)?, self.pair(args)?)
+            }
+            (None, args) => {
+                let index = super::helpers::HELPERS
+                    .iter()
+                    .position(|helper| helper.name == name && helper.arity == args.len())?;
+                Node::Helper {
+                    index,
+                    args: self.all(args)?,
+                }
+            }
+            // `a.b.join()` could name a function `a.b.join`: none is declared, but `cel` would
+            // look, so only a value's method is taken here.
+            (Some(target), _) if !self.is_value(target) => return None,
+            (Some(target), []) | (Some(target), [_]) if name == "join" => {
+                let mut operands = vec![self.compile(target)?];
+                operands.extend(
+                    args.iter()
+                        .map(|arg| self.compile(arg))
+                        .collect::<Option<Vec<_>>>()?,
+                );
+                Node::Join(operands.into_boxed_slice())
+            }
+            (Some(target), [from, to]) if name == "replace" => Node::Replace(Box::new([
+                self.compile(target)?,
+                self.compile(from)?,
+                self.compile(to)?,
+            ])),
+            (Some(target), [argument]) => {
+                let method = match name {
+                    "contains" => Method::Contains,
+                    "startsWith" => Method::StartsWith,
+                    "endsWith" => Method::EndsWith,
+                    _ => return None,
+                };
+                Node::Method(method, Box::new([self.compile(target)?, self.compile(argument)?]))
+            }
+            _ => return None,
+        })
+    }
+
+    /// Whether an expression is a value rather than a name that could be a function
+    /// namespace: a path that starts at a bound name or a local, or anything that is not a
+    /// path.
+    fn is_value(&self, expression: &Expression) -> bool {
+        match &expression.expr {
+            Ast::Select(select) if !select.test => self.is_value(&select.operand),
+            Ast::Ident(name) => {
+                super::BOUND_NAMES.contains(&name.as_str()) || self.locals.iter().any(|local| local == name)
+            }
+            _ => true,
+        }
     }
 }
 
@@ -228,16 +331,19 @@ fn comparison(name: &str) -> Option<Comparison> {
     })
 }
 
-/// A value met during an evaluation: held natively, or a value of `cel`'s.
+/// A value met during an evaluation.
 enum Held<'a> {
     Bool(bool),
     Int(i64),
-    /// A string that is not a value of the account or the expression (`key`, a concatenation).
-    Text(std::borrow::Cow<'a, str>),
-    /// A value of the account, of the expression, or one a helper lent.
+    /// A string made during the evaluation, or `key`.
+    Text(Cow<'a, str>),
+    /// A value of the account or of the expression, or one a helper returned.
     Place(&'a dyn Val),
-    /// A value a helper made.
-    Made(Box<dyn Val + 'a>),
+    /// A list made during the evaluation (a list literal, what `map` and `filter` keep).
+    List(Vec<Held<'a>>),
+    /// The accumulator of a comprehension while its step reads it: a second read would see
+    /// this, and gives up.
+    Moved,
 }
 
 /// A value that equality and ordering are sure about.
@@ -250,18 +356,10 @@ enum Scalar<'s> {
 }
 
 impl<'a> Held<'a> {
-    fn val(&self) -> Option<&dyn Val> {
-        match self {
-            Held::Place(value) => Some(*value),
-            Held::Made(value) => Some(value.as_ref()),
-            _ => None,
-        }
-    }
-
     fn as_bool(&self) -> Option<bool> {
-        match self {
-            Held::Bool(value) => Some(*value),
-            other => other.val()?.downcast_ref::<CelBool>().map(|value| *value.inner()),
+        match self.scalar()? {
+            Scalar::Bool(value) => Some(value),
+            _ => None,
         }
     }
 
@@ -270,8 +368,7 @@ impl<'a> Held<'a> {
             Held::Bool(value) => Scalar::Bool(*value),
             Held::Int(value) => Scalar::Int(*value),
             Held::Text(text) => Scalar::Text(text.as_ref()),
-            other => {
-                let value = other.val()?;
+            Held::Place(value) => {
                 if let Some(text) = value.downcast_ref::<CelString>() {
                     Scalar::Text(text.inner())
                 } else if let Some(number) = value.downcast_ref::<CelInt>() {
@@ -284,6 +381,7 @@ impl<'a> Held<'a> {
                     return None;
                 }
             }
+            Held::List(_) | Held::Moved => return None,
         })
     }
 
@@ -301,27 +399,62 @@ impl<'a> Held<'a> {
         }
     }
 
-    /// The size the meter charges for (`budget::size_of`).
-    fn metered_size(&self) -> u64 {
+    /// The elements of a list, or `None` for anything else.
+    fn elements(self) -> Option<Vec<Held<'a>>> {
         match self {
-            Held::Bool(_) | Held::Int(_) => 0,
-            Held::Text(text) => text.len() as u64,
-            Held::Place(value) => budget::size_of(*value),
-            Held::Made(value) => budget::size_of(value.as_ref()),
+            Held::List(items) => Some(items),
+            Held::Place(value) => Some(
+                value
+                    .downcast_ref::<CelList>()?
+                    .inner()
+                    .iter()
+                    .map(|item| Held::Place(item.as_ref()))
+                    .collect(),
+            ),
+            _ => None,
         }
     }
 
-    /// The value as a helper's argument, as `cel` would pass it: values of the account
-    /// borrowed (the trampoline recognises the account's shared sections by address).
-    fn into_argument(self) -> CowVal<'a, 'a> {
+    /// The size the meter charges for (`budget::size_of`).
+    fn metered_size(&self) -> u64 {
         match self {
+            Held::Bool(_) | Held::Int(_) | Held::Moved => 0,
+            Held::Text(text) => text.len() as u64,
+            Held::Place(value) => budget::size_of(*value),
+            Held::List(items) => items.len() as u64,
+        }
+    }
+
+    /// A copy, as reading a variable makes; a list is moved instead (see [`Held::Moved`]).
+    fn take(&mut self) -> Option<Held<'a>> {
+        Some(match self {
+            Held::Bool(value) => Held::Bool(*value),
+            Held::Int(value) => Held::Int(*value),
+            Held::Text(text) => Held::Text(text.clone()),
+            Held::Place(value) => Held::Place(*value),
+            Held::List(_) => std::mem::replace(self, Held::Moved),
+            Held::Moved => return None,
+        })
+    }
+
+    /// The value as `cel` holds it, for a helper's argument or a list.
+    fn into_val(self) -> Option<CowVal<'a, 'a>> {
+        Some(match self {
             Held::Bool(value) => CowVal::Owned(Box::new(CelBool::from(value))),
             Held::Int(value) => CowVal::Owned(Box::new(CelInt::from(value))),
-            Held::Text(std::borrow::Cow::Borrowed(text)) => CowVal::Owned(Box::new(CelString::from(text))),
-            Held::Text(std::borrow::Cow::Owned(text)) => CowVal::Owned(Box::new(CelString::from(text))),
+            Held::Text(Cow::Borrowed(text)) => CowVal::Owned(Box::new(CelString::from(text))),
+            Held::Text(Cow::Owned(text)) => CowVal::Owned(Box::new(CelString::from(text))),
+            // Values of the account are lent, as `cel` lends them: the trampoline recognises
+            // the account's shared sections by address.
             Held::Place(value) => CowVal::Borrowed(value),
-            Held::Made(value) => CowVal::Owned(value),
-        }
+            Held::List(items) => CowVal::Owned(Box::new(CelList::from(
+                items
+                    .into_iter()
+                    .map(|item| item.into_val().map(CowVal::into_owned))
+                    .collect::<Option<Vec<_>>>()?,
+            ))),
+            Held::Moved => return None,
+        })
     }
 
     fn into_value(self) -> Option<Value> {
@@ -330,148 +463,246 @@ impl<'a> Held<'a> {
             Held::Int(value) => Value::Int(value),
             Held::Text(text) => Value::String(std::sync::Arc::new(text.into_owned())),
             Held::Place(value) => Value::try_from(value).ok()?,
-            Held::Made(value) => Value::try_from(value.as_ref()).ok()?,
+            Held::List(items) => Value::List(std::sync::Arc::new(
+                items.into_iter().map(Held::into_value).collect::<Option<_>>()?,
+            )),
+            Held::Moved => return None,
         })
     }
 }
 
-fn eval<'a>(node: &'a Node, bindings: &Bindings<'a>) -> Option<Held<'a>> {
-    Some(match node {
-        Node::Literal(value) => Held::Place(value.as_ref()),
-        Node::Bound(bound) => match bound {
-            Bound::Account => Held::Place(bindings.account.0),
-            Bound::Item => Held::Place(bindings.item.0),
-            Bound::Params => Held::Place(bindings.params.0),
-            Bound::AsOf => Held::Place(bindings.as_of.0),
-            Bound::Parent => Held::Place(bindings.parent?.0),
-            Bound::Key => Held::Text(std::borrow::Cow::Borrowed(bindings.key?)),
-            Bound::Index => Held::Int(bindings.index?),
-        },
-        Node::Select { operand, key, test } => {
-            let operand = eval(operand, bindings)?;
-            match operand {
-                Held::Place(value) => {
-                    let map = value.downcast_ref::<CelMap>()?.inner();
-                    if *test {
-                        Held::Bool(map.contains_key(key))
-                    } else {
-                        Held::Place(map.get(key)?.as_ref())
-                    }
-                }
-                Held::Made(value) => {
-                    let map = value.downcast_ref::<CelMap>()?.inner();
-                    if *test {
-                        Held::Bool(map.contains_key(key))
-                    } else {
-                        Held::Made(map.get(key)?.clone_as_boxed())
-                    }
-                }
-                _ => return None,
-            }
-        }
-        Node::Not(value) => Held::Bool(!eval(value, bindings)?.as_bool()?),
-        Node::Choose(branches) => {
-            let [condition, then, otherwise] = branches.as_ref();
-            if eval(condition, bindings)?.as_bool()? {
-                eval(then, bindings)?
-            } else {
-                eval(otherwise, bindings)?
-            }
-        }
-        Node::Compare(comparison, sides) => {
-            let [left, right] = sides.as_ref();
-            let (left, right) = (eval(left, bindings)?, eval(right, bindings)?);
-            Held::Bool(compare(*comparison, &left.scalar()?, &right.scalar()?)?)
-        }
-        Node::In(element, container) => {
-            let element = eval(element, bindings)?;
-            let element = element.scalar()?;
-            let mut found = false;
-            match container {
-                Container::Literal(items) => {
-                    let items: Vec<Held<'a>> = items
-                        .iter()
-                        .map(|item| eval(item, bindings))
-                        .collect::<Option<_>>()?;
-                    for item in &items {
-                        found |= compare(Comparison::Equal, &element, &item.scalar()?)?;
-                    }
-                }
-                Container::Value(list) => {
-                    let list = eval(list, bindings)?;
-                    for item in list.val()?.downcast_ref::<CelList>()?.inner() {
-                        let item = Held::Place(item.as_ref());
-                        found |= compare(Comparison::Equal, &element, &item.scalar()?)?;
-                    }
-                }
-            }
-            Held::Bool(found)
-        }
-        Node::Add(sides) => {
-            let [left, right] = sides.as_ref();
-            let (left, right) = (eval(left, bindings)?, eval(right, bindings)?);
-            match (left.scalar()?, right.scalar()?) {
-                (Scalar::Int(left), Scalar::Int(right)) => Held::Int(left.checked_add(right)?),
-                (Scalar::Text(left), Scalar::Text(right)) => {
-                    Held::Text(std::borrow::Cow::Owned([left, right].concat()))
-                }
-                _ => return None,
-            }
-        }
-        Node::Subtract(sides) => {
-            let [left, right] = sides.as_ref();
-            let (left, right) = (eval(left, bindings)?, eval(right, bindings)?);
-            Held::Int(left.as_int()?.checked_sub(right.as_int()?)?)
-        }
-        Node::Size(value) => {
-            let value = eval(value, bindings)?;
-            let size = if let Some(text) = value.as_str() {
-                // CEL counts a string's code points.
-                text.chars().count()
-            } else {
-                let value = value.val()?;
-                if let Some(list) = value.downcast_ref::<CelList>() {
-                    list.inner().len()
+/// One evaluation: the names it sees, the values helpers made during it, and the
+/// comprehension variables in scope.
+struct Evaluation<'a, 'b> {
+    bindings: &'b Bindings<'a>,
+    made: &'a Arena<Box<dyn Val>>,
+    locals: Vec<Held<'a>>,
+}
+
+impl<'a> Evaluation<'a, '_> {
+    fn eval(&mut self, node: &'a Node) -> Option<Held<'a>> {
+        let bindings = self.bindings;
+        Some(match node {
+            Node::Literal(value) => Held::Place(value.as_ref()),
+            Node::Bound(bound) => match bound {
+                Bound::Account => Held::Place(bindings.account.0),
+                Bound::Item => Held::Place(bindings.item.0),
+                Bound::Params => Held::Place(bindings.params.0),
+                Bound::AsOf => Held::Place(bindings.as_of.0),
+                Bound::Parent => Held::Place(bindings.parent?.0),
+                Bound::Key => Held::Text(Cow::Borrowed(bindings.key?)),
+                Bound::Index => Held::Int(bindings.index?),
+            },
+            Node::Local(at) => self.locals.get_mut(*at)?.take()?,
+            Node::Select { operand, key, test } => {
+                let Held::Place(value) = self.eval(operand)? else {
+                    return None;
+                };
+                let map = value.downcast_ref::<CelMap>()?.inner();
+                if *test {
+                    Held::Bool(map.contains_key(key))
                 } else {
-                    value.downcast_ref::<CelMap>()?.inner().len()
+                    Held::Place(map.get(key)?.as_ref())
                 }
-            };
-            Held::Int(i64::try_from(size).ok()?)
-        }
-        Node::ToText(value) => {
-            let value = eval(value, bindings)?;
-            match value.scalar()? {
-                Scalar::Int(number) => Held::Text(std::borrow::Cow::Owned(number.to_string())),
-                Scalar::Text(_) => value,
-                _ => return None,
             }
-        }
-        Node::Cost(value) => {
-            let value = eval(value, bindings)?;
-            budget::charge(1 + value.metered_size()).ok()?;
-            value
-        }
-        Node::Method(method, operands) => {
-            let [target, argument] = operands.as_ref();
-            let (target, argument) = (eval(target, bindings)?, eval(argument, bindings)?);
-            let (text, part) = (target.as_str()?, argument.as_str()?);
-            Held::Bool(match method {
-                Method::Contains => text.contains(part),
-                Method::StartsWith => text.starts_with(part),
-                Method::EndsWith => text.ends_with(part),
-            })
-        }
-        Node::Helper { index, args } => {
-            let args: Vec<CowVal<'a, 'a>> = args
-                .iter()
-                .map(|arg| eval(arg, bindings).map(Held::into_argument))
-                .collect::<Option<_>>()?;
-            match super::TRAMPOLINES[*index](args).ok()? {
-                CowVal::Borrowed(value) => Held::Place(value),
-                CowVal::Owned(value) => Held::Made(value),
+            Node::Not(value) => Held::Bool(!self.eval(value)?.as_bool()?),
+            Node::NotStrictlyFalse(value) => {
+                // `cel` reads anything but `false` (an error too) as true; only a boolean
+                // is answered here.
+                Held::Bool(self.eval(value)?.as_bool()?)
             }
-        }
-    })
+            Node::Choose(branches) => {
+                let [condition, then, otherwise] = branches.as_ref();
+                if self.eval(condition)?.as_bool()? {
+                    self.eval(then)?
+                } else {
+                    self.eval(otherwise)?
+                }
+            }
+            Node::Compare(comparison, sides) => {
+                let (left, right) = self.pair(sides)?;
+                Held::Bool(compare(*comparison, &left.scalar()?, &right.scalar()?)?)
+            }
+            Node::In(sides) => {
+                let (element, container) = self.pair(sides)?;
+                let element = element.scalar()?;
+                let mut found = false;
+                for item in container.elements()? {
+                    found |= compare(Comparison::Equal, &element, &item.scalar()?)?;
+                }
+                Held::Bool(found)
+            }
+            Node::List(items) => Held::List(items.iter().map(|item| self.eval(item)).collect::<Option<_>>()?),
+            Node::Add(sides) => match self.pair(sides)? {
+                (Held::List(mut left), Held::List(right)) => {
+                    left.extend(right);
+                    Held::List(left)
+                }
+                (left, right) => match (left.scalar()?, right.scalar()?) {
+                    (Scalar::Int(left), Scalar::Int(right)) => Held::Int(left.checked_add(right)?),
+                    (Scalar::Text(left), Scalar::Text(right)) => {
+                        Held::Text(Cow::Owned([left, right].concat()))
+                    }
+                    _ => return None,
+                },
+            },
+            Node::Subtract(sides) => {
+                let (left, right) = self.pair(sides)?;
+                Held::Int(left.as_int()?.checked_sub(right.as_int()?)?)
+            }
+            Node::Size(value) => {
+                let value = self.eval(value)?;
+                let size = if let Some(text) = value.as_str() {
+                    // CEL counts a string's code points.
+                    text.chars().count()
+                } else {
+                    match value {
+                        Held::List(items) => items.len(),
+                        Held::Place(value) => match value.downcast_ref::<CelList>() {
+                            Some(list) => list.inner().len(),
+                            None => value.downcast_ref::<CelMap>()?.inner().len(),
+                        },
+                        _ => return None,
+                    }
+                };
+                Held::Int(i64::try_from(size).ok()?)
+            }
+            Node::ToText(value) => {
+                let value = self.eval(value)?;
+                match value.scalar()? {
+                    Scalar::Int(number) => Held::Text(Cow::Owned(number.to_string())),
+                    Scalar::Text(_) => value,
+                    _ => return None,
+                }
+            }
+            Node::Cost(value) => {
+                let value = self.eval(value)?;
+                budget::charge(1 + value.metered_size()).ok()?;
+                value
+            }
+            Node::Step(operands) => {
+                let (element, value) = self.pair(operands)?;
+                budget::charge(1 + element.metered_size() + value.metered_size()).ok()?;
+                value
+            }
+            Node::CostJoin(operands) => {
+                let mut operands = self.all(operands)?.into_iter();
+                let list = operands.next()?;
+                let separator = operands.next().map_or(0, |separator| separator.metered_size());
+                // As `budget::cost_join` counts: entries, their sizes, a separator between each.
+                let (count, text) = match &list {
+                    Held::List(items) => (
+                        items.len() as u64,
+                        items.iter().map(Held::metered_size).sum::<u64>(),
+                    ),
+                    Held::Place(value) => match value.downcast_ref::<CelList>() {
+                        Some(items) => (
+                            items.inner().len() as u64,
+                            items
+                                .inner()
+                                .iter()
+                                .map(|item| budget::size_of(item.as_ref()))
+                                .sum(),
+                        ),
+                        None => (0, 0),
+                    },
+                    _ => (0, 0),
+                };
+                budget::charge(1 + count + text.saturating_add(count.saturating_mul(separator))).ok()?;
+                list
+            }
+            Node::Join(operands) => {
+                let mut operands = self.all(operands)?.into_iter();
+                let items = operands.next()?.elements()?;
+                let separator = operands.next();
+                let separator = match &separator {
+                    Some(separator) => separator.as_str()?,
+                    None => "",
+                };
+                let parts: Vec<&str> = items.iter().map(Held::as_str).collect::<Option<_>>()?;
+                Held::Text(Cow::Owned(parts.join(separator)))
+            }
+            Node::CostReplace(operands) => {
+                let [text, from, to] = operands.as_ref();
+                let (text, from, to) = (self.eval(text)?, self.eval(from)?, self.eval(to)?);
+                // As `budget::cost_replace` counts: the text, and `to` for every possible match.
+                let (size, from, to) = (text.metered_size(), from.metered_size(), to.metered_size());
+                let matches = size.checked_div(from).unwrap_or(size + 1);
+                budget::charge(1 + size.saturating_add(matches.saturating_mul(to))).ok()?;
+                text
+            }
+            Node::Replace(operands) => {
+                let [text, from, to] = operands.as_ref();
+                let (text, from, to) = (self.eval(text)?, self.eval(from)?, self.eval(to)?);
+                Held::Text(Cow::Owned(text.as_str()?.replace(from.as_str()?, to.as_str()?)))
+            }
+            Node::Method(method, operands) => {
+                let (target, argument) = self.pair(operands)?;
+                let (text, part) = (target.as_str()?, argument.as_str()?);
+                Held::Bool(match method {
+                    Method::Contains => text.contains(part),
+                    Method::StartsWith => text.starts_with(part),
+                    Method::EndsWith => text.ends_with(part),
+                })
+            }
+            Node::Helper { index, args } => {
+                let args: Vec<CowVal<'a, 'a>> = self
+                    .all(args)?
+                    .into_iter()
+                    .map(Held::into_val)
+                    .collect::<Option<_>>()?;
+                match super::call_helper(*index, &args).ok()? {
+                    super::Called::Lent(value) => Held::Place(value),
+                    super::Called::Made(value) => {
+                        if let Some(number) = value.downcast_ref::<CelInt>() {
+                            Held::Int(*number.inner())
+                        } else if let Some(flag) = value.downcast_ref::<CelBool>() {
+                            Held::Bool(*flag.inner())
+                        } else {
+                            // Kept until the evaluation ends, so that it can be lent like
+                            // a value of the account.
+                            let kept: &'a dyn Val = &**self.made.alloc(value);
+                            Held::Place(kept)
+                        }
+                    }
+                }
+            }
+            Node::Loop(comprehension) => self.comprehension(comprehension)?,
+        })
+    }
+
+    /// A comprehension as `cel` runs one: the accumulator's start, then the range; for each
+    /// element the condition (stopping at `false`), then the step, whose value is the next
+    /// accumulator; then the result.
+    fn comprehension(&mut self, comprehension: &'a Loop) -> Option<Held<'a>> {
+        let accumulator = self.eval(&comprehension.init)?;
+        let elements = self.eval(&comprehension.range)?.elements()?;
+        let variable = self.locals.len();
+        self.locals.push(Held::Moved);
+        self.locals.push(accumulator);
+        let result = (|| {
+            for element in elements {
+                if !self.eval(&comprehension.condition)?.as_bool()? {
+                    break;
+                }
+                self.locals[variable] = element;
+                let next = self.eval(&comprehension.step)?;
+                self.locals[variable + 1] = next;
+            }
+            self.eval(&comprehension.result)
+        })();
+        self.locals.truncate(variable);
+        result
+    }
+
+    fn pair(&mut self, nodes: &'a [Node; 2]) -> Option<(Held<'a>, Held<'a>)> {
+        let [left, right] = nodes;
+        Some((self.eval(left)?, self.eval(right)?))
+    }
+
+    fn all(&mut self, nodes: &'a [Node]) -> Option<Vec<Held<'a>>> {
+        nodes.iter().map(|node| self.eval(node)).collect()
+    }
 }
 
 /// `left <comparison> right` for values of one type; `None` (to `cel`) for mixed types, where
@@ -481,10 +712,10 @@ fn compare(comparison: Comparison, left: &Scalar<'_>, right: &Scalar<'_>) -> Opt
         return None;
     }
     let equal_only = matches!(comparison, Comparison::Equal | Comparison::NotEqual);
-    match (left, right) {
-        // Booleans are not ordered in CEL; timestamps are compared by `cel` for equality.
-        (Scalar::Bool(_), _) if !equal_only => return None,
-        (Scalar::Time(_), _) if equal_only => return None,
+    match left {
+        // Booleans are not ordered here; timestamps are compared by `cel` for equality.
+        Scalar::Bool(_) if !equal_only => return None,
+        Scalar::Time(_) if equal_only => return None,
         _ => {}
     }
     let order = left.partial_cmp(right)?;
@@ -592,6 +823,23 @@ mod tests {
                 Value::String("yes".to_owned().into()),
             ),
             ("item.flag == true && item.ref == item.ref", Value::Bool(true)),
+            (
+                "item.tags.exists(t, t == 'b') && !item.tags.all(t, t == 'a')",
+                Value::Bool(true),
+            ),
+            (
+                "item.tags.map(t, t + '!').filter(t, t != 'a!').join(', ') + [item.ref, ''].filter(r, r != '').join()",
+                Value::String("b!us.icr.io/shop/api:1".to_owned().into()),
+            ),
+            (
+                "item.tags.exists(t, item.tags.exists(u, u + t == 'ab'))",
+                Value::Bool(true),
+            ),
+            ("size(item.tags.filter(t, t in ['a', 'c']))", Value::Int(1)),
+            (
+                "item.ref.replace('/', ' ').replace('', '.')",
+                Value::String(".u.s...i.c.r...i.o. .s.h.o.p. .a.p.i.:.1.".to_owned().into()),
+            ),
         ];
         with(|bindings| {
             for (source, expected) in cases {
@@ -620,6 +868,9 @@ mod tests {
             "parent.region == 'x'",
             "item.ratio < item.count",
             "size(item.count) == 0",
+            "item.nested.exists(k, k == 'inner')",
+            "item.tags.exists(t, t.missing == 1)",
+            "[item.count, 'x'].join(', ')",
         ];
         with(|bindings| {
             for source in cases {
@@ -646,16 +897,26 @@ mod tests {
             let (native, by_cel) = both_ways(&expr, bindings, 42);
             assert_eq!(native.0, Ok(Value::Bool(true)));
             assert_eq!(native, by_cel);
+            // A comprehension's steps and what `map` and `join` build are charged too.
+            let expr = compile("item.tags.map(t, t + '!').join(', ') != ''").unwrap();
+            assert!(expr.is_native());
+            let affordable = |limit| {
+                let (native, by_cel) = both_ways(&expr, bindings, limit);
+                assert_eq!(native, by_cel, "limit {limit}");
+                native.0.is_ok()
+            };
+            let least = (1..200).find(|&limit| affordable(limit)).expect("affordable");
+            assert!(least > 10, "{least}");
         });
     }
 
     #[test]
-    fn comprehensions_doubles_and_literal_maps_are_left_to_cel() {
+    fn doubles_literal_maps_and_names_like_bound_ones_are_left_to_cel() {
         for source in [
-            "item.tags.exists(t, t == 'a')",
             "1.5 < 2.0",
             "{'a': 1}.a == 1",
             "item.ref.lowerAscii() == 'x'",
+            "item.tags.exists(item, item == 'a')",
         ] {
             assert!(!compile(source).unwrap().is_native(), "{source}");
         }
