@@ -13,7 +13,10 @@
 //! - [`budget`]: the cost meter, per rule and subject, that turns a runaway expression into a
 //!   rule error.
 //!
-//! The rewritten tree is evaluated with `cel`'s own interpreter (`Value::resolve`).
+//! The rewritten tree is evaluated by `native`, regcheck's own evaluator for the common
+//! shapes of expression, and otherwise (or wherever it is unsure) by `cel`'s own interpreter
+//! (`Value::resolve`); both give the same answers and charge the same costs, which test builds
+//! check on every evaluation.
 //!
 //! Performance: the account is converted to CEL values once per audit (`convert`, straight from
 //! the model); items and the account are then handed to every evaluation by reference through a

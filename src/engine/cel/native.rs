@@ -20,6 +20,7 @@
 //! checked against `cel`'s (`Expr::eval`).
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::cmp::Ordering;
 
 use cel::Value;
@@ -131,7 +132,8 @@ impl Native {
     /// Evaluates, or `None` when `cel` must (the meter is then as it was before).
     pub(super) fn eval(&self, bindings: &Bindings<'_>) -> Option<Value> {
         let before = budget::snapshot();
-        let made = Arena::new();
+        // Made on first use: most evaluations call no helper that makes a value.
+        let made = OnceCell::new();
         let mut evaluation = Evaluation {
             bindings,
             made: &made,
@@ -399,18 +401,12 @@ impl<'a> Held<'a> {
         }
     }
 
-    /// The elements of a list, or `None` for anything else.
-    fn elements(self) -> Option<Vec<Held<'a>>> {
+    /// The elements of a list, one by one (a list of the account is not copied), or `None`
+    /// for anything else.
+    fn elements(self) -> Option<Elements<'a>> {
         match self {
-            Held::List(items) => Some(items),
-            Held::Place(value) => Some(
-                value
-                    .downcast_ref::<CelList>()?
-                    .inner()
-                    .iter()
-                    .map(|item| Held::Place(item.as_ref()))
-                    .collect(),
-            ),
+            Held::List(items) => Some(Elements::Made(items.into_iter())),
+            Held::Place(value) => Some(Elements::Lent(value.downcast_ref::<CelList>()?.inner().iter())),
             _ => None,
         }
     }
@@ -471,11 +467,27 @@ impl<'a> Held<'a> {
     }
 }
 
+enum Elements<'a> {
+    Made(std::vec::IntoIter<Held<'a>>),
+    Lent(std::slice::Iter<'a, Box<dyn Val + 'a>>),
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Held<'a>;
+
+    fn next(&mut self) -> Option<Held<'a>> {
+        match self {
+            Elements::Made(items) => items.next(),
+            Elements::Lent(items) => items.next().map(|item| Held::Place(item.as_ref())),
+        }
+    }
+}
+
 /// One evaluation: the names it sees, the values helpers made during it, and the
 /// comprehension variables in scope.
 struct Evaluation<'a, 'b> {
     bindings: &'b Bindings<'a>,
-    made: &'a Arena<Box<dyn Val>>,
+    made: &'a OnceCell<Arena<Box<dyn Val>>>,
     locals: Vec<Held<'a>>,
 }
 
@@ -613,7 +625,7 @@ impl<'a> Evaluation<'a, '_> {
             }
             Node::Join(operands) => {
                 let mut operands = self.all(operands)?.into_iter();
-                let items = operands.next()?.elements()?;
+                let items: Vec<Held<'a>> = operands.next()?.elements()?.collect();
                 let separator = operands.next();
                 let separator = match &separator {
                     Some(separator) => separator.as_str()?,
@@ -661,7 +673,7 @@ impl<'a> Evaluation<'a, '_> {
                         } else {
                             // Kept until the evaluation ends, so that it can be lent like
                             // a value of the account.
-                            let kept: &'a dyn Val = &**self.made.alloc(value);
+                            let kept: &'a dyn Val = &**self.made.get_or_init(Arena::new).alloc(value);
                             Held::Place(kept)
                         }
                     }
