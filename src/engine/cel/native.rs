@@ -823,6 +823,7 @@ mod tests {
             ),
             ("item.ref in ['a', 'us.icr.io/shop/api:1']", Value::Bool(true)),
             ("'c' in item.tags || !('b' in item.tags)", Value::Bool(false)),
+            ("'a' in ['a', 'b'] && 'a' in item.tags", Value::Bool(true)),
             ("item.created < as_of && as_of >= item.created", Value::Bool(true)),
             ("item.count > 3 || item.count <= 2", Value::Bool(false)),
             (
@@ -952,6 +953,165 @@ mod tests {
                     check.when.iter().all(|when| when.value.is_native()),
                     "{id}'s when"
                 );
+            }
+        }
+    }
+
+    /// Expressions made up from a small grammar over the test item: strings, integers,
+    /// booleans and lists combined every way the native evaluator knows, with some ill-typed
+    /// combinations and absent fields among them. Each is evaluated as the engine evaluates it
+    /// (native first) and by `cel` alone, on a generous and on a tight budget: the results and
+    /// the meters must be equal. In a test build `Expr::eval` also checks each native answer.
+    #[test]
+    fn generated_expressions_agree_with_cel() {
+        let mut generator = Generator {
+            state: 0x2545_f491_4f6c_dd1d,
+        };
+        let (mut native, mut answered) = (0, 0);
+        with(|bindings| {
+            for _ in 0..3_000 {
+                let source = generator.boolean(4);
+                let expr = Expr::deferred(&source);
+                native += usize::from(expr.is_native());
+                for limit in [10_000, 25] {
+                    let (by_engine, by_cel) = both_ways(&expr, bindings, limit);
+                    assert_eq!(by_engine, by_cel, "`{source}` on a budget of {limit}");
+                    answered += usize::from(limit > 25 && by_cel.0.is_ok());
+                }
+            }
+        });
+        // The grammar must reach the native evaluator and mostly answer, or this proves little.
+        assert!(native > 2_000, "{native} of 3000 expressions compiled natively");
+        assert!(answered > 1_000, "{answered} of 3000 expressions answered");
+    }
+
+    /// A deterministic xorshift generator of expression text.
+    struct Generator {
+        state: u64,
+    }
+
+    impl Generator {
+        fn next(&mut self, below: usize) -> usize {
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
+            (self.state % below as u64) as usize
+        }
+
+        fn pick(&mut self, options: &[&str]) -> String {
+            options[self.next(options.len())].to_owned()
+        }
+
+        fn boolean(&mut self, depth: usize) -> String {
+            if depth == 0 {
+                return self.pick(&[
+                    "item.flag",
+                    "has(item.ref)",
+                    "has(item.missing)",
+                    "true",
+                    "false",
+                    "has(item.nested.inner)",
+                ]);
+            }
+            let d = depth - 1;
+            match self.next(14) {
+                0 => format!("{} == {}", self.text(d), self.text(d)),
+                1 => format!("{} != {}", self.text(d), self.integer(d)),
+                2 => format!("{} < {}", self.integer(d), self.integer(d)),
+                3 => format!("{} >= {}", self.text(d), self.text(d)),
+                4 => format!("{} in {}", self.text(d.min(1)), self.list(d)),
+                5 => format!("!({})", self.boolean(d)),
+                6 => format!("({} && {})", self.boolean(d), self.boolean(d)),
+                7 => format!("({} || {})", self.boolean(d), self.boolean(d)),
+                8 => format!("{}.contains({})", self.text(d), self.text(d)),
+                9 => format!("{}.startsWith({})", self.text(d), self.text(d)),
+                10 => format!("{}.exists(x, {})", self.list(d), self.about_x(d)),
+                11 => format!("{}.all(x, {})", self.list(d), self.about_x(d)),
+                12 => format!(
+                    "({} ? {} : {})",
+                    self.boolean(d),
+                    self.boolean(d),
+                    self.boolean(d)
+                ),
+                _ => format!("item.created < as_of == {}", self.boolean(d)),
+            }
+        }
+
+        fn about_x(&mut self, depth: usize) -> String {
+            match self.next(4) {
+                0 => format!("x == {}", self.text(depth)),
+                1 => format!("size(x) > {}", self.integer(depth)),
+                2 => format!("x.endsWith({})", self.text(depth)),
+                _ => self.boolean(depth),
+            }
+        }
+
+        fn text(&mut self, depth: usize) -> String {
+            if depth == 0 {
+                return self.pick(&[
+                    "item.ref",
+                    "item.name",
+                    "key",
+                    "'a'",
+                    "''",
+                    "'us.'",
+                    "'é'",
+                    "item.nested.inner",
+                    "item.missing",
+                    "item.count",
+                ]);
+            }
+            let d = depth - 1;
+            match self.next(7) {
+                0 => format!("{} + {}", self.text(d), self.text(d)),
+                1 => format!("string({})", self.integer(d)),
+                2 => format!("{}.join({})", self.list(d), self.text(d)),
+                3 => format!("{}.replace({}, {})", self.text(d), self.text(d), self.text(d)),
+                4 => format!("({} ? {} : {})", self.boolean(d), self.text(d), self.text(d)),
+                _ => self.text(0),
+            }
+        }
+
+        fn integer(&mut self, depth: usize) -> String {
+            if depth == 0 {
+                return self.pick(&[
+                    "item.count",
+                    "index",
+                    "0",
+                    "1",
+                    "item.largest",
+                    "item.ratio",
+                    "age_days(item.created, as_of)",
+                ]);
+            }
+            let d = depth - 1;
+            match self.next(6) {
+                0 => format!("size({})", self.text(d)),
+                1 => format!("size({})", self.list(d)),
+                2 => format!("({} - {})", self.integer(d), self.integer(d)),
+                3 => format!("({} + {})", self.integer(d), self.integer(d)),
+                _ => self.integer(0),
+            }
+        }
+
+        fn list(&mut self, depth: usize) -> String {
+            if depth == 0 {
+                return self.pick(&[
+                    "item.tags",
+                    "['a', 'b']",
+                    "['us.', 'a', '']",
+                    "[]",
+                    "[item.ref, key]",
+                    "[1, 'a']",
+                    "item.nested",
+                ]);
+            }
+            let d = depth - 1;
+            match self.next(5) {
+                0 => format!("{}.filter(x, {})", self.list(d), self.about_x(d)),
+                1 => format!("{}.map(x, x + {})", self.list(d), self.text(d)),
+                2 => format!("({} + {})", self.list(d), self.list(d)),
+                _ => self.list(0),
             }
         }
     }
