@@ -170,6 +170,33 @@ pub(super) fn size_of(value: &dyn Val) -> u64 {
     size as u64
 }
 
+/// What `@cost` charges for an argument of `size`.
+pub(super) fn argument_cost(size: u64) -> u64 {
+    1 + size
+}
+
+/// What `@step` charges for one step over an element of `element` size that passes on a value
+/// of `value` size.
+pub(super) fn step_cost(element: u64, value: u64) -> u64 {
+    1 + element + value
+}
+
+/// The most `text.replace(from, to[, limit])` can build, from the sizes of its strings.
+pub(super) fn replace_cost(text: u64, from: u64, to: u64, limit: Option<u64>) -> u64 {
+    // An empty `from` matches before every character and at the end.
+    let mut matches = text.checked_div(from).unwrap_or(text + 1);
+    if let Some(limit) = limit {
+        matches = matches.min(limit);
+    }
+    1 + text.saturating_add(matches.saturating_mul(to))
+}
+
+/// The length of a joined string: `count` entries of `text` bytes in all, a separator of
+/// `separator` bytes between each.
+pub(super) fn join_cost(count: u64, text: u64, separator: u64) -> u64 {
+    1 + count + text.saturating_add(count.saturating_mul(separator))
+}
+
 type Args<'b, 'v> = Vec<CowVal<'b, 'v>>;
 type Passed<'b, 'v> = Result<CowVal<'b, 'v>, ExecutionError>;
 
@@ -186,30 +213,26 @@ fn step<'b, 'v>(args: Args<'b, 'v>) -> Passed<'b, 'v> {
     let (Some(element), Some(value)) = (args.next(), args.next()) else {
         return Err(ExecutionError::missing_argument_or_target());
     };
-    charge(1 + size_of(element.as_ref()) + size_of(value.as_ref()))?;
+    charge(step_cost(size_of(element.as_ref()), size_of(value.as_ref())))?;
     Ok(value)
 }
 
 /// `@cost(value)`: an argument of an operation whose work grows with its size.
 fn cost<'b, 'v>(args: Args<'b, 'v>) -> Passed<'b, 'v> {
-    charge(1 + args.first().map_or(0, |value| size_of(value.as_ref())))?;
+    charge(argument_cost(
+        args.first().map_or(0, |value| size_of(value.as_ref())),
+    ))?;
     first(args)
 }
 
 /// `@cost_replace(text, from, to[, n])`: the most `text.replace(from, to[, n])` can build.
 fn cost_replace<'b, 'v>(args: Args<'b, 'v>) -> Passed<'b, 'v> {
     let size = |at: usize| args.get(at).map_or(0, |value| size_of(value.as_ref()));
-    let (text, from, to) = (size(0), size(1), size(2));
-    // An empty `from` matches before every character and at the end.
-    let mut matches = text.checked_div(from).unwrap_or(text + 1);
-    if let Some(limit) = args
+    let limit = args
         .get(3)
         .and_then(|n| n.downcast_ref::<CelInt>())
-        .and_then(|n| u64::try_from(*n.inner()).ok())
-    {
-        matches = matches.min(limit);
-    }
-    charge(1 + text.saturating_add(matches.saturating_mul(to)))?;
+        .and_then(|n| u64::try_from(*n.inner()).ok());
+    charge(replace_cost(size(0), size(1), size(2), limit))?;
     first(args)
 }
 
@@ -226,7 +249,7 @@ fn cost_join<'b, 'v>(args: Args<'b, 'v>) -> Passed<'b, 'v> {
         ),
         None => (0, 0),
     };
-    charge(1 + count + text.saturating_add(count.saturating_mul(separator)))?;
+    charge(join_cost(count, text, separator))?;
     first(args)
 }
 

@@ -279,7 +279,7 @@ impl Compiler {
             }
             // `a.b.join()` could name a function `a.b.join`: none is declared, but `cel` would
             // look, so only a value's method is taken here.
-            (Some(target), _) if !self.is_value(target) => return None,
+            (Some(target), _) if super::strict::is_namespace(target, &self.locals) => return None,
             (Some(target), []) | (Some(target), [_]) if name == "join" => {
                 let mut operands = vec![self.compile(target)?];
                 operands.extend(
@@ -305,19 +305,6 @@ impl Compiler {
             }
             _ => return None,
         })
-    }
-
-    /// Whether an expression is a value rather than a name that could be a function
-    /// namespace: a path that starts at a bound name or a local, or anything that is not a
-    /// path.
-    fn is_value(&self, expression: &Expression) -> bool {
-        match &expression.expr {
-            Ast::Select(select) if !select.test => self.is_value(&select.operand),
-            Ast::Ident(name) => {
-                super::BOUND_NAMES.contains(&name.as_str()) || self.locals.iter().any(|local| local == name)
-            }
-            _ => true,
-        }
     }
 }
 
@@ -438,8 +425,7 @@ impl<'a> Held<'a> {
         Some(match self {
             Held::Bool(value) => CowVal::Owned(Box::new(CelBool::from(value))),
             Held::Int(value) => CowVal::Owned(Box::new(CelInt::from(value))),
-            Held::Text(Cow::Borrowed(text)) => CowVal::Owned(Box::new(CelString::from(text))),
-            Held::Text(Cow::Owned(text)) => CowVal::Owned(Box::new(CelString::from(text))),
+            Held::Text(text) => CowVal::Owned(Box::new(CelString::from(text))),
             // Values of the account are lent, as `cel` lends them: the trampoline recognises
             // the account's shared sections by address.
             Held::Place(value) => CowVal::Borrowed(value),
@@ -589,19 +575,18 @@ impl<'a> Evaluation<'a, '_> {
             }
             Node::Cost(value) => {
                 let value = self.eval(value)?;
-                budget::charge(1 + value.metered_size()).ok()?;
+                budget::charge(budget::argument_cost(value.metered_size())).ok()?;
                 value
             }
             Node::Step(operands) => {
                 let (element, value) = self.pair(operands)?;
-                budget::charge(1 + element.metered_size() + value.metered_size()).ok()?;
+                budget::charge(budget::step_cost(element.metered_size(), value.metered_size())).ok()?;
                 value
             }
             Node::CostJoin(operands) => {
                 let mut operands = self.all(operands)?.into_iter();
                 let list = operands.next()?;
                 let separator = operands.next().map_or(0, |separator| separator.metered_size());
-                // As `budget::cost_join` counts: entries, their sizes, a separator between each.
                 let (count, text) = match &list {
                     Held::List(items) => (
                         items.len() as u64,
@@ -620,7 +605,7 @@ impl<'a> Evaluation<'a, '_> {
                     },
                     _ => (0, 0),
                 };
-                budget::charge(1 + count + text.saturating_add(count.saturating_mul(separator))).ok()?;
+                budget::charge(budget::join_cost(count, text, separator)).ok()?;
                 list
             }
             Node::Join(operands) => {
@@ -637,10 +622,9 @@ impl<'a> Evaluation<'a, '_> {
             Node::CostReplace(operands) => {
                 let [text, from, to] = operands.as_ref();
                 let (text, from, to) = (self.eval(text)?, self.eval(from)?, self.eval(to)?);
-                // As `budget::cost_replace` counts: the text, and `to` for every possible match.
-                let (size, from, to) = (text.metered_size(), from.metered_size(), to.metered_size());
-                let matches = size.checked_div(from).unwrap_or(size + 1);
-                budget::charge(1 + size.saturating_add(matches.saturating_mul(to))).ok()?;
+                let cost =
+                    budget::replace_cost(text.metered_size(), from.metered_size(), to.metered_size(), None);
+                budget::charge(cost).ok()?;
                 text
             }
             Node::Replace(operands) => {

@@ -192,7 +192,9 @@ impl Rewriter {
         let name = func_name.as_str();
         // A call on a namespace (`lists.range`, `optional.of`) is resolved by cel from the
         // target's spelling: it must stay as it is written.
-        let namespaced = target.as_ref().is_some_and(|target| self.is_namespace(target));
+        let namespaced = target
+            .as_ref()
+            .is_some_and(|target| is_namespace(target, &self.locals));
         let helper = super::helpers::HELPERS.iter().any(|helper| helper.name == name);
         // `@result + [x]`, the step of `map` and `filter`, is metered by the step itself, and
         // must keep its shape for cel to append in place.
@@ -269,22 +271,6 @@ impl Rewriter {
             value
         } else {
             self.call(budget::COST, vec![value])
-        }
-    }
-
-    /// Whether a call's target names a function namespace rather than a value: a plain name
-    /// (or names joined by dots) whose first name is not a variable.
-    fn is_namespace(&self, target: &Expression) -> bool {
-        let mut expr = &target.expr;
-        loop {
-            match expr {
-                Expr::Select(select) if !select.test => expr = &select.operand.expr,
-                Expr::Ident(name) => {
-                    return !(super::BOUND_NAMES.contains(&name.as_str())
-                        || self.locals.iter().any(|local| local == name));
-                }
-                _ => return false,
-            }
         }
     }
 
@@ -434,6 +420,23 @@ impl Rewriter {
         Expression {
             id,
             expr: Expr::Call(call),
+        }
+    }
+}
+
+/// Whether a call's target names a function namespace rather than a value (`lists.range`): a
+/// plain name (or names joined by dots) whose first name is neither a bound name nor one of the
+/// comprehension variables in `locals`. `cel` resolves such a call by its spelling.
+pub(super) fn is_namespace(target: &Expression, locals: &[String]) -> bool {
+    let mut expr = &target.expr;
+    loop {
+        match expr {
+            Expr::Select(select) if !select.test => expr = &select.operand.expr,
+            Expr::Ident(name) => {
+                return !(super::BOUND_NAMES.contains(&name.as_str())
+                    || locals.iter().any(|local| local == name));
+            }
+            _ => return false,
         }
     }
 }
