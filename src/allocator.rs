@@ -20,17 +20,18 @@ use libmimalloc_sys::{mi_option_set, mi_option_t};
 /// Cargo.toml; the test below fails if the index moves (it checks the option's default).
 const PURGE_DELAY: mi_option_t = 15;
 
-/// Never purge freed memory. Call first thing in `main`; harmless when mimalloc is linked but
-/// not the global allocator.
+/// Never purge freed memory. Call before the first allocation (the binary does, from an ELF
+/// constructor in `main.rs`); harmless when mimalloc is linked but not the global allocator.
 pub fn keep_freed_memory() {
     // SAFETY: `mi_option_set` only stores an integer in mimalloc's option table; any index
     // below `_mi_option_last` is valid, and 15 is (see `PURGE_DELAY`).
     unsafe { mi_option_set(PURGE_DELAY, -1) };
 }
 
-/// Turns off transparent huge pages for this process (Linux; elsewhere a no-op). Call first
-/// thing in `main`: the kernel checks the setting on every page fault, so memory that mimalloc
-/// reserved (and advised as huge) before `main` is covered too.
+/// Turns off transparent huge pages for this process (Linux; elsewhere a no-op). The kernel
+/// checks the setting on every page fault, so memory that mimalloc reserved (and advised as
+/// huge) earlier is covered too, but not pages already faulted in: call it before the first
+/// allocation, as the binary does from an ELF constructor in `main.rs`.
 pub fn no_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: `PR_SET_THP_DISABLE` takes plain integers and touches no memory of ours; a kernel
