@@ -1,6 +1,7 @@
 //! A native evaluator for the shapes most expressions are made of: field reads, `has()`,
-//! comparisons, `!`, `? :`, `in`, `size`, `string`, `+` and `-`, string tests and `replace`, list literals,
-//! `exists`, `all`, `filter` and `map` over lists, `join`, and helper calls. Some twenty rules
+//! comparisons, `!`, `? :`, `in`, `size`, `string`, `+` and `-`, string tests, `replace`,
+//! `split` and `lowerAscii`, list literals and indexing, `exists`, `all`, `filter` and `map` over
+//! lists, `join`, and helper calls. Some twenty rules
 //! judge each of an account's images with such expressions; `cel`'s interpreter spends most of
 //! their time setting up contexts, resolving names and copying values, where this evaluator
 //! only reads them.
@@ -57,6 +58,8 @@ enum Node {
     List(Box<[Node]>),
     Add(Box<[Node; 2]>),
     Subtract(Box<[Node; 2]>),
+    /// `list[index]` with an integer index within the list (a map's key is left to `cel`).
+    Index(Box<[Node; 2]>),
     Size(Box<Node>),
     /// `string(value)` of a string or an integer.
     ToText(Box<Node>),
@@ -76,12 +79,17 @@ enum Node {
     NotStrictlyFalse(Box<Node>),
     /// A string method with one string argument.
     Method(Method, Box<[Node; 2]>),
+    /// `text.split(separator)`.
+    Split(Box<[Node; 2]>),
+    /// `text.lowerAscii()`.
+    LowerAscii(Box<Node>),
     /// A regcheck helper, called through its trampoline (which charges the meter).
     Helper {
         index: usize,
         args: Box<[Node]>,
     },
-    /// A comprehension over a list; its variable and accumulator are the next two locals.
+    /// A comprehension over a list; its variable and accumulator are the next two locals
+    /// (so a comprehension's variable is a local of even index, see [`is_loop_variable`]).
     Loop(Box<Loop>),
 }
 
@@ -134,9 +142,11 @@ impl Native {
         let before = budget::snapshot();
         // Made on first use: most evaluations call no helper that makes a value.
         let made = OnceCell::new();
+        let shared = OnceCell::new();
         let mut evaluation = Evaluation {
             bindings,
             made: &made,
+            shared: &shared,
             locals: Vec::new(),
         };
         let value = evaluation
@@ -265,6 +275,7 @@ impl Compiler {
             (None, [_, _]) if name == operators::IN => Node::In(self.pair(args)?),
             (None, [_, _]) if name == operators::ADD => Node::Add(self.pair(args)?),
             (None, [_, _]) if name == operators::SUBSTRACT => Node::Subtract(self.pair(args)?),
+            (None, [_, _]) if name == operators::INDEX => Node::Index(self.pair(args)?),
             (None, [_, _]) if comparison(name).is_some() => {
                 Node::Compare(comparison(name)?, self.pair(args)?)
             }
@@ -289,6 +300,10 @@ impl Compiler {
                 );
                 Node::Join(operands.into_boxed_slice())
             }
+            (Some(target), [separator]) if name == "split" => {
+                Node::Split(Box::new([self.compile(target)?, self.compile(separator)?]))
+            }
+            (Some(target), []) if name == "lowerAscii" => Node::LowerAscii(self.boxed(target)?),
             (Some(target), [from, to]) if name == "replace" => Node::Replace(Box::new([
                 self.compile(target)?,
                 self.compile(from)?,
@@ -330,9 +345,19 @@ enum Held<'a> {
     Place(&'a dyn Val),
     /// A list made during the evaluation (a list literal, what `map` and `filter` keep).
     List(Vec<Held<'a>>),
+    /// A list that a comprehension's variable holds (an element of a list of lists), kept
+    /// until the evaluation ends so that each read of the variable lends it instead of moving
+    /// it (`[policies].all(P, namespaces.all(ns, P.exists(…)))` reads `P` once per namespace).
+    Shared(&'a [Held<'a>]),
     /// The accumulator of a comprehension while its step reads it: a second read would see
     /// this, and gives up.
     Moved,
+}
+
+/// Whether the local at `at` is a comprehension's variable rather than its accumulator: the
+/// compiler pushes the two in that order (see [`Node::Loop`]).
+fn is_loop_variable(at: usize) -> bool {
+    at % 2 == 0
 }
 
 /// A value that equality and ordering are sure about.
@@ -370,8 +395,21 @@ impl<'a> Held<'a> {
                     return None;
                 }
             }
-            Held::List(_) | Held::Moved => return None,
+            Held::List(_) | Held::Shared(_) | Held::Moved => return None,
         })
+    }
+
+    /// The same value, lent from where it is kept (strings and lists are not copied).
+    fn lend(&'a self) -> Held<'a> {
+        match self {
+            Held::Bool(value) => Held::Bool(*value),
+            Held::Int(value) => Held::Int(*value),
+            Held::Text(text) => Held::Text(Cow::Borrowed(text.as_ref())),
+            Held::Place(value) => Held::Place(*value),
+            Held::List(items) => Held::Shared(items),
+            Held::Shared(items) => Held::Shared(items),
+            Held::Moved => Held::Moved,
+        }
     }
 
     fn as_str(&self) -> Option<&str> {
@@ -394,7 +432,16 @@ impl<'a> Held<'a> {
         match self {
             Held::List(items) => Some(Elements::Made(items.into_iter())),
             Held::Place(value) => Some(Elements::Lent(value.downcast_ref::<CelList>()?.inner().iter())),
+            Held::Shared(items) => Some(Elements::Shared(items.iter())),
             _ => None,
+        }
+    }
+
+    fn is_list(&self) -> bool {
+        match self {
+            Held::List(_) | Held::Shared(_) => true,
+            Held::Place(value) => value.downcast_ref::<CelList>().is_some(),
+            _ => false,
         }
     }
 
@@ -405,6 +452,7 @@ impl<'a> Held<'a> {
             Held::Text(text) => text.len() as u64,
             Held::Place(value) => budget::size_of(*value),
             Held::List(items) => items.len() as u64,
+            Held::Shared(items) => items.len() as u64,
         }
     }
 
@@ -416,6 +464,7 @@ impl<'a> Held<'a> {
             Held::Text(text) => Held::Text(text.clone()),
             Held::Place(value) => Held::Place(*value),
             Held::List(_) => std::mem::replace(self, Held::Moved),
+            Held::Shared(items) => Held::Shared(items),
             Held::Moved => return None,
         })
     }
@@ -435,6 +484,7 @@ impl<'a> Held<'a> {
                     .map(|item| item.into_val().map(CowVal::into_owned))
                     .collect::<Option<Vec<_>>>()?,
             ))),
+            Held::Shared(items) => Held::List(items.iter().map(Held::lend).collect()).into_val()?,
             Held::Moved => return None,
         })
     }
@@ -448,6 +498,7 @@ impl<'a> Held<'a> {
             Held::List(items) => Value::List(std::sync::Arc::new(
                 items.into_iter().map(Held::into_value).collect::<Option<_>>()?,
             )),
+            Held::Shared(items) => Held::List(items.iter().map(Held::lend).collect()).into_value()?,
             Held::Moved => return None,
         })
     }
@@ -456,6 +507,7 @@ impl<'a> Held<'a> {
 enum Elements<'a> {
     Made(std::vec::IntoIter<Held<'a>>),
     Lent(std::slice::Iter<'a, Box<dyn Val + 'a>>),
+    Shared(std::slice::Iter<'a, Held<'a>>),
 }
 
 impl<'a> Iterator for Elements<'a> {
@@ -465,6 +517,7 @@ impl<'a> Iterator for Elements<'a> {
         match self {
             Elements::Made(items) => items.next(),
             Elements::Lent(items) => items.next().map(|item| Held::Place(item.as_ref())),
+            Elements::Shared(items) => items.next().map(Held::lend),
         }
     }
 }
@@ -474,6 +527,8 @@ impl<'a> Iterator for Elements<'a> {
 struct Evaluation<'a, 'b> {
     bindings: &'b Bindings<'a>,
     made: &'a OnceCell<Arena<Box<dyn Val>>>,
+    /// The lists that comprehension variables hold, once read ([`Held::Shared`]).
+    shared: &'a OnceCell<Arena<Vec<Held<'a>>>>,
     locals: Vec<Held<'a>>,
 }
 
@@ -491,7 +546,16 @@ impl<'a> Evaluation<'a, '_> {
                 Bound::Key => Held::Text(Cow::Borrowed(bindings.key?)),
                 Bound::Index => Held::Int(bindings.index?),
             },
-            Node::Local(at) => self.locals.get_mut(*at)?.take()?,
+            Node::Local(at) => {
+                let local = self.locals.get_mut(*at)?;
+                if is_loop_variable(*at)
+                    && let Held::List(items) = local
+                {
+                    let kept = self.shared.get_or_init(Arena::new).alloc(std::mem::take(items));
+                    *local = Held::Shared(kept);
+                }
+                local.take()?
+            }
             Node::Select { operand, key, test } => {
                 let Held::Place(value) = self.eval(operand)? else {
                     return None;
@@ -532,9 +596,10 @@ impl<'a> Evaluation<'a, '_> {
             }
             Node::List(items) => Held::List(items.iter().map(|item| self.eval(item)).collect::<Option<_>>()?),
             Node::Add(sides) => match self.pair(sides)? {
-                (Held::List(mut left), Held::List(right)) => {
-                    left.extend(right);
-                    Held::List(left)
+                (left, right) if left.is_list() && right.is_list() => {
+                    let mut items: Vec<Held<'a>> = left.elements()?.collect();
+                    items.extend(right.elements()?);
+                    Held::List(items)
                 }
                 (left, right) => match (left.scalar()?, right.scalar()?) {
                     (Scalar::Int(left), Scalar::Int(right)) => Held::Int(left.checked_add(right)?),
@@ -548,6 +613,19 @@ impl<'a> Evaluation<'a, '_> {
                 let (left, right) = self.pair(sides)?;
                 Held::Int(left.as_int()?.checked_sub(right.as_int()?)?)
             }
+            Node::Index(sides) => {
+                let (container, index) = self.pair(sides)?;
+                let index = usize::try_from(index.as_int()?).ok()?;
+                match container {
+                    Held::List(mut items) if index < items.len() => items.swap_remove(index),
+                    Held::Shared(items) => items.get(index)?.lend(),
+                    Held::Place(value) => {
+                        Held::Place(value.downcast_ref::<CelList>()?.inner().get(index)?.as_ref())
+                    }
+                    // Out of range, or not a list: `cel`'s error.
+                    _ => return None,
+                }
+            }
             Node::Size(value) => {
                 let value = self.eval(value)?;
                 let size = if let Some(text) = value.as_str() {
@@ -556,6 +634,7 @@ impl<'a> Evaluation<'a, '_> {
                 } else {
                     match value {
                         Held::List(items) => items.len(),
+                        Held::Shared(items) => items.len(),
                         Held::Place(value) => match value.downcast_ref::<CelList>() {
                             Some(list) => list.inner().len(),
                             None => value.downcast_ref::<CelMap>()?.inner().len(),
@@ -589,6 +668,10 @@ impl<'a> Evaluation<'a, '_> {
                 let separator = operands.next().map_or(0, |separator| separator.metered_size());
                 let (count, text) = match &list {
                     Held::List(items) => (
+                        items.len() as u64,
+                        items.iter().map(Held::metered_size).sum::<u64>(),
+                    ),
+                    Held::Shared(items) => (
                         items.len() as u64,
                         items.iter().map(Held::metered_size).sum::<u64>(),
                     ),
@@ -631,6 +714,22 @@ impl<'a> Evaluation<'a, '_> {
                 let [text, from, to] = operands.as_ref();
                 let (text, from, to) = (self.eval(text)?, self.eval(from)?, self.eval(to)?);
                 Held::Text(Cow::Owned(text.as_str()?.replace(from.as_str()?, to.as_str()?)))
+            }
+            Node::Split(operands) => {
+                let (target, separator) = self.pair(operands)?;
+                let (text, separator) = (target.as_str()?, separator.as_str()?);
+                let part = |part: &str| Held::Text(Cow::Owned(part.to_owned()));
+                Held::List(if separator.is_empty() {
+                    // Between code points, as `cel` splits on an empty separator.
+                    text.char_indices()
+                        .map(|(at, c)| part(&text[at..at + c.len_utf8()]))
+                        .collect()
+                } else {
+                    text.split(separator).map(part).collect()
+                })
+            }
+            Node::LowerAscii(target) => {
+                Held::Text(Cow::Owned(self.eval(target)?.as_str()?.to_ascii_lowercase()))
             }
             Node::Method(method, operands) => {
                 let (target, argument) = self.pair(operands)?;
@@ -837,11 +936,41 @@ mod tests {
                 "item.ref.replace('/', ' ').replace('', '.')",
                 Value::String(".u.s...i.c.r...i.o. .s.h.o.p. .a.p.i.:.1.".to_owned().into()),
             ),
+            (
+                "item.ref.split('/')[1] + item.name.split('')[1] + item.tags[1]",
+                Value::String("shopéb".to_owned().into()),
+            ),
+            (
+                "(item.name + 'ÉABC').lowerAscii()",
+                Value::String("hélloÉabc".to_owned().into()),
+            ),
+            // A list that a comprehension's variable holds, read once per element of another.
+            (
+                "[item.tags.filter(t, t != 'x')].all(P, item.tags.all(t, P.exists(p, p == t)))",
+                Value::Bool(true),
+            ),
+            (
+                "[item.tags].map(P, size(P + P) + size(P[0]))[0] + [['x', 'y']].map(L, L + L)[0].size()",
+                Value::Int(9),
+            ),
+            (
+                "(item.tags + ['c'] + item.tags)[4]",
+                Value::String("b".to_owned().into()),
+            ),
         ];
         with(|bindings| {
             for (source, expected) in cases {
                 let expr = compile(source).unwrap();
                 assert!(expr.is_native(), "`{source}` is evaluated natively");
+                let answered = {
+                    let _meter = budget::meter(1_000);
+                    let compiled = expr.compiled().expect("compiles");
+                    compiled.native.as_ref().expect("native").eval(bindings)
+                };
+                assert!(
+                    answered.is_some(),
+                    "`{source}` is answered natively, not given up"
+                );
                 let ((native, native_spent), (by_cel, cel_spent)) = both_ways(&expr, bindings, 1_000);
                 assert_eq!(native.as_ref(), Ok(expected), "{source}");
                 assert_eq!(by_cel.as_ref(), Ok(expected), "{source}");
@@ -868,6 +997,10 @@ mod tests {
             "item.nested.exists(k, k == 'inner')",
             "item.tags.exists(t, t.missing == 1)",
             "[item.count, 'x'].join(', ')",
+            "item.tags[2] == 'a'",
+            "item.tags[-1] == 'a'",
+            "item.nested['inner'] == 'v'",
+            "item.count.split('') == []",
         ];
         with(|bindings| {
             for source in cases {
@@ -912,7 +1045,7 @@ mod tests {
         for source in [
             "1.5 < 2.0",
             "{'a': 1}.a == 1",
-            "item.ref.lowerAscii() == 'x'",
+            "item.ref.upperAscii() == 'x'",
             "item.tags.exists(item, item == 'a')",
         ] {
             assert!(!compile(source).unwrap().is_native(), "{source}");
