@@ -196,9 +196,7 @@ impl<'a> Node<'a> {
 
     /// A plain copy of this value (deep; meant for small values).
     pub fn to_data(&self) -> Data {
-        Value::try_from(self.0)
-            .map(|value| value_to_data(&value))
-            .unwrap_or(Data::Null)
+        val_to_data(self.0).unwrap_or(Data::Null)
     }
 }
 
@@ -699,7 +697,7 @@ pub(super) fn call_helper(index: usize, args: &[CowVal<'_, '_>]) -> Result<Calle
                     copy: std::sync::OnceLock::new(),
                 });
             }
-            Value::try_from(arg.as_ref()).map(|value| Arg::Owned(value_to_data(&value)))
+            val_to_data(arg.as_ref()).map(Arg::Owned)
         })
         .collect::<Result<_, _>>()?;
     let failed = |message| ExecutionError::function_error(helper.name, message);
@@ -857,6 +855,47 @@ fn render(value: &Value) -> String {
     }
 }
 
+/// A plain copy of a CEL value, read straight from it: what [`value_to_data`] makes of
+/// `Value::try_from(val)`, without building that `Value` first. Helpers get maps this way (an
+/// IAM policy, for each namespace it is tested against), so the copy is made once, not twice.
+fn val_to_data(val: &dyn Val) -> Result<Data, ExecutionError> {
+    Ok(if let Some(text) = val.downcast_ref::<CelString>() {
+        Data::Str(text.inner().to_owned())
+    } else if let Some(number) = val.downcast_ref::<CelInt>() {
+        Data::Int(*number.inner())
+    } else if let Some(flag) = val.downcast_ref::<CelBool>() {
+        Data::Bool(*flag.inner())
+    } else if let Some(list) = val.downcast_ref::<CelList>() {
+        Data::List(
+            list.inner()
+                .iter()
+                .map(|item| val_to_data(item.as_ref()))
+                .collect::<Result<_, _>>()?,
+        )
+    } else if let Some(map) = val.downcast_ref::<CelMap>() {
+        Data::Map(
+            map.inner()
+                .iter()
+                .map(|(key, value)| Ok((map_key_text(key), val_to_data(value.as_ref())?)))
+                .collect::<Result<BTreeMap<_, _>, ExecutionError>>()?,
+        )
+    } else if let Some(time) = val.downcast_ref::<CelTimestamp>() {
+        Data::Time(time.inner().with_timezone(&Utc))
+    } else {
+        // The rarer kinds (null, unsigned, double, duration, …) as `Value` converts them.
+        value_to_data(&Value::try_from(val)?)
+    })
+}
+
+fn map_key_text(key: &CelMapKey<'_>) -> String {
+    match key {
+        CelMapKey::String(text) => text.inner().to_owned(),
+        CelMapKey::Int(number) => number.inner().to_string(),
+        CelMapKey::UInt(number) => number.inner().to_string(),
+        CelMapKey::Bool(flag) => flag.inner().to_string(),
+    }
+}
+
 fn value_to_data(value: &Value) -> Data {
     match value {
         Value::Null => Data::Null,
@@ -913,6 +952,50 @@ mod tests {
             key: None,
             index: Some(2),
         }
+    }
+
+    #[test]
+    fn values_read_straight_are_what_cels_value_makes_of_them() {
+        let map = |entries: Vec<(&str, Data)>| {
+            Data::Map(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| (key.to_owned(), value))
+                    .collect(),
+            )
+        };
+        let data = map(vec![
+            ("text", Data::Str("héllo".to_owned())),
+            ("count", Data::Int(-3)),
+            ("flag", Data::Bool(true)),
+            ("ratio", Data::Float(0.25)),
+            ("nothing", Data::Null),
+            ("when", Data::Time("2026-11-20T06:00:00Z".parse().unwrap())),
+            (
+                "list",
+                Data::List(vec![
+                    Data::Int(1),
+                    map(vec![("inner", Data::Str("v".to_owned()))]),
+                ]),
+            ),
+        ]);
+        let doc = Document::from_data(&data);
+        let through_value = value_to_data(&Value::try_from(doc.root().0).unwrap());
+        assert_eq!(val_to_data(doc.root().0).unwrap(), through_value);
+        assert_eq!(through_value, data);
+        // Keys that are not strings, which only a map literal makes.
+        let keyed: CelMap = std::collections::HashMap::from([
+            (
+                CelMapKey::from(7_i64),
+                Box::new(CelBool::from(false)) as Box<dyn Val>,
+            ),
+            (CelMapKey::from(true), Box::new(CelInt::from(1))),
+        ])
+        .into();
+        assert_eq!(
+            val_to_data(&keyed).unwrap(),
+            value_to_data(&Value::try_from(&keyed as &dyn Val).unwrap())
+        );
     }
 
     #[test]

@@ -357,7 +357,7 @@ enum Held<'a> {
 /// Whether the local at `at` is a comprehension's variable rather than its accumulator: the
 /// compiler pushes the two in that order (see [`Node::Loop`]).
 fn is_loop_variable(at: usize) -> bool {
-    at % 2 == 0
+    at.is_multiple_of(2)
 }
 
 /// A value that equality and ordering are sure about.
