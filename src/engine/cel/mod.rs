@@ -887,6 +887,45 @@ fn val_to_data(val: &dyn Val) -> Result<Data, ExecutionError> {
     })
 }
 
+/// A deep copy that owns everything it holds, of the kinds of value an account, a parameter
+/// or a helper's result is made of (strings, integers, booleans, timestamps, lists and maps);
+/// `None` for any other kind.
+pub(super) fn owned_copy(val: &dyn Val) -> Option<Box<dyn Val>> {
+    Some(if let Some(text) = val.downcast_ref::<CelString>() {
+        Box::new(CelString::from(text.inner().to_owned()))
+    } else if let Some(number) = val.downcast_ref::<CelInt>() {
+        Box::new(CelInt::from(*number.inner()))
+    } else if let Some(flag) = val.downcast_ref::<CelBool>() {
+        Box::new(CelBool::from(*flag.inner()))
+    } else if let Some(time) = val.downcast_ref::<CelTimestamp>() {
+        Box::new(CelTimestamp::from(*time.inner()))
+    } else if let Some(list) = val.downcast_ref::<CelList>() {
+        Box::new(CelList::from(
+            list.inner()
+                .iter()
+                .map(|item| owned_copy(item.as_ref()))
+                .collect::<Option<Vec<_>>>()?,
+        ))
+    } else if let Some(map) = val.downcast_ref::<CelMap>() {
+        Box::new(CelMap::from(
+            map.inner()
+                .iter()
+                .map(|(key, value)| {
+                    let key = match key {
+                        CelMapKey::String(text) => CelMapKey::from(text.inner().to_owned()),
+                        CelMapKey::Int(number) => CelMapKey::from(*number.inner()),
+                        CelMapKey::UInt(number) => CelMapKey::from(*number.inner()),
+                        CelMapKey::Bool(flag) => CelMapKey::from(*flag.inner()),
+                    };
+                    Some((key, owned_copy(value.as_ref())?))
+                })
+                .collect::<Option<std::collections::HashMap<_, _>>>()?,
+        ))
+    } else {
+        return None;
+    })
+}
+
 fn map_key_text(key: &CelMapKey<'_>) -> String {
     match key {
         CelMapKey::String(text) => text.inner().to_owned(),

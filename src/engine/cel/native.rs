@@ -1,7 +1,7 @@
 //! A native evaluator for the shapes most expressions are made of: field reads, `has()`,
 //! comparisons, `!`, `? :`, `in`, `size`, `string`, `+` and `-`, string tests, `replace`,
-//! `split` and `lowerAscii`, list literals and indexing, `exists`, `all`, `filter` and `map` over
-//! lists, `join`, and helper calls. Some twenty rules
+//! `split` and `lowerAscii`, list and map literals, list indexing, `exists`, `all`, `filter` and
+//! `map` over lists, `join`, and helper calls. Some twenty rules
 //! judge each of an account's images with such expressions; `cel`'s interpreter spends most of
 //! their time setting up contexts, resolving names and copying values, where this evaluator
 //! only reads them.
@@ -16,8 +16,8 @@
 //!   evaluates the expression with `cel` from the start, with the meter set back to where it
 //!   was. So every error a rule reports is `cel`'s, worded as before.
 //!
-//! An expression with a node this evaluator does not know (a double, a map literal, most
-//! methods) is not compiled here at all: it is `cel`'s alone. In test builds every answer is
+//! An expression with a node this evaluator does not know (a double, a duration, a map whose keys
+//! are not written as strings, most methods) is not compiled here at all: it is `cel`'s alone. In test builds every answer is
 //! checked against `cel`'s (`Expr::eval`).
 
 use std::borrow::Cow;
@@ -25,7 +25,7 @@ use std::cell::OnceCell;
 use std::cmp::Ordering;
 
 use cel::Value;
-use cel::common::ast::{Expr as Ast, LiteralValue, operators};
+use cel::common::ast::{EntryExpr, Expr as Ast, LiteralValue, operators};
 use cel::common::types::{CelBool, CelInt, CelList, CelMap, CelMapKey, CelString, CelTimestamp};
 use cel::common::value::{CowVal, Val};
 use cel::parser::Expression;
@@ -56,6 +56,8 @@ enum Node {
     In(Box<[Node; 2]>),
     /// A list written in the expression (also `[x]` in the step of `map` and `filter`).
     List(Box<[Node]>),
+    /// A map written in the expression, its keys string literals, each written once.
+    Map(Box<[(CelMapKey<'static>, Node)]>),
     Add(Box<[Node; 2]>),
     Subtract(Box<[Node; 2]>),
     /// `list[index]` with an integer index within the list (a map's key is left to `cel`).
@@ -194,6 +196,24 @@ impl Compiler {
                 test: select.test,
             },
             Ast::List(list) if list.optional_indices.is_empty() => Node::List(self.all(&list.elements)?),
+            Ast::Map(map) => {
+                let mut entries: Vec<(CelMapKey<'static>, Node)> = Vec::with_capacity(map.entries.len());
+                for entry in &map.entries {
+                    let EntryExpr::MapEntry(entry) = &entry.expr else {
+                        return None;
+                    };
+                    let Ast::Literal(LiteralValue::String(key)) = &entry.key.expr else {
+                        return None;
+                    };
+                    let key = CelMapKey::from(key.inner().to_owned());
+                    // An optional entry, or a key written twice (`cel`'s error), is left to `cel`.
+                    if entry.optional || entries.iter().any(|(seen, _)| *seen == key) {
+                        return None;
+                    }
+                    entries.push((key, self.compile(&entry.value)?));
+                }
+                Node::Map(entries.into_boxed_slice())
+            }
             Ast::Call(call) => self.call(&call.func_name, call.target.as_deref(), &call.args)?,
             Ast::Comprehension(comprehension) => {
                 // cel resolves the bound names before a comprehension's own variables: a
@@ -489,6 +509,24 @@ impl<'a> Held<'a> {
         })
     }
 
+    /// A copy that owns everything it holds, as `cel` copies the values of a map literal.
+    fn into_owned_val(self) -> Option<Box<dyn Val>> {
+        Some(match self {
+            Held::Bool(value) => Box::new(CelBool::from(value)),
+            Held::Int(value) => Box::new(CelInt::from(value)),
+            Held::Text(text) => Box::new(CelString::from(text.into_owned())),
+            Held::Place(value) => super::owned_copy(value)?,
+            Held::List(items) => Box::new(CelList::from(
+                items
+                    .into_iter()
+                    .map(Held::into_owned_val)
+                    .collect::<Option<Vec<_>>>()?,
+            )),
+            Held::Shared(items) => Held::List(items.iter().map(Held::lend).collect()).into_owned_val()?,
+            Held::Moved => return None,
+        })
+    }
+
     fn into_value(self) -> Option<Value> {
         Some(match self {
             Held::Bool(value) => Value::Bool(value),
@@ -595,6 +633,14 @@ impl<'a> Evaluation<'a, '_> {
                 Held::Bool(found)
             }
             Node::List(items) => Held::List(items.iter().map(|item| self.eval(item)).collect::<Option<_>>()?),
+            Node::Map(entries) => {
+                let mut map = std::collections::HashMap::with_capacity(entries.len());
+                for (key, value) in entries {
+                    map.insert(key.clone(), self.eval(value)?.into_owned_val()?);
+                }
+                let made: Box<dyn Val> = Box::new(CelMap::from(map));
+                Held::Place(&**self.made.get_or_init(Arena::new).alloc(made))
+            }
             Node::Add(sides) => match self.pair(sides)? {
                 (left, right) if left.is_list() && right.is_list() => {
                     let mut items: Vec<Held<'a>> = left.elements()?.collect();
@@ -954,6 +1000,10 @@ mod tests {
                 Value::Int(9),
             ),
             (
+                "{'a': item.tags, 'b': {'c': item.count, 'd': item.created}}.b.c == 3 && size({'x': item.nested, 'y': [item.ref]}) == 2",
+                Value::Bool(true),
+            ),
+            (
                 "(item.tags + ['c'] + item.tags)[4]",
                 Value::String("b".to_owned().into()),
             ),
@@ -1001,6 +1051,7 @@ mod tests {
             "item.tags[-1] == 'a'",
             "item.nested['inner'] == 'v'",
             "item.count.split('') == []",
+            "{'r': item.ratio}.r < 1",
         ];
         with(|bindings| {
             for source in cases {
@@ -1041,10 +1092,11 @@ mod tests {
     }
 
     #[test]
-    fn doubles_literal_maps_and_names_like_bound_ones_are_left_to_cel() {
+    fn doubles_maps_with_keys_not_written_as_strings_and_names_like_bound_ones_are_left_to_cel() {
         for source in [
             "1.5 < 2.0",
-            "{'a': 1}.a == 1",
+            "{1: 'a'}[1] == 'a'",
+            "{'a': 1, 'a': 2}.a == 1",
             "item.ref.upperAscii() == 'x'",
             "item.tags.exists(item, item == 'a')",
         ] {
