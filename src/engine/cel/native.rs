@@ -198,6 +198,7 @@ impl Compiler {
             Ast::List(list) if list.optional_indices.is_empty() => Node::List(self.all(&list.elements)?),
             Ast::Map(map) => {
                 let mut entries: Vec<(CelMapKey<'static>, Node)> = Vec::with_capacity(map.entries.len());
+                let mut keys = std::collections::HashSet::with_capacity(map.entries.len());
                 for entry in &map.entries {
                     let EntryExpr::MapEntry(entry) = &entry.expr else {
                         return None;
@@ -205,11 +206,11 @@ impl Compiler {
                     let Ast::Literal(LiteralValue::String(key)) = &entry.key.expr else {
                         return None;
                     };
-                    let key = CelMapKey::from(key.inner().to_owned());
                     // An optional entry, or a key written twice (`cel`'s error), is left to `cel`.
-                    if entry.optional || entries.iter().any(|(seen, _)| *seen == key) {
+                    if entry.optional || !keys.insert(key.inner()) {
                         return None;
                     }
+                    let key = CelMapKey::from(key.inner().to_owned());
                     entries.push((key, self.compile(&entry.value)?));
                 }
                 Node::Map(entries.into_boxed_slice())
