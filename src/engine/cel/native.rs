@@ -1,10 +1,9 @@
 //! A native evaluator for the shapes most expressions are made of: field reads, `has()`,
 //! comparisons, `!`, `? :`, `in`, `size`, `string`, `+` and `-`, string tests, `replace`,
 //! `split` and `lowerAscii`, list and map literals, list indexing, `exists`, `all`, `filter` and
-//! `map` over lists, `join`, and helper calls. Some twenty rules
-//! judge each of an account's images with such expressions; `cel`'s interpreter spends most of
-//! their time setting up contexts, resolving names and copying values, where this evaluator
-//! only reads them.
+//! `map` over lists, `join`, and helper calls. Some twenty rules judge each of an account's
+//! images with such expressions; `cel`'s interpreter spends most of their time setting up
+//! contexts, resolving names and copying values, where this evaluator only reads them.
 //!
 //! It never decides anything `cel` would not decide the same way:
 //! - it evaluates the same tree as `cel` does, the strict, metered rewrite ([`super::strict`]),
@@ -16,9 +15,9 @@
 //!   evaluates the expression with `cel` from the start, with the meter set back to where it
 //!   was. So every error a rule reports is `cel`'s, worded as before.
 //!
-//! An expression with a node this evaluator does not know (a double, a duration, a map whose keys
-//! are not written as strings, most methods) is not compiled here at all: it is `cel`'s alone. In test builds every answer is
-//! checked against `cel`'s (`Expr::eval`).
+//! An expression with a node this evaluator does not know (a double, a duration, a map whose
+//! keys are not written as strings, most methods) is not compiled here at all: it is `cel`'s
+//! alone. In test builds every answer is checked against `cel`'s (`Expr::eval`).
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
