@@ -209,12 +209,12 @@ impl LineIndex {
         let mut count = 0;
         for (step, block) in bytes.chunks(CHAR_STEP).enumerate() {
             chars.push(count);
-            for (i, &b) in block.iter().enumerate() {
-                if b == b'\n' {
-                    starts.push(step * CHAR_STEP + i + 1);
-                }
-            }
-            count += block.iter().filter(|&&b| !is_continuation(b)).count();
+            starts.extend(memchr::memchr_iter(b'\n', block).map(|i| step * CHAR_STEP + i + 1));
+            count += if block.is_ascii() {
+                block.len()
+            } else {
+                block.iter().filter(|&&b| !is_continuation(b)).count()
+            };
         }
         chars.push(count);
         Self { starts, chars }

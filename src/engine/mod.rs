@@ -141,25 +141,51 @@ impl<'a> PreparedAccount<'a> {
 /// Threads freeing the CEL values of finished evaluations (see [`PreparedAccount::release`]).
 static RELEASING: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>> = std::sync::Mutex::new(Vec::new());
 
+/// The CEL values of the last large evaluation, freed only when the next one ends (see
+/// [`PreparedAccount::release`]).
+static LAST_RELEASED: std::sync::Mutex<Option<Box<dyn Send>>> = std::sync::Mutex::new(None);
+
 impl PreparedAccount<'_> {
-    /// Frees the account's CEL values on a thread of their own: on a large account that is
-    /// millions of small allocations, and the CLI exits without waiting for them.
+    /// Keeps the account's CEL values until the next large evaluation ends, then frees them on a
+    /// thread of their own: on a large account that is millions of small allocations. After the
+    /// last account the process exits instead, and its memory goes back whole; freeing it would
+    /// only have taken a core from the report being written.
     fn release(self) {
         let Self { document, index, .. } = self;
-        let spawned = std::thread::Builder::new()
-            .name("regcheck-release".to_owned())
-            .spawn(move || drop((index, document)));
-        // Without a thread (a limit reached), the values were dropped here with the closure.
-        if let (Ok(handle), Ok(mut releasing)) = (spawned, RELEASING.lock()) {
-            releasing.retain(|handle| !handle.is_finished());
-            releasing.push(handle);
+        let values: Box<dyn Send> = Box::new((index, document));
+        let earlier = LAST_RELEASED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .replace(values);
+        if let Some(earlier) = earlier {
+            free_on_a_thread(earlier);
         }
     }
 }
 
-/// Waits until the values of finished evaluations are freed. Benchmarks call it between runs,
-/// so that freeing one audit's values does not slow down the next measurement.
+fn free_on_a_thread(values: Box<dyn Send>) {
+    let spawned = std::thread::Builder::new()
+        .name("regcheck-release".to_owned())
+        .spawn(move || drop(values));
+    // Without a thread (a limit reached), the values were dropped here with the closure.
+    if let Ok(handle) = spawned {
+        let mut releasing = RELEASING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        releasing.retain(|handle| !handle.is_finished());
+        releasing.push(handle);
+    }
+}
+
+/// Frees the values kept from the last evaluation, and waits until those of earlier ones are
+/// freed. Benchmarks call it between runs, so that freeing one audit's values does not slow down
+/// the next measurement.
 pub fn wait_for_releases() {
+    let kept = LAST_RELEASED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    drop(kept);
     let handles = RELEASING
         .lock()
         .map(|mut releasing| std::mem::take(&mut *releasing))

@@ -95,30 +95,14 @@ fn scan_now(text: &str) -> FileSecrets {
         let parts: Vec<(Vec<Range<usize>>, Vec<String>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = literals
                 .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        let (mut ranges, mut values) = (Vec::new(), Vec::new());
-                        for literal in part {
-                            scan_literal(text, literal, &mut ranges, &mut values);
-                        }
-                        (ranges, values)
-                    })
-                })
+                .map(|part| scope.spawn(move || LiteralScan::new(text).all(part)))
                 .collect();
             // A scanning thread cannot panic on any input (the fuzz targets check it); were one
             // to, its part is scanned again here, so that nothing goes unmasked.
             handles
                 .into_iter()
                 .zip(literals.chunks(chunk))
-                .map(|(handle, part)| {
-                    handle.join().unwrap_or_else(|_| {
-                        let (mut ranges, mut values) = (Vec::new(), Vec::new());
-                        for literal in part {
-                            scan_literal(text, literal, &mut ranges, &mut values);
-                        }
-                        (ranges, values)
-                    })
-                })
+                .map(|(handle, part)| handle.join().unwrap_or_else(|_| LiteralScan::new(text).all(part)))
                 .collect()
         });
         for (part_ranges, part_values) in parts {
@@ -126,18 +110,17 @@ fn scan_now(text: &str) -> FileSecrets {
             values.extend(part_values);
         }
     } else {
-        for literal in &literals {
-            scan_literal(text, literal, &mut ranges, &mut values);
-        }
+        (ranges, values) = LiteralScan::new(text).all(&literals);
     }
     // The text between well-formed literals, line by line: comments, keys, bare values, and the
     // contents of unterminated strings.
     let mut at = 0;
+    let mut memo = LineMemo::default();
     for literal in literals.iter().filter(|literal| literal.terminated) {
-        scan_raw(text, at..literal.content.start, &mut ranges);
+        scan_raw(text, at..literal.content.start, &mut memo, &mut ranges);
         at = literal.content.end;
     }
-    scan_raw(text, at..text.len(), &mut ranges);
+    scan_raw(text, at..text.len(), &mut memo, &mut ranges);
     assignments(text, &mut ranges);
 
     ranges.retain(|range| range.start < range.end && range.end <= text.len());
@@ -163,37 +146,95 @@ fn scan_now(text: &str) -> FileSecrets {
     }
 }
 
-/// Scans one literal's value as the rules see it: an env entry, a history line, and a label
-/// value under the key before it.
-fn scan_literal(text: &str, literal: &Literal, ranges: &mut Vec<Range<usize>>, values: &mut Vec<String>) {
-    let raw = &text[literal.content.clone()];
-    let decoded;
-    let content = if literal.escaped {
-        decoded = unescape(raw);
-        decoded.as_str()
-    } else {
-        raw
-    };
-    let found = literal_secrets(content, key_before(&text[..literal.start]));
-    if found.is_empty() {
-        return;
+/// The scan of a file's literals (or a part of them), one by one: each literal's value is
+/// scanned as the rules see it, as an env entry, a history line, and a label value under the key
+/// before it.
+///
+/// Values repeat (images share base layers, variables and labels), and a value scanned under the
+/// same key finds the same secrets: each distinct one is scanned once, up to
+/// [`LiteralScan::MEMO_LIMIT`] of them, so that memory stays small whatever the file.
+struct LiteralScan<'t> {
+    text: &'t str,
+    /// What each value holds, as ranges of its decoded value.
+    memo: std::collections::HashMap<ValueSeen<'t>, Vec<Range<usize>>, MemoHasher>,
+    ranges: Vec<Range<usize>>,
+    values: Vec<String>,
+}
+
+/// A literal's value as [`LiteralScan`] remembers it: its source text, whether it has escapes,
+/// and the key before it.
+type ValueSeen<'t> = (&'t str, bool, Option<&'t str>);
+
+/// Seeded anew in every run, so that no file can be written to make the memo's lookups collide.
+type MemoHasher = foldhash::fast::RandomState;
+
+impl<'t> LiteralScan<'t> {
+    /// Distinct values remembered at most (a few megabytes).
+    const MEMO_LIMIT: usize = 1 << 18;
+    /// Values shorter than this are scanned again rather than remembered: most stop at the first
+    /// check of [`formats::scan`].
+    const MEMO_FROM: usize = 16;
+
+    fn new(text: &'t str) -> Self {
+        Self {
+            text,
+            memo: std::collections::HashMap::default(),
+            ranges: Vec::new(),
+            values: Vec::new(),
+        }
     }
-    if literal.escaped {
-        // Offsets in the decoded value do not map onto the source: mask the whole literal, and
-        // remember the decoded secrets (reports print decoded values).
-        ranges.push(literal.content.clone());
-        values.extend(
-            found
-                .iter()
-                .filter_map(|span| content.get(span.clone()))
-                .map(str::to_owned),
-        );
-    } else {
-        ranges.extend(
-            found
-                .into_iter()
-                .map(|span| literal.content.start + span.start..literal.content.start + span.end),
-        );
+
+    /// Scans every literal of `literals`: the ranges to mask and the decoded secret values.
+    fn all(mut self, literals: &[Literal]) -> (Vec<Range<usize>>, Vec<String>) {
+        for literal in literals {
+            self.literal(literal);
+        }
+        (self.ranges, self.values)
+    }
+
+    fn literal(&mut self, literal: &Literal) {
+        let text = self.text;
+        let raw = &text[literal.content.clone()];
+        let key = key_before(&text[..literal.start]);
+        let content = || -> std::borrow::Cow<'t, str> {
+            if literal.escaped {
+                std::borrow::Cow::Owned(unescape(raw))
+            } else {
+                std::borrow::Cow::Borrowed(raw)
+            }
+        };
+        let memo_key = (raw, literal.escaped, key);
+        let found = match self.memo.get(&memo_key) {
+            Some(found) => found.clone(),
+            None => {
+                let found = literal_secrets(&content(), key);
+                if raw.len() >= Self::MEMO_FROM && self.memo.len() < Self::MEMO_LIMIT {
+                    self.memo.insert(memo_key, found.clone());
+                }
+                found
+            }
+        };
+        if found.is_empty() {
+            return;
+        }
+        if literal.escaped {
+            // Offsets in the decoded value do not map onto the source: mask the whole literal, and
+            // remember the decoded secrets (reports print decoded values).
+            let content = content();
+            self.ranges.push(literal.content.clone());
+            self.values.extend(
+                found
+                    .iter()
+                    .filter_map(|span| content.get(span.clone()))
+                    .map(str::to_owned),
+            );
+        } else {
+            self.ranges.extend(
+                found
+                    .into_iter()
+                    .map(|span| literal.content.start + span.start..literal.content.start + span.end),
+            );
+        }
     }
 }
 
@@ -254,8 +295,13 @@ const PARALLEL_FROM: usize = 1 << 20;
 /// The shortest text any format can match; shorter gaps (`", "`, ` = [`) are skipped.
 const MIN_FORMAT_TEXT: usize = 8;
 
+/// What each line of raw text holds, by its text: the text between literals repeats (`\nva_status
+/// = `, `\nenv = [`), and a line scanned once need not be scanned again. Up to
+/// [`LiteralScan::MEMO_LIMIT`] lines are remembered.
+type LineMemo<'t> = std::collections::HashMap<&'t str, Vec<Range<usize>>, MemoHasher>;
+
 /// Scans `range` of `text` line by line for recognised formats.
-fn scan_raw(text: &str, range: Range<usize>, ranges: &mut Vec<Range<usize>>) {
+fn scan_raw<'t>(text: &'t str, range: Range<usize>, memo: &mut LineMemo<'t>, ranges: &mut Vec<Range<usize>>) {
     if range.end <= range.start {
         return;
     }
@@ -263,11 +309,14 @@ fn scan_raw(text: &str, range: Range<usize>, ranges: &mut Vec<Range<usize>>) {
     for line in text[range.clone()].split_inclusive('\n') {
         let end = start + line.len();
         if line.trim().len() >= MIN_FORMAT_TEXT {
-            ranges.extend(
-                formats::scan(line, "")
-                    .into_iter()
-                    .map(|d| start + d.span.start..start + d.span.end),
-            );
+            let scan =
+                || -> Vec<Range<usize>> { formats::scan(line, "").into_iter().map(|d| d.span).collect() };
+            let found = match memo.get(line) {
+                Some(found) => found.clone(),
+                None if memo.len() < LiteralScan::MEMO_LIMIT => memo.entry(line).or_insert_with(scan).clone(),
+                None => scan(),
+            };
+            ranges.extend(found.into_iter().map(|span| start + span.start..start + span.end));
         }
         start = end;
     }
@@ -289,11 +338,11 @@ fn assignments(text: &str, ranges: &mut Vec<Range<usize>>) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
+        let Some(next) = memchr::memchr2(b'=', b':', &bytes[i..]) else {
+            break;
+        };
+        i += next;
         let separator = bytes[i];
-        if separator != b'=' && separator != b':' {
-            i += 1;
-            continue;
-        }
         // `==`, `=>`, `:=`-style operators and `://` are not assignments.
         if bytes
             .get(i + 1)
@@ -439,8 +488,15 @@ fn string_literals(text: &str) -> Vec<Literal> {
                 let mut end = content_start;
                 let mut escaped = false;
                 loop {
+                    // Straight to the next byte that matters: a quote, a backslash, a line end.
+                    end += memchr::memchr3(quote, b'\\', b'\n', &bytes[end.min(bytes.len())..])
+                        .unwrap_or(bytes.len().saturating_sub(end));
                     if end >= bytes.len() || (!triple && bytes[end] == b'\n') {
                         break;
+                    }
+                    if bytes[end] == b'\n' {
+                        end += 1;
+                        continue;
                     }
                     if quote == b'"' && bytes[end] == b'\\' {
                         escaped = true;
@@ -463,7 +519,9 @@ fn string_literals(text: &str) -> Vec<Literal> {
                 });
                 at = (end + open).min(bytes.len());
             }
-            _ => at += 1,
+            _ => {
+                at = memchr::memchr3(b'#', b'"', b'\'', &bytes[at..]).map_or(bytes.len(), |next| at + next);
+            }
         }
     }
     literals
@@ -558,6 +616,25 @@ mod tests {
                 && masked.contains("us.icr.io/ns/app:1")
         );
         assert_eq!(masked.len(), text.len(), "offsets are kept");
+    }
+
+    #[test]
+    fn a_value_seen_before_is_masked_again_where_it_is_and_under_its_own_key() {
+        // The scan remembers what each distinct value holds: a repeat must be masked at its own
+        // place, and the same value under a secret-named key is a secret there only.
+        let value = "Zq8xLmN3pQ7wRt5v";
+        let text = format!(
+            "note = \"{value}\"\napi_password = \"{value}\"\nenv = [\"GH_TOKEN={TOKEN}\", \"GH_TOKEN={TOKEN}\"]\n# {TOKEN}\n# {TOKEN}\n"
+        );
+        // The literals alone (the raw scan of `key = value` would mask the second one anyway).
+        let (ranges, _) = LiteralScan::new(&text).all(&string_literals(&text));
+        let masked = mask(&text, &ranges);
+        assert!(masked.starts_with(&format!("note = \"{value}\"\n")), "{masked}");
+        assert!(!masked.contains(&format!("api_password = \"{value}")), "{masked}");
+        let masked = mask(&text, &secret_ranges(&text));
+        assert!(!masked.contains(&TOKEN[4..]), "{masked}");
+        assert_eq!(masked.matches("GH_TOKEN=#").count(), 2, "{masked}");
+        assert_eq!(masked.matches("# #").count(), 2, "{masked}");
     }
 
     #[test]
