@@ -185,6 +185,39 @@ fn cases() -> Vec<Case> {
                 format!("{HEAD}env = [\"T={tokens}\"]\n")
             },
         },
+        Case {
+            name: "iam-policies",
+            files: None,
+            what: "account-wide Manager policies and access groups (ICR-IAM-003's `filter`/`map` over every policy; was quadratic: 0.6 s at 10,000)",
+            unit: "policies",
+            base: 100,
+            run: Run::Audit("sarif"),
+            make: |n| {
+                use std::fmt::Write as _;
+                let groups = (n / 10).max(1);
+                let mut text = format!("{HEAD}[iam]\n");
+                for g in 0..groups {
+                    let _ = write!(
+                        text,
+                        "[[iam.access_groups]]\nid = \"AccessGroupId-g{g}\"\nmembers = [\"IBMid-{g}A\", \"IBMid-{g}B\"]\n"
+                    );
+                }
+                for i in 0..n {
+                    // Half without a service: the rule rebuilds those with `map`.
+                    let service = if i % 2 == 0 {
+                        "service = \"container-registry\"\n"
+                    } else {
+                        ""
+                    };
+                    let _ = write!(
+                        text,
+                        "[[iam.policies]]\nid = \"pol-{i}\"\nsubject = \"AccessGroupId-g{}\"\nroles = [\"Manager\"]\n{service}",
+                        i % groups
+                    );
+                }
+                text
+            },
+        },
     ]
 }
 
