@@ -719,7 +719,10 @@ fn run_check(
                 && !reads_position(&check.assert.value)
         })
     };
-    let mut judged: HashMap<(&str, Option<&str>), Judgement, foldhash::fast::FixedState> = HashMap::default();
+    // Keyed by the account's strings: a seed of its own per run, so that no file can be written
+    // to make the look-ups collide.
+    let mut judged: HashMap<(&str, Option<&str>), Judgement, foldhash::fast::RandomState> =
+        HashMap::default();
     check.for_each.visit_part(root, part, &mut |found| {
         // Everything evaluated for this subject draws on one budget, started when something is
         // evaluated (most subjects of a string rule are judged from `judged`).

@@ -169,7 +169,8 @@ type ValueSeen<'t> = (&'t str, bool, Option<&'t str>);
 type MemoHasher = foldhash::fast::RandomState;
 
 impl<'t> LiteralScan<'t> {
-    /// Distinct values remembered at most (a few megabytes).
+    /// Distinct values remembered at most: about 20 MB at worst, a few on a real account (most
+    /// values are short and most repeat).
     const MEMO_LIMIT: usize = 1 << 18;
     /// Values shorter than this are scanned again rather than remembered: most stop at the first
     /// check of [`formats::scan`].
