@@ -591,3 +591,69 @@ fn a_secret_of_a_later_file_is_masked_in_an_earlier_files_output() {
         assert_no_piece(format, &output, &secret);
     }
 }
+
+/// A custom policy whose message quotes a secret-named label: only the redaction point stands
+/// between the value and the output.
+const QUOTING_POLICY: &str = r#"id = "LEAK-RULE-002"
+title = "Quotes the api_token label"
+severity = "low"
+responsibility = "LEAK"
+for_each = "$.images[*]"
+assert = "false"
+subject = "image:{item.ref}"
+message = "image {item.ref} has api_token {item.labels.api_token}"
+
+[docs]
+summary = "Fails on every image, quoting a label."
+rationale = "A message may quote anything of the account; the output must not."
+remediation = "None."
+references = ["https://example.com"]
+"#;
+
+#[test]
+fn a_report_written_in_large_pieces_is_masked_line_by_line() {
+    // Standard output goes out in pieces of whole lines; a report larger than its buffer
+    // (64 KiB) is written from where it was made, in parts of 256 results: the secret must be
+    // masked in every line of every part.
+    let secret = fake(ALNUM, 40, 0x1a2e);
+    let dir = tempfile::tempdir().unwrap();
+    let mut account = format!("{HEAD}{}", body(""));
+    account.push_str(&format!("labels = {{ api_token = {} }}\n", toml_string(&secret)));
+    for at in 0..600 {
+        account.push_str(&format!(
+            "\n[[images]]\nref = \"us.icr.io/shop-prod/app-{at:03}:1.0.0\"\ncreated = 2026-11-01T00:00:00Z\nlabels = {{ api_token = {} }}\n",
+            toml_string(&secret)
+        ));
+    }
+    std::fs::write(dir.path().join("account.toml"), account).unwrap();
+    std::fs::create_dir_all(dir.path().join("policies")).unwrap();
+    std::fs::write(dir.path().join("policies/LEAK-RULE-002.toml"), QUOTING_POLICY).unwrap();
+    for format in ["sarif", "json", "human"] {
+        let output = run(
+            dir.path(),
+            &[
+                "audit",
+                "account.toml",
+                "--as-of",
+                "2026-11-26",
+                "--policies",
+                "policies",
+                "--rule",
+                "LEAK-RULE-002",
+                "--max-diagnostics",
+                "all",
+                "--format",
+                format,
+            ],
+        );
+        assert!(
+            output.len() > 2 * 64 * 1024,
+            "{format}: large enough to be written in pieces"
+        );
+        assert!(
+            output.matches(&format!("has api_token {MASK}")).count() >= 600,
+            "{format}: every message quotes the value, masked"
+        );
+        assert_no_piece(format, &output, &secret);
+    }
+}

@@ -514,6 +514,24 @@ impl StreamedStdout {
 
 impl Write for StreamedStdout {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // A large write (a part of a SARIF log) goes out from where it is, not copied into the
+        // buffer first: the buffer and `buf` up to its first line end (a line may straddle
+        // them), then `buf`'s whole lines; its last, unfinished line is kept.
+        if !self.closed
+            && buf.len() >= Self::BUFFER
+            && let (Some(first), Some(last)) = (memchr::memchr(b'\n', buf), memchr::memrchr(b'\n', buf))
+        {
+            self.buffer.extend_from_slice(&buf[..=first]);
+            self.write_out();
+            if last > first && !self.closed {
+                let written = output::stdout(&buf[first + 1..=last]);
+                self.keep(written);
+            }
+            if !self.closed {
+                self.buffer.extend_from_slice(&buf[last + 1..]);
+            }
+            return Ok(buf.len());
+        }
         if !self.closed {
             self.buffer.extend_from_slice(buf);
             if self.buffer.len() >= Self::BUFFER {

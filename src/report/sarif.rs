@@ -479,6 +479,10 @@ const RESULTS_DEPTH: usize = 4;
 const PARALLEL_RESULTS_FROM: usize = 2048;
 const RESULTS_PER_PART: usize = 256;
 
+/// About what one result takes in the log (1.3 KB on the 10k-image benchmark account), rounded
+/// up: a part's buffer is made this large per result.
+const RESULT_BYTES: usize = 2048;
+
 /// How a finding becomes a result. It caches each file's URI in the map it is given.
 type MakeResult<'a> =
     dyn Fn(&AccountAudit, &Finding, &mut HashMap<String, String>) -> SarifResult + Sync + 'a;
@@ -494,7 +498,9 @@ fn write_results(
 ) -> io::Result<()> {
     // Each result is preceded by `,\n` and its indentation; the first one's comma is dropped.
     let write_part = |part: &[(&AccountAudit, &Finding)]| -> io::Result<Vec<u8>> {
-        let (mut bytes, mut uris) = (Vec::new(), HashMap::new());
+        // Sized for the part at once: growing it by doubling would copy it, and touch twice the
+        // memory, for nothing.
+        let (mut bytes, mut uris) = (Vec::with_capacity(part.len() * RESULT_BYTES), HashMap::new());
         for (audit, finding) in part {
             bytes.extend_from_slice(b",\n");
             bytes.resize(bytes.len() + 2 * RESULTS_DEPTH, b' ');
