@@ -28,22 +28,23 @@ pub(crate) struct Assignment {
 /// is a secret name, or the line has a legacy `ENV NAME value`.
 pub(crate) fn may_assign_secret(line: &str) -> bool {
     let b = line.as_bytes();
-    // One pass: `word_start` is where the word holding the current byte starts. (Searching
-    // back from each `=` cost the line's length per `=`: a 100 KB line of `=` took 40 s.)
-    let mut word_start = 0;
     // Most values (digests, references, versions) hold no `=`: one fast search says so.
-    let assigns = memchr::memchr(b'=', b).is_some();
-    for (i, &c) in b.iter().enumerate().take(if assigns { b.len() } else { 0 }) {
-        if c.is_ascii_whitespace() || b"|;&(".contains(&c) {
-            word_start = i + 1;
-        } else if c == b'=' {
-            let word = line[word_start..i].trim_matches(|c| c == '"' || c == '\'');
-            if is_secret_name(word) {
-                return true;
+    if memchr::memchr(b'=', b).is_some() {
+        // One pass: `word_start` is where the word holding the current byte starts. (Searching
+        // back from each `=` cost the line's length per `=`: a 100 KB line of `=` took 40 s.)
+        let mut word_start = 0;
+        for (i, &c) in b.iter().enumerate() {
+            if c.is_ascii_whitespace() || b"|;&(".contains(&c) {
+                word_start = i + 1;
+            } else if c == b'=' {
+                let word = line[word_start..i].trim_matches(|c| c == '"' || c == '\'');
+                if is_secret_name(word) {
+                    return true;
+                }
+                // The next `=` belongs to the same word: `A=B=C` asks about `A=B`, then `A=B=C`
+                // would repeat the work; a name holds no `=`, so start the next one here.
+                word_start = i + 1;
             }
-            // The next `=` belongs to the same word: `A=B=C` asks about `A=B`, then `A=B=C`
-            // would repeat the work; a name holds no `=`, so start the next one here.
-            word_start = i + 1;
         }
     }
     // `ENV NAME value` (no `=`): the name is the word after ENV.

@@ -152,7 +152,7 @@ fn scan_now(text: &str) -> FileSecrets {
 ///
 /// Values repeat (images share base layers, variables and labels), and a value scanned under the
 /// same key finds the same secrets: each distinct one is scanned once, up to
-/// [`LiteralScan::MEMO_LIMIT`] of them, so that memory stays small whatever the file.
+/// [`MEMO_LIMIT`] of them, so that memory stays small whatever the file.
 struct LiteralScan<'t> {
     text: &'t str,
     /// What each value holds, as ranges of its decoded value.
@@ -168,14 +168,28 @@ type ValueSeen<'t> = (&'t str, bool, Option<&'t str>);
 /// Seeded anew in every run, so that no file can be written to make the memo's lookups collide.
 type MemoHasher = foldhash::fast::RandomState;
 
-impl<'t> LiteralScan<'t> {
-    /// Distinct values remembered at most: about 20 MB at worst, a few on a real account (most
-    /// values are short and most repeat).
-    const MEMO_LIMIT: usize = 1 << 18;
-    /// Values shorter than this are scanned again rather than remembered: most stop at the first
-    /// check of [`formats::scan`].
-    const MEMO_FROM: usize = 16;
+/// Distinct values (or lines) a memo remembers at most: about 20 MB at worst, a few on a real
+/// account (most values are short and most repeat).
+const MEMO_LIMIT: usize = 1 << 18;
+/// Literal values shorter than this are scanned again rather than remembered: most stop at the
+/// first check of [`formats::scan`].
+const MEMO_FROM: usize = 16;
 
+/// What `scan` finds, looked up in `memo` first, and kept there while it holds fewer than
+/// [`MEMO_LIMIT`] entries.
+fn remembered<K: std::hash::Hash + Eq>(
+    memo: &mut std::collections::HashMap<K, Vec<Range<usize>>, MemoHasher>,
+    key: K,
+    scan: impl FnOnce() -> Vec<Range<usize>>,
+) -> Vec<Range<usize>> {
+    if memo.len() < MEMO_LIMIT {
+        memo.entry(key).or_insert_with(scan).clone()
+    } else {
+        memo.get(&key).cloned().unwrap_or_else(scan)
+    }
+}
+
+impl<'t> LiteralScan<'t> {
     fn new(text: &'t str) -> Self {
         Self {
             text,
@@ -204,16 +218,11 @@ impl<'t> LiteralScan<'t> {
                 std::borrow::Cow::Borrowed(raw)
             }
         };
-        let memo_key = (raw, literal.escaped, key);
-        let found = match self.memo.get(&memo_key) {
-            Some(found) => found.clone(),
-            None => {
-                let found = literal_secrets(&content(), key);
-                if raw.len() >= Self::MEMO_FROM && self.memo.len() < Self::MEMO_LIMIT {
-                    self.memo.insert(memo_key, found.clone());
-                }
-                found
-            }
+        let scan = || literal_secrets(&content(), key);
+        let found = if raw.len() < MEMO_FROM {
+            scan()
+        } else {
+            remembered(&mut self.memo, (raw, literal.escaped, key), scan)
         };
         if found.is_empty() {
             return;
@@ -298,7 +307,7 @@ const MIN_FORMAT_TEXT: usize = 8;
 
 /// What each line of raw text holds, by its text: the text between literals repeats (`\nva_status
 /// = `, `\nenv = [`), and a line scanned once need not be scanned again. Up to
-/// [`LiteralScan::MEMO_LIMIT`] lines are remembered.
+/// [`MEMO_LIMIT`] lines are remembered.
 type LineMemo<'t> = std::collections::HashMap<&'t str, Vec<Range<usize>>, MemoHasher>;
 
 /// Scans `range` of `text` line by line for recognised formats.
@@ -310,13 +319,9 @@ fn scan_raw<'t>(text: &'t str, range: Range<usize>, memo: &mut LineMemo<'t>, ran
     for line in text[range.clone()].split_inclusive('\n') {
         let end = start + line.len();
         if line.trim().len() >= MIN_FORMAT_TEXT {
-            let scan =
-                || -> Vec<Range<usize>> { formats::scan(line, "").into_iter().map(|d| d.span).collect() };
-            let found = match memo.get(line) {
-                Some(found) => found.clone(),
-                None if memo.len() < LiteralScan::MEMO_LIMIT => memo.entry(line).or_insert_with(scan).clone(),
-                None => scan(),
-            };
+            let found = remembered(memo, line, || {
+                formats::scan(line, "").into_iter().map(|d| d.span).collect()
+            });
             ranges.extend(found.into_iter().map(|span| start + span.start..start + span.end));
         }
         start = end;
