@@ -673,7 +673,7 @@ enum Judgement {
 
 /// Evaluates a check's `when` and `assert` on one subject; an error comes with the offset of
 /// the expression that failed.
-fn judge(check: &Check, bindings: &Bindings<'_>) -> Result<Judgement, (String, usize)> {
+fn judge<'a>(check: &'a Check, bindings: &Bindings<'a>) -> Result<Judgement, (String, usize)> {
     if let Some(when) = &check.when
         && !when.value.eval_bool(bindings).map_err(|e| (e, when.offset))?
     {
@@ -692,9 +692,9 @@ fn judge(check: &Check, bindings: &Bindings<'_>) -> Result<Judgement, (String, u
 }
 
 /// Runs one check over its subjects; returns whether any subject was evaluated.
-fn run_check(
+fn run_check<'c>(
     run: &RuleRun<'_>,
-    check: &Check,
+    check: &'c Check,
     part: Option<std::ops::Range<usize>>,
     findings: &mut Vec<Finding>,
     passes: &mut usize,
@@ -727,6 +727,8 @@ fn run_check(
         // Everything evaluated for this subject draws on one budget, started when something is
         // evaluated (most subjects of a string rule are judged from `judged`).
         let mut metering = None;
+        // What `when`, `assert` and the templates share for this subject (see `SubjectMemo`).
+        let memo = cel::SubjectMemo::default();
         let bindings = Bindings {
             account: root,
             params,
@@ -735,6 +737,7 @@ fn run_check(
             parent: found.parent,
             key: found.key,
             index: found.index.map(|i| i as i64),
+            memo: Some(&memo),
         };
         let error = |message: String, offset: usize| RuleError {
             message,
@@ -763,7 +766,7 @@ fn run_check(
         evaluated = true;
         let passed = judgement == Judgement::Passed;
         *passes += usize::from(passed);
-        let render = |template: &crate::policy::Located<template::Template>| {
+        let render = |template: &'c crate::policy::Located<template::Template>| {
             template
                 .value
                 .render(&bindings)
@@ -837,12 +840,12 @@ fn run_check(
 /// the account, which is hostile input), or the reason; errors carry the policy offset. Every
 /// value has the account file's secrets masked before it is quoted (a quoted secret would no
 /// longer match the mask's search).
-fn render_fix(
-    spec: &FixSpec,
-    bindings: &Bindings<'_>,
+fn render_fix<'a>(
+    spec: &'a FixSpec,
+    bindings: &Bindings<'a>,
     source: &crate::diagnostic::SourceText,
 ) -> Result<Fix, (String, usize)> {
-    let plain = |template: &Located<template::Template>| {
+    let plain = |template: &'a Located<template::Template>| {
         template
             .value
             .render_with(bindings, |value, out| out.push_str(&source.redact(value)))

@@ -68,15 +68,15 @@ impl Template {
         prefix
     }
 
-    pub fn render(&self, bindings: &Bindings<'_>) -> Result<String, (String, usize)> {
+    pub fn render<'a>(&'a self, bindings: &Bindings<'a>) -> Result<String, (String, usize)> {
         self.render_with(bindings, |value, out| out.push_str(value))
     }
 
     /// Renders with every hole's value passed through `push` (fix commands shell-quote each
     /// value, so that text from the account is always one word and never shell syntax).
-    pub fn render_with(
-        &self,
-        bindings: &Bindings<'_>,
+    pub fn render_with<'a>(
+        &'a self,
+        bindings: &Bindings<'a>,
         push: impl Fn(&str, &mut String),
     ) -> Result<String, (String, usize)> {
         self.fill(|expr, out| {
@@ -87,9 +87,9 @@ impl Template {
 
     /// Renders a command: a hole that is a list gives one word per item (none for an empty
     /// list), and every word goes through `quote`, joined by spaces.
-    pub fn render_command(
-        &self,
-        bindings: &Bindings<'_>,
+    pub fn render_command<'a>(
+        &'a self,
+        bindings: &Bindings<'a>,
         quote: impl Fn(&str) -> String,
     ) -> Result<String, (String, usize)> {
         self.fill(|expr, out| {
@@ -104,9 +104,9 @@ impl Template {
     }
 
     /// The text with each hole written by `hole`; an error names the hole's offset.
-    fn fill(
-        &self,
-        mut hole: impl FnMut(&Expr, &mut String) -> Result<(), String>,
+    fn fill<'a>(
+        &'a self,
+        mut hole: impl FnMut(&'a Expr, &mut String) -> Result<(), String>,
     ) -> Result<String, (String, usize)> {
         let parts = self
             .parts()
@@ -240,6 +240,7 @@ mod tests {
             parent: None,
             key: None,
             index: None,
+            memo: None,
         };
         let template =
             Template::parse("ns {item.name} has {item.n + 1} {{braces}} { {'a': 1}['a'] }").unwrap();

@@ -737,7 +737,7 @@ pub fn write_at_most(
     // place where `"results": []` can be (in a string its quotes would be escaped).
     let frame = serde_json::to_vec_pretty(&log)?;
     let empty = b"\"results\": []";
-    let Some(at) = frame.windows(empty.len()).position(|window| window == empty) else {
+    let Some(at) = memchr::memmem::find(&frame, empty) else {
         return Err(io::Error::other("the SARIF log has no results array"));
     };
     let inside = at + empty.len() - 1;

@@ -134,6 +134,12 @@ fn thousands(number: u64) -> String {
     out
 }
 
+/// What the running meter has spent so far (0 without one): the native evaluator charges a
+/// remembered value what it cost the first time (`native::SubjectMemo`).
+pub(super) fn spent() -> u64 {
+    METER.with(|meter| meter.get().map_or(0, |meter| meter.spent))
+}
+
 /// Spends `units`; an error once the budget is passed (and from then on).
 pub(super) fn charge(units: u64) -> Result<(), ExecutionError> {
     METER.with(|cell| {

@@ -47,6 +47,7 @@ mod native;
 mod strict;
 
 pub use fields::{FieldProblem, Scope};
+pub use native::SubjectMemo;
 
 /// The newtype name that `cel::to_value` turns into a CEL timestamp. Private to the `cel`
 /// crate, which is why the version is pinned and a unit test below guards it.
@@ -238,7 +239,8 @@ impl std::ops::Deref for Arg<'_> {
 }
 
 /// The values an expression sees. `account`, `params` and `as_of` are set per audit and rule;
-/// `item`, `key`, `index` and `parent` per subject.
+/// `item`, `key`, `index` and `parent` per subject, with the subject's [`SubjectMemo`] (what
+/// its expressions share), if any.
 pub struct Bindings<'a> {
     pub account: Node<'a>,
     pub params: Node<'a>,
@@ -247,9 +249,55 @@ pub struct Bindings<'a> {
     pub parent: Option<Node<'a>>,
     pub key: Option<&'a str>,
     pub index: Option<i64>,
+    pub memo: Option<&'a SubjectMemo<'a>>,
 }
 
-impl VariableResolver for Bindings<'_> {
+impl<'a> Bindings<'a> {
+    /// The same names, with `memo` for what the expressions evaluated with them share.
+    pub fn remembering<'m>(&self, memo: &'m SubjectMemo<'m>) -> Bindings<'m>
+    where
+        'a: 'm,
+    {
+        Bindings {
+            account: self.account,
+            params: self.params,
+            as_of: self.as_of,
+            item: self.item,
+            parent: self.parent,
+            key: self.key,
+            index: self.index,
+            memo: Some(memo),
+        }
+    }
+}
+
+/// The bound names as `cel` resolves them: [`Bindings`] without the memo, which `cel` has no
+/// use for (and which is not `Sync`, as `cel`'s resolvers must be).
+struct Names<'a> {
+    account: Node<'a>,
+    params: Node<'a>,
+    as_of: Node<'a>,
+    item: Node<'a>,
+    parent: Option<Node<'a>>,
+    key: Option<&'a str>,
+    index: Option<i64>,
+}
+
+impl<'a> Bindings<'a> {
+    fn names(&self) -> Names<'a> {
+        Names {
+            account: self.account,
+            params: self.params,
+            as_of: self.as_of,
+            item: self.item,
+            parent: self.parent,
+            key: self.key,
+            index: self.index,
+        }
+    }
+}
+
+impl VariableResolver for Names<'_> {
     fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
         // `item.ref` reaches here whole before cel tries `item` and selects `ref` itself:
         // answering it here saves a second look-up. A missing field answers nothing, so that
@@ -278,7 +326,7 @@ impl VariableResolver for Bindings<'_> {
     }
 }
 
-impl<'a> Bindings<'a> {
+impl<'a> Names<'a> {
     /// The bound names that are nodes of a document.
     fn node(&self, name: &str) -> Option<Node<'a>> {
         match name {
@@ -398,7 +446,7 @@ impl Expr {
             .map_or(true, |compiled| compiled.parsed.references().has_variable(name))
     }
 
-    pub fn eval_bool(&self, bindings: &Bindings<'_>) -> Result<bool, String> {
+    pub fn eval_bool<'a>(&'a self, bindings: &Bindings<'a>) -> Result<bool, String> {
         match self.eval(bindings)? {
             Value::Bool(result) => Ok(result),
             other => Err(format!("expected a bool result, got {}", type_name(&other))),
@@ -406,13 +454,13 @@ impl Expr {
     }
 
     /// The value rendered for a message or subject: strings as they are, others in CEL syntax.
-    pub fn eval_text(&self, bindings: &Bindings<'_>) -> Result<String, String> {
+    pub fn eval_text<'a>(&'a self, bindings: &Bindings<'a>) -> Result<String, String> {
         Ok(render(&self.eval(bindings)?))
     }
 
     /// The words of a fix command's hole: each item of a list (so that a hole can add optional
     /// arguments, or none), else the one value; each rendered as [`Self::eval_text`] renders.
-    pub fn eval_words(&self, bindings: &Bindings<'_>) -> Result<Vec<String>, String> {
+    pub fn eval_words<'a>(&'a self, bindings: &Bindings<'a>) -> Result<Vec<String>, String> {
         Ok(match self.eval(bindings)? {
             Value::List(items) => items.iter().map(render).collect(),
             other => vec![render(&other)],
@@ -421,7 +469,7 @@ impl Expr {
 
     /// Evaluates on the meter running on this thread (the engine starts one per subject), or
     /// on one of [`budget::DEFAULT_BUDGET`] units for this evaluation alone.
-    fn eval(&self, bindings: &Bindings<'_>) -> Result<Value, String> {
+    fn eval<'a>(&'a self, bindings: &Bindings<'a>) -> Result<Value, String> {
         // A deferred expression that does not compile fails its rule closed, like any error.
         let compiled = self
             .compiled()
@@ -440,8 +488,9 @@ impl Expr {
     }
 
     fn eval_with_cel(compiled: &Compiled, bindings: &Bindings<'_>) -> Result<Value, String> {
+        let names = bindings.names();
         let mut context = THREAD_ENVIRONMENT.with(|env| Context::with_env(Arc::clone(env)));
-        context.set_variable_resolver(bindings);
+        context.set_variable_resolver(&names);
         let result = Value::resolve(&compiled.evaluated, &context);
         // Once the budget is passed the evaluation has failed, whatever it returned.
         if let Some(limit) = budget::exhausted() {
@@ -990,6 +1039,7 @@ mod tests {
             parent: None,
             key: None,
             index: Some(2),
+            memo: None,
         }
     }
 

@@ -20,8 +20,10 @@
 //! alone. In test builds every answer is checked against `cel`'s (`Expr::eval`).
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 use cel::Value;
 use cel::common::ast::{EntryExpr, Expr as Ast, LiteralValue, operators};
@@ -92,6 +94,13 @@ enum Node {
     /// A comprehension over a list; its variable and accumulator are the next two locals
     /// (so a comprehension's variable is a local of even index, see [`is_loop_variable`]).
     Loop(Box<Loop>),
+    /// A helper call or a comprehension that reads no variable of an enclosing comprehension:
+    /// it has one value per subject, kept in the subject's [`SubjectMemo`] under `key` (the
+    /// same for the same part written in another expression of the rule).
+    Remembered {
+        key: u32,
+        node: Box<Node>,
+    },
 }
 
 struct Loop {
@@ -102,7 +111,7 @@ struct Loop {
     result: Node,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Bound {
     Account,
     Item,
@@ -113,7 +122,7 @@ enum Bound {
     Index,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Comparison {
     Equal,
     NotEqual,
@@ -123,7 +132,7 @@ enum Comparison {
     GreaterOrEqual,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Method {
     Contains,
     StartsWith,
@@ -139,15 +148,21 @@ impl Native {
     }
 
     /// Evaluates, or `None` when `cel` must (the meter is then as it was before).
-    pub(super) fn eval(&self, bindings: &Bindings<'_>) -> Option<Value> {
+    pub(super) fn eval<'a>(&'a self, bindings: &Bindings<'a>) -> Option<Value> {
+        match bindings.memo {
+            Some(memo) => self.eval_with(bindings, memo),
+            None => {
+                let memo = SubjectMemo::default();
+                self.eval_with(&bindings.remembering(&memo), &memo)
+            }
+        }
+    }
+
+    fn eval_with<'a>(&'a self, bindings: &Bindings<'a>, memo: &'a SubjectMemo<'a>) -> Option<Value> {
         let before = budget::snapshot();
-        // Made on first use: most evaluations call no helper that makes a value.
-        let made = OnceCell::new();
-        let shared = OnceCell::new();
         let mut evaluation = Evaluation {
             bindings,
-            made: &made,
-            shared: &shared,
+            memo,
             locals: Vec::new(),
         };
         let value = evaluation
@@ -169,6 +184,29 @@ struct Compiler {
 
 impl Compiler {
     fn compile(&mut self, expression: &Expression) -> Option<Node> {
+        let node = self.compile_node(expression)?;
+        Some(self.remember(node))
+    }
+
+    /// Marks a helper call or a comprehension that reads no variable of an enclosing
+    /// comprehension as [`Node::Remembered`].
+    fn remember(&self, node: Node) -> Node {
+        if !matches!(node, Node::Helper { .. } | Node::Loop(_)) {
+            return node;
+        }
+        let depth = self.locals.len();
+        if lowest_local(&node).is_some_and(|lowest| lowest < depth) {
+            return node;
+        }
+        let mut written = Vec::new();
+        describe(&node, depth, &mut written);
+        Node::Remembered {
+            key: key_of(written),
+            node: Box::new(node),
+        }
+    }
+
+    fn compile_node(&mut self, expression: &Expression) -> Option<Node> {
         Some(match &expression.expr {
             Ast::Literal(literal) => Node::Literal(match literal {
                 LiteralValue::Boolean(value) => Box::new(CelBool::from(*value.inner())),
@@ -194,7 +232,23 @@ impl Compiler {
                 key: CelMapKey::from(select.field.clone()),
                 test: select.test,
             },
-            Ast::List(list) if list.optional_indices.is_empty() => Node::List(self.all(&list.elements)?),
+            Ast::List(list) if list.optional_indices.is_empty() => {
+                let items = self.all(&list.elements)?;
+                // A list of literals (`['scanning', 'incomplete']`) is made once, here, rather
+                // than at every evaluation.
+                let literals: Vec<Box<dyn Val>> = items
+                    .iter()
+                    .filter_map(|item| match item {
+                        Node::Literal(value) => super::owned_copy(value.as_ref()),
+                        _ => None,
+                    })
+                    .collect();
+                if !items.is_empty() && literals.len() == items.len() {
+                    Node::Literal(Box::new(CelList::from(literals)))
+                } else {
+                    Node::List(items)
+                }
+            }
             Ast::Map(map) => {
                 let mut entries: Vec<(CelMapKey<'static>, Node)> = Vec::with_capacity(map.entries.len());
                 let mut keys = std::collections::HashSet::with_capacity(map.entries.len());
@@ -353,6 +407,188 @@ fn comparison(name: &str) -> Option<Comparison> {
         operators::GREATER_EQUALS => Comparison::GreaterOrEqual,
         _ => return None,
     })
+}
+
+/// Calls `visit` on each operand of `node`, in order.
+fn each_operand<'n>(node: &'n Node, visit: &mut dyn FnMut(&'n Node)) {
+    match node {
+        Node::Literal(_) | Node::Bound(_) | Node::Local(_) => {}
+        Node::Select { operand: one, .. }
+        | Node::Not(one)
+        | Node::Size(one)
+        | Node::ToText(one)
+        | Node::Cost(one)
+        | Node::NotStrictlyFalse(one)
+        | Node::LowerAscii(one)
+        | Node::Remembered { node: one, .. } => visit(one),
+        Node::Choose(three) | Node::CostReplace(three) | Node::Replace(three) => three.iter().for_each(visit),
+        Node::Compare(_, two)
+        | Node::In(two)
+        | Node::Add(two)
+        | Node::Subtract(two)
+        | Node::Index(two)
+        | Node::Step(two)
+        | Node::Method(_, two)
+        | Node::Split(two) => two.iter().for_each(visit),
+        Node::List(many) | Node::CostJoin(many) | Node::Join(many) | Node::Helper { args: many, .. } => {
+            many.iter().for_each(visit);
+        }
+        Node::Map(entries) => entries.iter().for_each(|(_, value)| visit(value)),
+        Node::Loop(comprehension) => {
+            let Loop {
+                init,
+                range,
+                condition,
+                step,
+                result,
+            } = comprehension.as_ref();
+            [init, range, condition, step, result].into_iter().for_each(visit);
+        }
+    }
+}
+
+/// The outermost comprehension variable that `node` reads, if any.
+fn lowest_local(node: &Node) -> Option<usize> {
+    if let Node::Local(at) = node {
+        return Some(*at);
+    }
+    let mut lowest = None;
+    each_operand(node, &mut |operand| {
+        if let Some(at) = lowest_local(operand) {
+            lowest = Some(lowest.map_or(at, |lowest: usize| lowest.min(at)));
+        }
+    });
+    lowest
+}
+
+/// Writes `node` unambiguously (every text with its length, every node's operands in
+/// parentheses), its comprehension variables counted from `depth`: two parts of a rule's
+/// expressions written the same way evaluate to the same value on the same subject.
+fn describe(node: &Node, depth: usize, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    let text = |out: &mut Vec<u8>, text: &str| {
+        let _ = write!(out, "{}:{text}", text.len());
+    };
+    let _ = match node {
+        Node::Literal(value) => {
+            describe_literal(value.as_ref(), out);
+            Ok(())
+        }
+        Node::Bound(bound) => write!(out, "{bound:?}"),
+        Node::Local(at) => write!(out, "local{}", at - depth),
+        Node::Select { key, test, .. } => {
+            let _ = write!(out, "select{test}");
+            text(out, &format!("{key:?}"));
+            Ok(())
+        }
+        Node::Not(_) => write!(out, "not"),
+        Node::Choose(_) => write!(out, "choose"),
+        Node::Compare(comparison, _) => write!(out, "{comparison:?}"),
+        Node::In(_) => write!(out, "in"),
+        Node::List(_) => write!(out, "list"),
+        Node::Map(entries) => {
+            out.extend_from_slice(b"map");
+            for (key, _) in entries {
+                text(out, &format!("{key:?}"));
+            }
+            Ok(())
+        }
+        Node::Add(_) => write!(out, "add"),
+        Node::Subtract(_) => write!(out, "subtract"),
+        Node::Index(_) => write!(out, "index"),
+        Node::Size(_) => write!(out, "size"),
+        Node::ToText(_) => write!(out, "string"),
+        Node::Cost(_) => write!(out, "cost"),
+        Node::Step(_) => write!(out, "step"),
+        Node::CostJoin(_) => write!(out, "costjoin"),
+        Node::Join(_) => write!(out, "join"),
+        Node::CostReplace(_) => write!(out, "costreplace"),
+        Node::Replace(_) => write!(out, "replace"),
+        Node::NotStrictlyFalse(_) => write!(out, "notstrictlyfalse"),
+        Node::Method(method, _) => write!(out, "{method:?}"),
+        Node::Split(_) => write!(out, "split"),
+        Node::LowerAscii(_) => write!(out, "lower"),
+        Node::Helper { index, .. } => write!(out, "helper{index}"),
+        Node::Loop(_) => write!(out, "loop"),
+        // Its key stands for it: the same key is the same part.
+        Node::Remembered { key, .. } => return drop(write!(out, "remembered{key}")),
+    };
+    out.push(b'(');
+    each_operand(node, &mut |operand| describe(operand, depth, out));
+    out.push(b')');
+}
+
+/// Writes a literal for [`describe`]: a string, integer, boolean or list of them, else one
+/// that matches only itself (its address).
+fn describe_literal(value: &dyn Val, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    let _ = if let Some(text) = value.downcast_ref::<CelString>() {
+        write!(out, "s{}:{}", text.inner().len(), text.inner())
+    } else if let Some(number) = value.downcast_ref::<CelInt>() {
+        write!(out, "i{}", number.inner())
+    } else if let Some(flag) = value.downcast_ref::<CelBool>() {
+        write!(out, "b{}", flag.inner())
+    } else if let Some(list) = value.downcast_ref::<CelList>() {
+        out.extend_from_slice(b"l(");
+        for item in list.inner() {
+            describe_literal(item.as_ref(), out);
+            out.push(b',');
+        }
+        write!(out, ")")
+    } else {
+        write!(out, "at{:p}", value as *const dyn Val as *const u8)
+    };
+}
+
+/// The key of a part written as `written` (see [`describe`]): the same number for the same
+/// text, in every rule (keys are only compared within one rule's subject).
+fn key_of(written: Vec<u8>) -> u32 {
+    static KEYS: LazyLock<Mutex<HashMap<Vec<u8>, u32>>> = LazyLock::new(Mutex::default);
+    let mut keys = KEYS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let next = u32::try_from(keys.len()).unwrap_or(u32::MAX);
+    *keys.entry(written).or_insert(next)
+}
+
+/// The values that one subject's expressions share: a rule's `when`, `assert` and the
+/// templates of a failing subject often call the same helper on the same arguments, or run the
+/// same loop (ICR-IAM-003's message lists the Managers its assert counted, by the same
+/// expression). A part that reads no comprehension variable ([`Node::Remembered`]) has one
+/// value per subject: it is evaluated once, and lent to every later reader, who is charged
+/// what it cost the first time, so the meter runs exactly as if it had been evaluated again.
+///
+/// It also keeps what evaluations make (maps, lists, helpers' results), since a remembered
+/// value can hold them. The engine makes one per subject; an evaluation without one makes its
+/// own.
+#[derive(Default)]
+pub struct SubjectMemo<'a> {
+    /// Values made during the subject's evaluations (made on first use: most make none).
+    made: OnceCell<Arena<Box<dyn Val>>>,
+    /// The lists that comprehension variables hold, once read ([`Held::Shared`]).
+    shared: OnceCell<Arena<Vec<Held<'a>>>>,
+    /// Remembered values, where they can be lent from.
+    kept: OnceCell<Arena<Held<'a>>>,
+    /// Remembered values by key, with what each cost the meter: a few per subject.
+    values: RefCell<Vec<(u32, &'a Held<'a>, u64)>>,
+}
+
+impl<'a> SubjectMemo<'a> {
+    fn recall(&self, key: u32) -> Option<(&'a Held<'a>, u64)> {
+        self.values
+            .borrow()
+            .iter()
+            .find(|(kept, ..)| *kept == key)
+            .map(|&(_, value, cost)| (value, cost))
+    }
+
+    fn keep(&'a self, key: u32, value: Held<'a>, cost: u64) -> Held<'a> {
+        let value: &'a Held<'a> = self.kept.get_or_init(Arena::new).alloc(match value {
+            // Where it can be lent from, as the lists comprehension variables hold.
+            Held::List(items) => Held::Shared(self.shared.get_or_init(Arena::new).alloc(items)),
+            value => value,
+        });
+        self.values.borrow_mut().push((key, value, cost));
+        value.lend()
+    }
 }
 
 /// A value met during an evaluation.
@@ -560,13 +796,11 @@ impl<'a> Iterator for Elements<'a> {
     }
 }
 
-/// One evaluation: the names it sees, the values helpers made during it, and the
+/// One evaluation: the names it sees, where the values it makes are kept, and the
 /// comprehension variables in scope.
 struct Evaluation<'a, 'b> {
     bindings: &'b Bindings<'a>,
-    made: &'a OnceCell<Arena<Box<dyn Val>>>,
-    /// The lists that comprehension variables hold, once read ([`Held::Shared`]).
-    shared: &'a OnceCell<Arena<Vec<Held<'a>>>>,
+    memo: &'a SubjectMemo<'a>,
     locals: Vec<Held<'a>>,
 }
 
@@ -589,7 +823,11 @@ impl<'a> Evaluation<'a, '_> {
                 if is_loop_variable(*at)
                     && let Held::List(items) = local
                 {
-                    let kept = self.shared.get_or_init(Arena::new).alloc(std::mem::take(items));
+                    let kept = self
+                        .memo
+                        .shared
+                        .get_or_init(Arena::new)
+                        .alloc(std::mem::take(items));
                     *local = Held::Shared(kept);
                 }
                 local.take()?
@@ -639,7 +877,7 @@ impl<'a> Evaluation<'a, '_> {
                     map.insert(key.clone(), self.eval(value)?.into_owned_val()?);
                 }
                 let made: Box<dyn Val> = Box::new(CelMap::from(map));
-                Held::Place(&**self.made.get_or_init(Arena::new).alloc(made))
+                Held::Place(&**self.memo.made.get_or_init(Arena::new).alloc(made))
             }
             Node::Add(sides) => match self.pair(sides)? {
                 (left, right) if left.is_list() && right.is_list() => {
@@ -808,13 +1046,24 @@ impl<'a> Evaluation<'a, '_> {
                         } else {
                             // Kept until the evaluation ends, so that it can be lent like
                             // a value of the account.
-                            let kept: &'a dyn Val = &**self.made.get_or_init(Arena::new).alloc(value);
+                            let kept: &'a dyn Val = &**self.memo.made.get_or_init(Arena::new).alloc(value);
                             Held::Place(kept)
                         }
                     }
                 }
             }
             Node::Loop(comprehension) => self.comprehension(comprehension)?,
+            Node::Remembered { key, node } => match self.memo.recall(*key) {
+                Some((value, cost)) => {
+                    budget::charge(cost).ok()?;
+                    value.lend()
+                }
+                None => {
+                    let before = budget::spent();
+                    let value = self.eval(node)?;
+                    self.memo.keep(*key, value, budget::spent() - before)
+                }
+            },
         })
     }
 
@@ -882,7 +1131,7 @@ mod tests {
 
     use chrono::{DateTime, Utc};
 
-    use super::super::{Bindings, Document, Expr, Value, budget, compile};
+    use super::super::{Bindings, Document, Expr, SubjectMemo, Value, budget, compile};
     use crate::engine::data::Data;
 
     fn time(text: &str) -> DateTime<Utc> {
@@ -926,17 +1175,27 @@ mod tests {
             parent: None,
             key: Some("k"),
             index: Some(2),
+            memo: None,
         })
     }
 
     /// The expression's result and the meter after it, through `Expr::eval` (native first), and
-    /// through `cel` alone, each on a fresh meter of `limit`.
+    /// through `cel` alone, each on a fresh meter of `limit`. The native evaluation runs twice
+    /// on one subject memo: the second, from what the first remembered, must give the same
+    /// value at the same cost.
     type Outcome = (Result<Value, String>, budget::Snapshot);
     fn both_ways(expr: &Expr, bindings: &Bindings<'_>, limit: u64) -> (Outcome, Outcome) {
+        let memo = SubjectMemo::default();
+        let bindings = &bindings.remembering(&memo);
         let native = {
             let _meter = budget::meter(limit);
             (expr.eval(bindings), budget::snapshot())
         };
+        let again = {
+            let _meter = budget::meter(limit);
+            (expr.eval(bindings), budget::snapshot())
+        };
+        assert_eq!(again, native, "`{}` remembered", expr.source());
         let compiled = expr.compiled().expect("compiles");
         let by_cel = {
             let _meter = budget::meter(limit);
@@ -1021,7 +1280,12 @@ mod tests {
                 let answered = {
                     let _meter = budget::meter(1_000);
                     let compiled = expr.compiled().expect("compiles");
-                    compiled.native.as_ref().expect("native").eval(bindings)
+                    let memo = SubjectMemo::default();
+                    compiled
+                        .native
+                        .as_ref()
+                        .expect("native")
+                        .eval(&bindings.remembering(&memo))
                 };
                 assert!(
                     answered.is_some(),
@@ -1066,6 +1330,35 @@ mod tests {
                 let (native, by_cel) = both_ways(&expr, bindings, 1_000);
                 assert_eq!(native, by_cel, "`{source}` is decided by cel, meter included");
             }
+        });
+    }
+
+    #[test]
+    fn a_part_written_alike_in_two_expressions_is_evaluated_once_per_subject() {
+        with(|bindings| {
+            let assert =
+                compile("size(item.tags.filter(t, t != 'a')) > 0 && age_days(item.created, as_of) > 1")
+                    .unwrap();
+            let message = compile(
+                "string(size(item.tags.filter(t, t != 'a'))) + ' ' + string(age_days(item.created, as_of))",
+            )
+            .unwrap();
+            let other =
+                compile("size(item.tags.filter(t, t != 'b')) == 1 && age_days(as_of, as_of) == 0").unwrap();
+            let memo = SubjectMemo::default();
+            let bindings = &bindings.remembering(&memo);
+            let _meter = budget::meter(10_000);
+            assert_eq!(assert.eval(bindings), Ok(Value::Bool(true)));
+            let kept = memo.values.borrow().len();
+            assert_eq!(kept, 2, "the filter and the helper call");
+            assert_eq!(
+                message.eval(bindings),
+                Ok(Value::String("1 30".to_owned().into()))
+            );
+            assert_eq!(memo.values.borrow().len(), kept, "the message reuses both");
+            // Another literal, or other arguments, make another part.
+            assert_eq!(other.eval(bindings), Ok(Value::Bool(true)));
+            assert_eq!(memo.values.borrow().len(), kept + 2);
         });
     }
 
