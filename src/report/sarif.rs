@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -555,6 +556,43 @@ pub struct Options<'a> {
     /// `--sarif-category`: becomes `automationDetails.id` (with a trailing `/`, as the upload
     /// action writes its own categories); absent, GitHub derives one from the workflow and job.
     pub category: Option<&'a str>,
+    /// The rules array, rendered ahead ([`RenderedRules`]); used when it was rendered for the
+    /// report's policies, else the rules are rendered here.
+    pub rules: Option<&'a RenderedRules>,
+}
+
+/// The `rules` array of a log: a quarter of a small account's log (every rule's help, as text
+/// and Markdown), and the same whatever the findings. The CLI renders it on another thread
+/// while the account is read and audited, so that the log's writing at the end is shorter.
+#[derive(Debug)]
+pub struct RenderedRules {
+    /// The policies it was rendered for, by id, in order.
+    ids: Vec<String>,
+    json: Vec<u8>,
+}
+
+/// Where the rules array is in a log: the level of the `driver` object's keys.
+const RULES_LEVEL: usize = 5;
+
+/// Renders the rules array of a log for `policies`, as [`write`] would write it in place.
+pub fn render_rules(policies: &[Arc<Policy>]) -> RenderedRules {
+    let mut json = Vec::new();
+    // Writing to memory fails only for a value that cannot be serialized, and rules always can;
+    // should it fail, the empty result makes `write` render the rules itself.
+    let rendered = rules(policies).serialize(&mut super::indented::serializer(&mut json, RULES_LEVEL));
+    RenderedRules {
+        ids: match rendered {
+            Ok(()) => policies.iter().map(|policy| policy.id.clone()).collect(),
+            Err(_) => Vec::new(),
+        },
+        json,
+    }
+}
+
+impl RenderedRules {
+    fn is_for(&self, policies: &[Arc<Policy>]) -> bool {
+        self.ids.len() == policies.len() && self.ids.iter().zip(policies).all(|(id, policy)| *id == policy.id)
+    }
 }
 
 /// The `automationDetails.id` for a category: the upload action's convention of a trailing `/`
@@ -567,20 +605,9 @@ pub fn automation_id(category: &str) -> String {
     }
 }
 
-pub fn write(report: &AuditReport, options: &Options<'_>, out: &mut dyn Write) -> io::Result<()> {
-    write_at_most(report, options, MAX_RESULTS, out)
-}
-
-/// [`write`] with the result limit as a parameter, so that tests can cross it cheaply.
-pub fn write_at_most(
-    report: &AuditReport,
-    options: &Options<'_>,
-    max_results: usize,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    let root = options.root;
-    let rules: Vec<Rule<'_>> = report
-        .policies
+/// The rules array of a log: one rule per policy, in order.
+fn rules(policies: &[Arc<Policy>]) -> Vec<Rule<'_>> {
+    policies
         .iter()
         .map(|policy| {
             let mut tags = vec![
@@ -625,7 +652,29 @@ pub fn write_at_most(
                 },
             }
         })
-        .collect();
+        .collect()
+}
+
+pub fn write(report: &AuditReport, options: &Options<'_>, out: &mut dyn Write) -> io::Result<()> {
+    write_at_most(report, options, MAX_RESULTS, out)
+}
+
+/// [`write`] with the result limit as a parameter, so that tests can cross it cheaply.
+pub fn write_at_most(
+    report: &AuditReport,
+    options: &Options<'_>,
+    max_results: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let root = options.root;
+    let rendered_here;
+    let rules = match options.rules.filter(|rules| rules.is_for(&report.policies)) {
+        Some(rules) => rules,
+        None => {
+            rendered_here = render_rules(&report.policies);
+            &rendered_here
+        }
+    };
     let rule_index: HashMap<&str, usize> = report
         .policies
         .iter()
@@ -715,7 +764,8 @@ pub fn write_at_most(
                     version: env!("CARGO_PKG_VERSION"),
                     semantic_version: env!("CARGO_PKG_VERSION"),
                     information_uri: INFORMATION_URI,
-                    rules,
+                    // Written in place below.
+                    rules: Vec::new(),
                 },
             },
             automation_details: options.category.map(|category| AutomationDetails {
@@ -736,12 +786,20 @@ pub fn write_at_most(
     // The log around its results, with an empty results array to write them in: the only
     // place where `"results": []` can be (in a string its quotes would be escaped).
     let frame = serde_json::to_vec_pretty(&log)?;
+    // The rules go where `[]` is after `"rules": `, the first such key of the log (tool comes
+    // before everything else a run has).
+    let no_rules = b"\"rules\": []";
+    let Some(rules_at) = memchr::memmem::find(&frame, no_rules).map(|at| at + no_rules.len() - 2) else {
+        return Err(io::Error::other("the SARIF log has no rules array"));
+    };
     let empty = b"\"results\": []";
-    let Some(at) = memchr::memmem::find(&frame, empty) else {
+    let Some(at) = memchr::memmem::find(&frame[rules_at..], empty).map(|at| rules_at + at) else {
         return Err(io::Error::other("the SARIF log has no results array"));
     };
     let inside = at + empty.len() - 1;
-    out.write_all(&frame[..inside])?;
+    out.write_all(&frame[..rules_at])?;
+    out.write_all(&rules.json)?;
+    out.write_all(&frame[rules_at + 2..inside])?;
     write_results(listed, &result, out)?;
     if !listed.is_empty() {
         out.write_all(b"\n")?;
@@ -749,4 +807,58 @@ pub fn write_at_most(
     }
     out.write_all(&frame[inside..])?;
     out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::FailOn;
+
+    fn log(policies: Vec<Arc<Policy>>, rules: Option<&RenderedRules>) -> Vec<u8> {
+        let report = AuditReport {
+            as_of: "2026-12-01T00:00:00Z".parse().unwrap(),
+            fail_on: FailOn(Some(Severity::Low)),
+            policies,
+            audits: Vec::new(),
+            load_errors: Vec::new(),
+            unused_waivers: Vec::new(),
+            baseline: None,
+        };
+        let options = Options {
+            root: Path::new("."),
+            category: None,
+            rules,
+        };
+        let mut out = Vec::new();
+        write(&report, &options, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn rules_rendered_ahead_are_the_rules_rendered_in_place() {
+        let policies = crate::policy::builtin().unwrap();
+        let in_place = log(policies.clone(), None);
+        let value: serde_json::Value = serde_json::from_slice(&in_place).unwrap();
+        assert_eq!(
+            serde_json::to_string_pretty(&value).unwrap() + "\n",
+            String::from_utf8_lossy(&in_place),
+            "serde_json's pretty format"
+        );
+        assert_eq!(
+            value["runs"][0]["tool"]["driver"]["rules"]
+                .as_array()
+                .unwrap()
+                .len(),
+            policies.len()
+        );
+        let ahead = render_rules(&policies);
+        assert_eq!(log(policies.clone(), Some(&ahead)), in_place);
+        // Rendered for other policies (a run that selected fewer), they are not used.
+        let fewer = render_rules(&policies[1..]);
+        assert_eq!(log(policies.clone(), Some(&fewer)), in_place);
+        assert_eq!(
+            log(policies[1..].to_vec(), Some(&ahead)),
+            log(policies[1..].to_vec(), None)
+        );
+    }
 }
