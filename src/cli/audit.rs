@@ -33,7 +33,7 @@ use regcheck::engine::Settings;
 use regcheck::findings::Severity;
 use regcheck::report::human::{DEFAULT_MAX_DIAGNOSTICS, HumanOptions, HumanReport};
 use regcheck::report::json::JsonReport;
-use regcheck::report::{self, Format, RenderOptions, Sink, human::Style, sarif};
+use regcheck::report::{self, Format, RenderOptions, Sink, human::Style};
 
 use super::output::{self, errln};
 use super::{
@@ -601,19 +601,12 @@ impl Outputs {
     }
 
     /// Renders the outputs that need the whole run.
-    fn render_whole(
-        &mut self,
-        whole: &AuditReport,
-        args: &AuditArgs,
-        sarif_rules: Option<Arc<sarif::RenderedRules>>,
-        stdout: &mut dyn Write,
-    ) {
+    fn render_whole(&mut self, whole: &AuditReport, args: &AuditArgs, stdout: &mut dyn Write) {
         for output in self.outputs.iter_mut().filter(|output| output.sink.is_none()) {
             let options = RenderOptions {
                 style: output.style,
                 root: args.root.clone(),
                 sarif_category: args.sarif_category.clone(),
-                sarif_rules: sarif_rules.clone(),
             };
             let written = match &output.path {
                 None => report::render(output.format, whole, &options, stdout),
@@ -655,18 +648,6 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
     };
     let mut outputs = Outputs::new(&args, style);
     let keep = outputs.needs_whole_run();
-    // A SARIF log's rules are the same whatever the findings: rendered on another core while
-    // the accounts are read and audited.
-    let sarif_rules = (args.format == Format::Sarif
-        || args.reports.iter().any(|(format, _)| *format == Format::Sarif))
-    .then(|| {
-        let policies = plan.info.policies.clone();
-        std::thread::Builder::new()
-            .name("regcheck-sarif-rules".to_owned())
-            .spawn(move || sarif::render_rules(&policies))
-            .ok()
-    })
-    .flatten();
     let mut kept: Vec<AccountResult> = Vec::new();
     // The account reported last: freed when the next one comes, and never at the end (the
     // process exits next; freeing a large account's millions of allocations would only delay it).
@@ -745,10 +726,7 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
                 AccountResult::Invalid { file, error } => whole.load_errors.push((file, error)),
             }
         }
-        let sarif_rules = sarif_rules
-            .and_then(|rendering| rendering.join().ok())
-            .map(Arc::new);
-        outputs.render_whole(&whole, &args, sarif_rules, stdout);
+        outputs.render_whole(&whole, &args, stdout);
         // The process ends next: freeing a large account's millions of allocations one by one
         // would only delay the exit.
         std::mem::forget(whole);
@@ -785,7 +763,6 @@ fn report_unusable(args: &AuditArgs, stopped: Stopped, style: Style, stdout: &mu
         baseline: None,
     };
     let options = |style| RenderOptions {
-        sarif_rules: None,
         style,
         root: args.root.clone(),
         sarif_category: args.sarif_category.clone(),

@@ -22,6 +22,7 @@ use crate::toml_reader::{
 };
 
 mod prepared;
+pub use prepared::text_hash;
 pub mod testing;
 
 static BUILTIN_POLICIES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/policies");

@@ -96,8 +96,6 @@ pub struct RenderOptions {
     pub root: PathBuf,
     /// `--sarif-category`: the SARIF run's `automationDetails.id`, only when asked for.
     pub sarif_category: Option<String>,
-    /// The SARIF rules array, rendered ahead for the run's policies.
-    pub sarif_rules: Option<std::sync::Arc<sarif::RenderedRules>>,
 }
 
 /// What a report writes for one account. Made apart from the report's running state, so that
@@ -166,7 +164,6 @@ pub fn render(
             &sarif::Options {
                 root: &options.root,
                 category: options.sarif_category.as_deref(),
-                rules: options.sarif_rules.as_deref(),
             },
             out,
         ),

@@ -556,43 +556,6 @@ pub struct Options<'a> {
     /// `--sarif-category`: becomes `automationDetails.id` (with a trailing `/`, as the upload
     /// action writes its own categories); absent, GitHub derives one from the workflow and job.
     pub category: Option<&'a str>,
-    /// The rules array, rendered ahead ([`RenderedRules`]); used when it was rendered for the
-    /// report's policies, else the rules are rendered here.
-    pub rules: Option<&'a RenderedRules>,
-}
-
-/// The `rules` array of a log: a quarter of a small account's log (every rule's help, as text
-/// and Markdown), and the same whatever the findings. The CLI renders it on another thread
-/// while the account is read and audited, so that the log's writing at the end is shorter.
-#[derive(Debug)]
-pub struct RenderedRules {
-    /// The policies it was rendered for, by id, in order.
-    ids: Vec<String>,
-    json: Vec<u8>,
-}
-
-/// Where the rules array is in a log: the level of the `driver` object's keys.
-const RULES_LEVEL: usize = 5;
-
-/// Renders the rules array of a log for `policies`, as [`write`] would write it in place.
-pub fn render_rules(policies: &[Arc<Policy>]) -> RenderedRules {
-    let mut json = Vec::new();
-    // Writing to memory fails only for a value that cannot be serialized, and rules always can;
-    // should it fail, the empty result makes `write` render the rules itself.
-    let rendered = rules(policies).serialize(&mut super::indented::serializer(&mut json, RULES_LEVEL));
-    RenderedRules {
-        ids: match rendered {
-            Ok(()) => policies.iter().map(|policy| policy.id.clone()).collect(),
-            Err(_) => Vec::new(),
-        },
-        json,
-    }
-}
-
-impl RenderedRules {
-    fn is_for(&self, policies: &[Arc<Policy>]) -> bool {
-        self.ids.len() == policies.len() && self.ids.iter().zip(policies).all(|(id, policy)| *id == policy.id)
-    }
 }
 
 /// The `automationDetails.id` for a category: the upload action's convention of a trailing `/`
@@ -605,55 +568,101 @@ pub fn automation_id(category: &str) -> String {
     }
 }
 
-/// The rules array of a log: one rule per policy, in order.
-fn rules(policies: &[Arc<Policy>]) -> Vec<Rule<'_>> {
-    policies
-        .iter()
-        .map(|policy| {
-            let mut tags = vec![
-                "security".to_owned(),
-                "compliance".to_owned(),
-                policy.responsibility.clone(),
-            ];
-            let title = responsibility::title(&policy.responsibility);
-            if title != policy.responsibility {
-                tags.push(title.to_owned());
-            }
-            Rule {
-                id: &policy.id,
-                name: rule_name(policy),
-                short_description: Text {
-                    text: policy.title.clone(),
-                },
-                full_description: Text {
-                    text: if policy.docs.summary.trim().is_empty() {
-                        policy.title.clone()
-                    } else {
-                        clip(policy.docs.summary.trim(), FULL_DESCRIPTION_LIMIT)
-                    },
-                },
-                help: Help {
-                    text: if help_text(policy).is_empty() {
-                        policy.title.clone()
-                    } else {
-                        help_text(policy)
-                    },
-                    markdown: help_markdown(policy),
-                },
-                help_uri: policy.docs.references.first().map(String::as_str),
-                default_configuration: Configuration {
-                    level: level(policy.severity),
-                },
-                properties: RuleProperties {
-                    security_severity: security_severity(policy.severity),
-                    precision: "high",
-                    problem_severity: problem_severity(policy.severity),
-                    tags,
-                },
-            }
-        })
-        .collect()
+/// A policy's rule, as a log lists it.
+fn rule(policy: &Policy) -> Rule<'_> {
+    let mut tags = vec![
+        "security".to_owned(),
+        "compliance".to_owned(),
+        policy.responsibility.clone(),
+    ];
+    let title = responsibility::title(&policy.responsibility);
+    if title != policy.responsibility {
+        tags.push(title.to_owned());
+    }
+    Rule {
+        id: &policy.id,
+        name: rule_name(policy),
+        short_description: Text {
+            text: policy.title.clone(),
+        },
+        full_description: Text {
+            text: if policy.docs.summary.trim().is_empty() {
+                policy.title.clone()
+            } else {
+                clip(policy.docs.summary.trim(), FULL_DESCRIPTION_LIMIT)
+            },
+        },
+        help: Help {
+            text: if help_text(policy).is_empty() {
+                policy.title.clone()
+            } else {
+                help_text(policy)
+            },
+            markdown: help_markdown(policy),
+        },
+        help_uri: policy.docs.references.first().map(String::as_str),
+        default_configuration: Configuration {
+            level: level(policy.severity),
+        },
+        properties: RuleProperties {
+            security_severity: security_severity(policy.severity),
+            precision: "high",
+            problem_severity: problem_severity(policy.severity),
+            tags,
+        },
+    }
 }
+
+/// Where a log's rules are: the level of the `driver` object's keys, and of each rule's.
+const RULES_LEVEL: usize = 5;
+const RULE_LEVEL: usize = RULES_LEVEL + 1;
+
+/// The rules array of a log for `policies`, in place (as serde_json's pretty format writes it
+/// at [`RULES_LEVEL`]). A built-in policy's rule comes from [`prepared::RULES`] when it was made
+/// from the policy's text: every rule's help, as text and Markdown, is a quarter of a small
+/// account's log, and the most of a small SARIF audit's work.
+fn rules_json(policies: &[Arc<Policy>]) -> Vec<u8> {
+    if policies.is_empty() {
+        return b"[]".to_vec();
+    }
+    let indent = |out: &mut Vec<u8>, level: usize| out.resize(out.len() + 2 * level, b' ');
+    let mut out = Vec::with_capacity(policies.len() * 8 * 1024);
+    out.push(b'[');
+    for (at, policy) in policies.iter().enumerate() {
+        out.extend_from_slice(if at == 0 { b"\n" } else { b",\n" });
+        indent(&mut out, RULE_LEVEL);
+        match prepared_rule(policy) {
+            Some(json) => out.extend_from_slice(json.as_bytes()),
+            None => rule_json(policy, &mut out),
+        }
+    }
+    out.push(b'\n');
+    indent(&mut out, RULES_LEVEL);
+    out.push(b']');
+    out
+}
+
+/// Writes a policy's rule at [`RULE_LEVEL`].
+fn rule_json(policy: &Policy, out: &mut Vec<u8>) {
+    // Writing to memory fails only for a value that cannot be serialized; a rule always can.
+    let _ = rule(policy).serialize(&mut super::indented::serializer(out, RULE_LEVEL));
+}
+
+/// The rule [`prepared::RULES`] holds for a built-in policy, if made from the text it was read
+/// from.
+fn prepared_rule(policy: &Policy) -> Option<&'static str> {
+    if !policy.builtin {
+        return None;
+    }
+    let (_, hash, json) = prepared::RULES
+        .iter()
+        .find(|(file, ..)| *file == policy.source.name)?;
+    (*hash == crate::policy::text_hash(&policy.source.text)).then_some(*json)
+}
+
+#[rustfmt::skip]
+#[path = "sarif_rules.rs"]
+mod prepared;
 
 pub fn write(report: &AuditReport, options: &Options<'_>, out: &mut dyn Write) -> io::Result<()> {
     write_at_most(report, options, MAX_RESULTS, out)
@@ -667,14 +676,7 @@ pub fn write_at_most(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let root = options.root;
-    let rendered_here;
-    let rules = match options.rules.filter(|rules| rules.is_for(&report.policies)) {
-        Some(rules) => rules,
-        None => {
-            rendered_here = render_rules(&report.policies);
-            &rendered_here
-        }
-    };
+    let rules = rules_json(&report.policies);
     let rule_index: HashMap<&str, usize> = report
         .policies
         .iter()
@@ -786,8 +788,8 @@ pub fn write_at_most(
     // The log around its results, with an empty results array to write them in: the only
     // place where `"results": []` can be (in a string its quotes would be escaped).
     let frame = serde_json::to_vec_pretty(&log)?;
-    // The rules go where `[]` is after `"rules": `, the first such key of the log (tool comes
-    // before everything else a run has).
+    // The rules go in place of the `[]` after `"rules": `, the log's first such key (a run's
+    // tool comes before everything else it has); the results after `"results": `.
     let no_rules = b"\"rules\": []";
     let Some(rules_at) = memchr::memmem::find(&frame, no_rules).map(|at| at + no_rules.len() - 2) else {
         return Err(io::Error::other("the SARIF log has no rules array"));
@@ -798,7 +800,7 @@ pub fn write_at_most(
     };
     let inside = at + empty.len() - 1;
     out.write_all(&frame[..rules_at])?;
-    out.write_all(&rules.json)?;
+    out.write_all(&rules)?;
     out.write_all(&frame[rules_at + 2..inside])?;
     write_results(listed, &result, out)?;
     if !listed.is_empty() {
@@ -814,7 +816,7 @@ mod tests {
     use super::*;
     use crate::audit::FailOn;
 
-    fn log(policies: Vec<Arc<Policy>>, rules: Option<&RenderedRules>) -> Vec<u8> {
+    fn log(policies: Vec<Arc<Policy>>) -> Vec<u8> {
         let report = AuditReport {
             as_of: "2026-12-01T00:00:00Z".parse().unwrap(),
             fail_on: FailOn(Some(Severity::Low)),
@@ -827,38 +829,104 @@ mod tests {
         let options = Options {
             root: Path::new("."),
             category: None,
-            rules,
         };
         let mut out = Vec::new();
         write(&report, &options, &mut out).unwrap();
         out
     }
 
+    /// What `sarif_rules.rs` holds for `policies`: each one's rule, rendered now.
+    fn prepared_source(policies: &[Arc<Policy>]) -> String {
+        let mut source = String::from(
+            "// @generated from the built-in policies by `REGCHECK_BLESS=1 cargo test --lib sarif`; do not\n// edit. See `rules_json` in src/report/sarif.rs.\n\npub(super) static RULES: &[(&str, u64, &str)] = &[\n",
+        );
+        for policy in policies {
+            let mut json = Vec::new();
+            rule_json(policy, &mut json);
+            let json = String::from_utf8(json).unwrap();
+            source.push_str(&format!(
+                "    (\n        {:?},\n        {:#018x},\n        {json:?},\n    ),\n",
+                policy.source.name,
+                crate::policy::text_hash(&policy.source.text),
+            ));
+        }
+        source + "];\n"
+    }
+
+    /// The table is made from the policies by the renderer itself; regenerate it with
+    /// `REGCHECK_BLESS=1 cargo test --lib sarif` after editing a built-in policy or how a rule
+    /// is rendered.
     #[test]
-    fn rules_rendered_ahead_are_the_rules_rendered_in_place() {
+    fn prepared_rules_are_the_rules_rendered_now() {
+        let expected = prepared_source(&crate::policy::builtin().unwrap());
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/report/sarif_rules.rs");
+        let actual = std::fs::read_to_string(&path).unwrap_or_default();
+        if actual == expected {
+            return;
+        }
+        if std::env::var_os("REGCHECK_BLESS").is_some() {
+            std::fs::write(&path, expected).unwrap();
+            return;
+        }
+        panic!("src/report/sarif_rules.rs is out of date: run `REGCHECK_BLESS=1 cargo test --lib sarif`");
+    }
+
+    #[test]
+    fn every_builtin_rule_comes_from_the_table_and_the_log_is_serde_jsons_pretty_format() {
+        if std::env::var_os("REGCHECK_BLESS").is_some() {
+            return; // this build still has the table from before the bless
+        }
         let policies = crate::policy::builtin().unwrap();
-        let in_place = log(policies.clone(), None);
-        let value: serde_json::Value = serde_json::from_slice(&in_place).unwrap();
+        for policy in &policies {
+            assert!(
+                prepared_rule(policy).is_some(),
+                "{} is not in the table",
+                policy.id
+            );
+        }
+        let written = log(policies.clone());
+        let value: serde_json::Value = serde_json::from_slice(&written).unwrap();
         assert_eq!(
             serde_json::to_string_pretty(&value).unwrap() + "\n",
-            String::from_utf8_lossy(&in_place),
-            "serde_json's pretty format"
+            String::from_utf8_lossy(&written)
         );
+        let rules = value["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), policies.len());
+        assert_eq!(rules[1]["id"], policies[1].id.as_str());
+        // No policy, no rule: the empty array in place.
+        let value: serde_json::Value = serde_json::from_slice(&log(Vec::new())).unwrap();
+        assert_eq!(value["runs"][0]["tool"]["driver"]["rules"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn an_edited_builtin_or_a_custom_policy_is_rendered_from_its_text() {
+        let builtin = crate::policy::builtin().unwrap().remove(0);
+        let edited = Policy {
+            id: builtin.id.clone(),
+            title: "An edited title".to_owned(),
+            severity: builtin.severity,
+            responsibility: builtin.responsibility.clone(),
+            checks: Vec::new(),
+            params: Vec::new(),
+            docs: builtin.docs.clone(),
+            tests: Vec::new(),
+            source: crate::diagnostic::SourceText::new(
+                builtin.source.name.clone(),
+                format!("{} ", builtin.source.text),
+            ),
+            builtin: true,
+        };
+        assert!(prepared_rule(&edited).is_none());
+        let custom = Policy {
+            builtin: false,
+            source: builtin.source.clone(),
+            ..edited
+        };
+        assert!(prepared_rule(&custom).is_none());
+        let value: serde_json::Value = serde_json::from_slice(&log(vec![Arc::new(custom)])).unwrap();
         assert_eq!(
-            value["runs"][0]["tool"]["driver"]["rules"]
-                .as_array()
-                .unwrap()
-                .len(),
-            policies.len()
-        );
-        let ahead = render_rules(&policies);
-        assert_eq!(log(policies.clone(), Some(&ahead)), in_place);
-        // Rendered for other policies (a run that selected fewer), they are not used.
-        let fewer = render_rules(&policies[1..]);
-        assert_eq!(log(policies.clone(), Some(&fewer)), in_place);
-        assert_eq!(
-            log(policies[1..].to_vec(), Some(&ahead)),
-            log(policies[1..].to_vec(), None)
+            value["runs"][0]["tool"]["driver"]["rules"][0]["shortDescription"]["text"],
+            "An edited title"
         );
     }
 }
