@@ -9,7 +9,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::cel::Node;
 use super::data::Data;
@@ -26,9 +26,19 @@ pub struct AccountIndex {
     /// Plain copies of the account's sections that policies pass whole to helpers
     /// (`account.iam`, `account.activity_tracker`), by the address of their document node.
     /// The document outlives every evaluation that uses this index, so addresses are stable.
-    shared: Vec<(usize, Arc<Data>)>,
-    /// Who holds which policy, for the shared copy of `account.iam`.
-    iam: Option<IamIndex>,
+    /// Each is made when a helper first asks for it, on the thread evaluating that rule: a run
+    /// whose rules pass no section to a helper makes none.
+    shared: Vec<SharedSection>,
+    /// Who holds which policy, for the shared copy of `account.iam` (made with it).
+    iam: OnceLock<Option<IamIndex>>,
+}
+
+#[derive(Debug)]
+struct SharedSection {
+    name: &'static str,
+    address: usize,
+    node: Node<'static>,
+    copy: OnceLock<Arc<Data>>,
 }
 
 /// `identity_policies` without reading every policy: positions of the policies by subject, and
@@ -129,23 +139,37 @@ impl AccountIndex {
             }
         }
         index.shared = ["iam", "activity_tracker"]
-            .iter()
-            .filter_map(|section| root.get(section))
-            .map(|node| (node.address(), Arc::new(node.to_data())))
+            .into_iter()
+            .filter_map(|name| {
+                let node = root.get(name)?;
+                Some(SharedSection {
+                    name,
+                    address: node.address(),
+                    // SAFETY: the caller keeps the document alive while the index is used.
+                    node: unsafe { node.detach() },
+                    copy: OnceLock::new(),
+                })
+            })
             .collect();
-        index.iam = root
-            .get("iam")
-            .and_then(|node| index.shared(node.address()))
-            .map(IamIndex::build);
         index
     }
 
     /// The shared copy of the document node at `address`, if the index holds one.
     pub fn shared(&self, address: usize) -> Option<Arc<Data>> {
-        self.shared
-            .iter()
-            .find(|(candidate, _)| *candidate == address)
-            .map(|(_, data)| Arc::clone(data))
+        let section = self.shared.iter().find(|section| section.address == address)?;
+        Some(Arc::clone(
+            section.copy.get_or_init(|| Arc::new(section.node.to_data())),
+        ))
+    }
+
+    /// Who holds which policy, made with the shared copy of `account.iam`.
+    fn iam(&self) -> Option<&IamIndex> {
+        self.iam
+            .get_or_init(|| {
+                let iam = self.shared.iter().find(|section| section.name == "iam")?;
+                self.shared(iam.address).map(IamIndex::build)
+            })
+            .as_ref()
     }
 
     /// The namespace's node in the document, to hand to CEL without copying it.
@@ -166,7 +190,7 @@ impl AccountIndex {
     /// An identity's policies, from the index when `iam` is the account's shared copy (what
     /// `account.iam` passes); otherwise by reading every policy.
     pub fn identity_policies(&self, iam: &Data, identity: &str) -> Vec<Data> {
-        match &self.iam {
+        match self.iam() {
             Some(index) if std::ptr::eq(iam, Arc::as_ptr(&index.iam)) => index.identity_policies(identity),
             _ => iam::identity_policies(iam, identity),
         }
