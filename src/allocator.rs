@@ -11,7 +11,11 @@
 //! memory it reserves. Each huge page is zeroed whole (2 MiB) on its first touch: an audit of an
 //! empty account touched seven of them, and a 10k-image audit spent three times more system
 //! time with them than without, for the same user time (measured with `/usr/bin/time`, see the
-//! bench report's notes). regcheck turns them off for its process ([`no_huge_pages`]).
+//! bench report's notes). Measured again on a VM that returns free memory to its host: when
+//! runs follow each other within a second or two, huge pages make a 10k-image audit faster
+//! (0.23-0.31 s against 0.40 s), but after an idle pause, the usual case for a run at a
+//! terminal or on a fresh CI machine, slower (0.48-0.68 s against 0.41-0.45 s). regcheck turns
+//! them off for its process ([`no_huge_pages`]).
 
 use libmimalloc_sys::{mi_option_set, mi_option_t};
 
