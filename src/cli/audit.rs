@@ -20,7 +20,7 @@ use chrono::{DateTime, Timelike, Utc};
 use clap::ValueHint;
 use globset::{GlobBuilder, GlobMatcher};
 
-use regcheck::account::LoadError;
+use regcheck::account::{LoadError, LoadedAccount};
 use regcheck::audit::{
     self, AccountFile, AccountResult, AuditReport, Auditor, EXIT_ERROR, FailOn, Judgement, RunEnd, RunInfo,
     Tally,
@@ -194,6 +194,67 @@ pub struct Plan {
     problems: Vec<(String, String)>,
 }
 
+/// Files at least this large, when a run has one, are loaded while the plan is made
+/// ([`EarlyLoad`]); below it the parse is shorter than starting a thread.
+const EARLY_LOAD_FROM: u64 = 64 << 10;
+
+/// The one account file of a run, read, parsed and scanned for secrets on another thread while
+/// the config and the policies load: for a file of a few hundred kilobytes, the policies' load
+/// is a sixth of the run and the file's parse another, and they need nothing of each other.
+/// Loading prints nothing, so a plan that fails (its errors printed, exit 2) leaves nothing of
+/// it but the secrets the redaction point learned, which only make it mask more.
+struct EarlyLoad {
+    loading: std::sync::Mutex<Option<Loading>>,
+}
+
+struct Loading {
+    path: PathBuf,
+    name: String,
+    thread: std::thread::JoinHandle<Result<LoadedAccount, LoadError>>,
+}
+
+impl EarlyLoad {
+    /// Starts loading when `paths` is one regular file of at least [`EARLY_LOAD_FROM`] bytes.
+    fn start(paths: &[PathBuf]) -> Self {
+        let loading = match paths {
+            [path] if path.as_os_str() != "-" => std::fs::metadata(path)
+                .ok()
+                .filter(|meta| meta.is_file() && meta.len() >= EARLY_LOAD_FROM)
+                .and_then(|_| {
+                    let (path, name) = (path.clone(), account_name(path));
+                    let (thread_path, thread_name) = (path.clone(), name.clone());
+                    std::thread::Builder::new()
+                        .name("regcheck-load".to_owned())
+                        // The stack every account is loaded with on the audit's own threads.
+                        .stack_size(regcheck::engine::EVALUATION_STACK)
+                        .spawn(move || load_account(&thread_path, &thread_name))
+                        .ok()
+                        .map(|thread| Loading { path, name, thread })
+                }),
+            _ => None,
+        };
+        Self {
+            loading: std::sync::Mutex::new(loading),
+        }
+    }
+
+    /// The early load of `file`, if this is the file it loaded (once).
+    fn take(&self, file: &AccountFile) -> Option<Result<LoadedAccount, LoadError>> {
+        let mut loading = self
+            .loading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !loading
+            .as_ref()
+            .is_some_and(|loading| loading.path == file.path && loading.name == file.name)
+        {
+            return None;
+        }
+        // A load that panicked is done again in place, where its panic is reported as usual.
+        loading.take()?.thread.join().ok()
+    }
+}
+
 /// Teaches the redaction point the secrets of every account file of a run of several, before
 /// the first report is written. Reports are written account by account as each is audited, and a
 /// value that is a secret in one file (where a detector sees it) must be masked in another's
@@ -231,13 +292,18 @@ impl Plan {
     /// errors are printed to standard error as each account's turn comes.
     fn run<T: Send>(
         &self,
+        early: &EarlyLoad,
         error_style: Style,
         prepare: &(dyn Fn(&AccountResult) -> T + Sync),
         deliver: &mut dyn FnMut(AccountResult, T),
     ) -> Vec<regcheck::config::Waiver> {
         learn_every_file(&self.files);
         let auditor = Auditor::new(&self.info.policies, &self.settings, &self.judgement());
-        let load = |file: &AccountFile| load_account(&file.path, &file.name);
+        let load = |file: &AccountFile| {
+            early
+                .take(file)
+                .unwrap_or_else(|| load_account(&file.path, &file.name))
+        };
         audit::audit_files(&auditor, &self.files, &load, prepare, &mut |result, prepared| {
             report_errors(&result, error_style);
             deliver(result, prepared);
@@ -498,10 +564,11 @@ pub fn plan(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<P
 /// The whole run in memory, for views that need all of it (`regcheck responsibilities`,
 /// `regcheck diff`).
 pub fn prepare(args: &RunArgs, record_passes: bool, error_style: Style) -> Result<AuditReport, Stopped> {
+    let early = EarlyLoad::start(&args.paths);
     let plan = plan(args, record_passes, error_style)?;
     let mut audits = Vec::new();
     let mut load_errors = Vec::new();
-    let unused_waivers = plan.run(error_style, &|_| (), &mut |result, ()| match result {
+    let unused_waivers = plan.run(&early, error_style, &|_| (), &mut |result, ()| match result {
         AccountResult::Audited(audit) => audits.push(audit),
         AccountResult::Invalid { file, error } => load_errors.push((file, error)),
     });
@@ -642,6 +709,7 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
     }
     let wants_json =
         args.format == Format::Json || args.reports.iter().any(|(format, _)| *format == Format::Json);
+    let early = EarlyLoad::start(&args.run.paths);
     let mut plan = match plan(&args.run, args.include_passes && wants_json, error_style) {
         Ok(plan) => plan,
         Err(stopped) => return report_unusable(&args, stopped, style, stdout),
@@ -676,31 +744,36 @@ pub fn run(args: AuditArgs, style: Style, error_style: Style, stdout: &mut dyn W
             })
             .collect()
     };
-    let unused_waivers = plan.run(error_style, &render, &mut |result, mut rendered: Rendered| {
-        tally.add(result.as_ref());
-        if args.write_baseline.is_some()
-            && let AccountResult::Audited(audit) = &result
-        {
-            baseline_entries.extend(Baseline::entries(audit));
-        }
-        around_bar(&mut || {
-            outputs.each_sink(stdout, &mut |at, sink, out| {
-                let text = rendered
-                    .get_mut(at)
-                    .and_then(Option::take)
-                    .unwrap_or(Ok(Vec::new()))?;
-                sink.account(info, result.as_ref(), &text, out)
-            })
-        });
-        if let Some(progress) = &progress {
-            progress.accounts_done.fetch_add(1, Ordering::Relaxed);
-        }
-        if keep {
-            kept.push(result);
-        } else {
-            previous = Some(result);
-        }
-    });
+    let unused_waivers = plan.run(
+        &early,
+        error_style,
+        &render,
+        &mut |result, mut rendered: Rendered| {
+            tally.add(result.as_ref());
+            if args.write_baseline.is_some()
+                && let AccountResult::Audited(audit) = &result
+            {
+                baseline_entries.extend(Baseline::entries(audit));
+            }
+            around_bar(&mut || {
+                outputs.each_sink(stdout, &mut |at, sink, out| {
+                    let text = rendered
+                        .get_mut(at)
+                        .and_then(Option::take)
+                        .unwrap_or(Ok(Vec::new()))?;
+                    sink.account(info, result.as_ref(), &text, out)
+                })
+            });
+            if let Some(progress) = &progress {
+                progress.accounts_done.fetch_add(1, Ordering::Relaxed);
+            }
+            if keep {
+                kept.push(result);
+            } else {
+                previous = Some(result);
+            }
+        },
+    );
     std::mem::forget(previous);
     if let Some(progress) = progress {
         progress.finish();
@@ -919,4 +992,44 @@ fn display_paths(paths: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &Path) -> AccountFile {
+        AccountFile {
+            name: account_name(path),
+            bytes: 0,
+            path: path.to_path_buf(),
+        }
+    }
+
+    #[test]
+    fn one_large_file_is_loaded_early_and_taken_once_by_its_own_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let (large, small) = (dir.path().join("large.toml"), dir.path().join("small.toml"));
+        let account = "schema_version = 1\n[account]\nid = \"acc-1\"\ncaptured_at = 2026-11-25\n";
+        std::fs::write(
+            &large,
+            format!("# {}\n{account}", "x".repeat(EARLY_LOAD_FROM as usize)),
+        )
+        .unwrap();
+        std::fs::write(&small, account).unwrap();
+
+        let early = EarlyLoad::start(std::slice::from_ref(&large));
+        assert!(early.take(&file(&small)).is_none(), "another file's turn");
+        assert!(early.take(&file(&large)).is_some_and(|loaded| loaded.is_ok()));
+        assert!(early.take(&file(&large)).is_none(), "taken once");
+
+        for paths in [
+            vec![small.clone()],
+            vec![large.clone(), small.clone()],
+            vec![PathBuf::from("-")],
+        ] {
+            let early = EarlyLoad::start(&paths);
+            assert!(early.loading.lock().unwrap().is_none(), "{paths:?}");
+        }
+    }
 }
