@@ -199,8 +199,8 @@ pub struct Plan {
 const EARLY_LOAD_FROM: u64 = 64 << 10;
 
 /// The one account file of a run, read, parsed and scanned for secrets on another thread while
-/// the config and the policies load: for a file of a few hundred kilobytes, the policies' load
-/// is a sixth of the run and the file's parse another, and they need nothing of each other.
+/// the config and the policies load, which need nothing of each other: a 200-image audit (a
+/// 220 KB file) takes about a tenth less time.
 /// Loading prints nothing, so a plan that fails (its errors printed, exit 2) leaves nothing of
 /// it but the secrets the redaction point learned, which only make it mask more.
 struct EarlyLoad {
