@@ -154,6 +154,16 @@ fn binaries() -> (PathBuf, PathBuf) {
     (regcheck, bare)
 }
 
+/// A copy of `binary` in `dir`, as `cargo install` or a release archive puts one: what the
+/// reports run. The linker's own output, freshly written, started about 1 ms slower than the
+/// same bytes copied (an empty audit: 5.8 ms against 4.7, 200 runs of each alternately), which
+/// is no user's case; both binaries are copied alike.
+fn installed(binary: &Path, dir: &Path) -> PathBuf {
+    let copy = dir.join(binary.file_name().expect("a binary's name"));
+    std::fs::copy(binary, &copy).expect("copy a binary to the report's folder");
+    copy
+}
+
 const AS_OF: &str = "2026-11-25T06:00:00Z";
 
 const EMPTY_ACCOUNT: &str = "schema_version = 1\n\n[account]\nid = \"0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b\"\ncaptured_at = 2026-11-25T06:00:00Z\n";
@@ -183,6 +193,7 @@ pub fn report(sizes: &[Size], load_average: &dyn Fn() -> String) {
     let (regcheck, bare) = binaries();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let root = dir.path();
+    let (regcheck, bare) = (installed(&regcheck, root), installed(&bare, root));
     let load_before = load_average();
     let mut rows = Vec::new();
 
@@ -332,6 +343,7 @@ pub fn image_report(sizes: &[Size], load_average: &dyn Fn() -> String) {
     let (regcheck, bare) = binaries();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let root = dir.path();
+    let (regcheck, bare) = (installed(&regcheck, root), installed(&bare, root));
     let load_before = load_average();
     let mut rows = Vec::new();
     for size in sizes {
