@@ -25,7 +25,7 @@ use crate::findings::{
 };
 use crate::path::DocPath;
 use crate::policy::{Check, FixSpec, FixSpecAction, Located, Policy};
-use cel::{Bindings, Document, Node};
+use cel::{Bindings, Document, Names, Node};
 use data::Data;
 
 pub use cel::TIMESTAMP_NEWTYPE;
@@ -730,13 +730,15 @@ fn run_check<'c>(
         // What `when`, `assert` and the templates share for this subject (see `SubjectMemo`).
         let memo = cel::SubjectMemo::default();
         let bindings = Bindings {
-            account: root,
-            params,
-            as_of,
-            item: found.node,
-            parent: found.parent,
-            key: found.key,
-            index: found.index.map(|i| i as i64),
+            names: Names {
+                account: root,
+                params,
+                as_of,
+                item: found.node,
+                parent: found.parent,
+                key: found.key,
+                index: found.index.map(|i| i as i64),
+            },
             memo: Some(&memo),
         };
         let error = |message: String, offset: usize| RuleError {

@@ -220,7 +220,7 @@ fn hole_end(text: &str, start: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::cel::Document;
+    use crate::engine::cel::{Document, Names};
     use crate::engine::data::Data;
 
     #[test]
@@ -233,13 +233,15 @@ mod tests {
         );
         let root = doc.root();
         let bindings = Bindings {
-            account: root,
-            params: root,
-            as_of: root,
-            item: root,
-            parent: None,
-            key: None,
-            index: None,
+            names: Names {
+                account: root,
+                params: root,
+                as_of: root,
+                item: root,
+                parent: None,
+                key: None,
+                index: None,
+            },
             memo: None,
         };
         let template =

@@ -336,18 +336,10 @@ mod tests {
     #[test]
     fn prepared_index_matches_the_policy_files() {
         let policies = crate::policy::builtin_checked().expect("built-ins load");
-        let expected = index_source(&policies);
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/policy/prepared_index.rs");
-        let actual = std::fs::read_to_string(&path).unwrap_or_default();
-        if actual == expected {
-            return;
-        }
-        if std::env::var_os("REGCHECK_BLESS").is_some() {
-            std::fs::write(&path, expected).unwrap();
-            return;
-        }
-        panic!(
-            "src/policy/prepared_index.rs is out of date with policies/: run `REGCHECK_BLESS=1 cargo test --lib prepared`"
+        crate::test_support::assert_generated_file_is_current(
+            "src/policy/prepared_index.rs",
+            &index_source(&policies),
+            "REGCHECK_BLESS=1 cargo test --lib prepared",
         );
     }
 

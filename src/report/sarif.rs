@@ -858,17 +858,11 @@ mod tests {
     /// is rendered.
     #[test]
     fn prepared_rules_are_the_rules_rendered_now() {
-        let expected = prepared_source(&crate::policy::builtin().unwrap());
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/report/sarif_rules.rs");
-        let actual = std::fs::read_to_string(&path).unwrap_or_default();
-        if actual == expected {
-            return;
-        }
-        if std::env::var_os("REGCHECK_BLESS").is_some() {
-            std::fs::write(&path, expected).unwrap();
-            return;
-        }
-        panic!("src/report/sarif_rules.rs is out of date: run `REGCHECK_BLESS=1 cargo test --lib sarif`");
+        crate::test_support::assert_generated_file_is_current(
+            "src/report/sarif_rules.rs",
+            &prepared_source(&crate::policy::builtin().unwrap()),
+            "REGCHECK_BLESS=1 cargo test --lib sarif",
+        );
     }
 
     #[test]

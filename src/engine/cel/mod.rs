@@ -238,17 +238,10 @@ impl std::ops::Deref for Arg<'_> {
     }
 }
 
-/// The values an expression sees. `account`, `params` and `as_of` are set per audit and rule;
-/// `item`, `key`, `index` and `parent` per subject, with the subject's [`SubjectMemo`] (what
-/// its expressions share), if any.
+/// The values an expression sees: the bound names, with the subject's [`SubjectMemo`] (what its
+/// expressions share), if any.
 pub struct Bindings<'a> {
-    pub account: Node<'a>,
-    pub params: Node<'a>,
-    pub as_of: Node<'a>,
-    pub item: Node<'a>,
-    pub parent: Option<Node<'a>>,
-    pub key: Option<&'a str>,
-    pub index: Option<i64>,
+    pub names: Names<'a>,
     pub memo: Option<&'a SubjectMemo<'a>>,
 }
 
@@ -259,42 +252,24 @@ impl<'a> Bindings<'a> {
         'a: 'm,
     {
         Bindings {
-            account: self.account,
-            params: self.params,
-            as_of: self.as_of,
-            item: self.item,
-            parent: self.parent,
-            key: self.key,
-            index: self.index,
+            names: self.names,
             memo: Some(memo),
         }
     }
 }
 
-/// The bound names as `cel` resolves them: [`Bindings`] without the memo, which `cel` has no
-/// use for (and which is not `Sync`, as `cel`'s resolvers must be).
-struct Names<'a> {
-    account: Node<'a>,
-    params: Node<'a>,
-    as_of: Node<'a>,
-    item: Node<'a>,
-    parent: Option<Node<'a>>,
-    key: Option<&'a str>,
-    index: Option<i64>,
-}
-
-impl<'a> Bindings<'a> {
-    fn names(&self) -> Names<'a> {
-        Names {
-            account: self.account,
-            params: self.params,
-            as_of: self.as_of,
-            item: self.item,
-            parent: self.parent,
-            key: self.key,
-            index: self.index,
-        }
-    }
+/// The bound names. `account`, `params` and `as_of` are set per audit and rule; `item`, `key`,
+/// `index` and `parent` per subject. `cel` resolves them from here: its resolvers must be
+/// `Sync`, which the memo is not.
+#[derive(Clone, Copy)]
+pub struct Names<'a> {
+    pub account: Node<'a>,
+    pub params: Node<'a>,
+    pub as_of: Node<'a>,
+    pub item: Node<'a>,
+    pub parent: Option<Node<'a>>,
+    pub key: Option<&'a str>,
+    pub index: Option<i64>,
 }
 
 impl VariableResolver for Names<'_> {
@@ -488,9 +463,8 @@ impl Expr {
     }
 
     fn eval_with_cel(compiled: &Compiled, bindings: &Bindings<'_>) -> Result<Value, String> {
-        let names = bindings.names();
         let mut context = THREAD_ENVIRONMENT.with(|env| Context::with_env(Arc::clone(env)));
-        context.set_variable_resolver(&names);
+        context.set_variable_resolver(&bindings.names);
         let result = Value::resolve(&compiled.evaluated, &context);
         // Once the budget is passed the evaluation has failed, whatever it returned.
         if let Some(limit) = budget::exhausted() {
@@ -1032,13 +1006,15 @@ mod tests {
 
     fn bindings<'a>(item: Node<'a>, empty: Node<'a>) -> Bindings<'a> {
         Bindings {
-            account: item,
-            params: empty,
-            as_of: empty,
-            item,
-            parent: None,
-            key: None,
-            index: Some(2),
+            names: Names {
+                account: item,
+                params: empty,
+                as_of: empty,
+                item,
+                parent: None,
+                key: None,
+                index: Some(2),
+            },
             memo: None,
         }
     }

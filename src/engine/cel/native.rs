@@ -810,13 +810,13 @@ impl<'a> Evaluation<'a, '_> {
         Some(match node {
             Node::Literal(value) => Held::Place(value.as_ref()),
             Node::Bound(bound) => match bound {
-                Bound::Account => Held::Place(bindings.account.0),
-                Bound::Item => Held::Place(bindings.item.0),
-                Bound::Params => Held::Place(bindings.params.0),
-                Bound::AsOf => Held::Place(bindings.as_of.0),
-                Bound::Parent => Held::Place(bindings.parent?.0),
-                Bound::Key => Held::Text(Cow::Borrowed(bindings.key?)),
-                Bound::Index => Held::Int(bindings.index?),
+                Bound::Account => Held::Place(bindings.names.account.0),
+                Bound::Item => Held::Place(bindings.names.item.0),
+                Bound::Params => Held::Place(bindings.names.params.0),
+                Bound::AsOf => Held::Place(bindings.names.as_of.0),
+                Bound::Parent => Held::Place(bindings.names.parent?.0),
+                Bound::Key => Held::Text(Cow::Borrowed(bindings.names.key?)),
+                Bound::Index => Held::Int(bindings.names.index?),
             },
             Node::Local(at) => {
                 let local = self.locals.get_mut(*at)?;
@@ -1131,7 +1131,7 @@ mod tests {
 
     use chrono::{DateTime, Utc};
 
-    use super::super::{Bindings, Document, Expr, SubjectMemo, Value, budget, compile};
+    use super::super::{Bindings, Document, Expr, Names, SubjectMemo, Value, budget, compile};
     use crate::engine::data::Data;
 
     fn time(text: &str) -> DateTime<Utc> {
@@ -1168,13 +1168,15 @@ mod tests {
             Document::from_data(&Data::Map(BTreeMap::new())),
         );
         run(&Bindings {
-            account: item.root(),
-            params: params.root(),
-            as_of: as_of.root(),
-            item: item.root(),
-            parent: None,
-            key: Some("k"),
-            index: Some(2),
+            names: Names {
+                account: item.root(),
+                params: params.root(),
+                as_of: as_of.root(),
+                item: item.root(),
+                parent: None,
+                key: Some("k"),
+                index: Some(2),
+            },
             memo: None,
         })
     }
