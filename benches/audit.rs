@@ -41,7 +41,7 @@ mod generate;
 use generate::{SIZES, Size};
 
 struct Fixture {
-    text: Arc<str>,
+    text: regcheck::diagnostic::Text,
 }
 
 fn fixture(size: &Size) -> &'static Fixture {
@@ -53,7 +53,7 @@ fn fixture(size: &Size) -> &'static Fixture {
     FIXTURES[index].get_or_init(|| {
         // As the binary does first thing (a fixture is made before anything is measured).
         regcheck::allocator::keep_freed_memory();
-        let text: Arc<str> = generate::generate(size).into();
+        let text: regcheck::diagnostic::Text = generate::generate(size).into();
         common::assert_loads(size.name, &text);
         Fixture { text }
     })
@@ -95,7 +95,7 @@ fn bench_size(c: &mut Criterion, size: &Size) {
     });
     group.bench_function(BenchmarkId::from_parameter("load"), |b| {
         let text = &fixture(size).text;
-        b.iter(|| regcheck::account::load_str(size.name, Arc::clone(black_box(text))).expect("load"));
+        b.iter(|| regcheck::account::load_str(size.name, black_box(text).clone()).expect("load"));
     });
     if let Some(reason) = audit_too_slow(size) {
         eprintln!("{}/audit skipped: {reason}", size.name);
@@ -125,11 +125,11 @@ fn bench_size(c: &mut Criterion, size: &Size) {
 
 fn audit_once(
     size: &Size,
-    text: &Arc<str>,
+    text: &regcheck::diagnostic::Text,
     policies: &[Arc<Policy>],
     settings: &Settings,
 ) -> Vec<RuleOutcome> {
-    let loaded = regcheck::account::load_str(size.name, Arc::clone(black_box(text))).expect("load");
+    let loaded = regcheck::account::load_str(size.name, black_box(text).clone()).expect("load");
     evaluate(&loaded, policies, settings)
 }
 

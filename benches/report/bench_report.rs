@@ -209,7 +209,7 @@ fn main() {
 
     if check_only {
         for size in &sizes {
-            let text: Arc<str> = generate::generate(size).into();
+            let text: regcheck::diagnostic::Text = generate::generate(size).into();
             common::assert_loads(size.name, &text);
             println!("{}: {:.1} MB loads without errors", size.name, mb(text.len()));
         }
@@ -260,7 +260,7 @@ fn load_average() -> String {
 fn measure(size: &Size, policies: &[Arc<Policy>], settings: &Settings, budget: Duration) -> Row {
     eprintln!("[{}] generating", size.name);
     let started = Instant::now();
-    let text: Arc<str> = generate::generate(size).into();
+    let text: regcheck::diagnostic::Text = generate::generate(size).into();
     let generate = started.elapsed();
     common::assert_loads(size.name, &text);
 
@@ -292,7 +292,7 @@ fn measure(size: &Size, policies: &[Arc<Policy>], settings: &Settings, budget: D
         let bare_time = t.elapsed();
 
         let t = Instant::now();
-        let loaded = regcheck::account::load_str(size.name, Arc::clone(&text)).expect("load");
+        let loaded = regcheck::account::load_str(size.name, text.clone()).expect("load");
         drop(std::hint::black_box(loaded));
         let load_time = t.elapsed();
 
@@ -302,7 +302,7 @@ fn measure(size: &Size, policies: &[Arc<Policy>], settings: &Settings, budget: D
         }
         if audit_in_process {
             let t = Instant::now();
-            let loaded = regcheck::account::load_str(size.name, Arc::clone(&text)).expect("load");
+            let loaded = regcheck::account::load_str(size.name, text.clone()).expect("load");
             let loaded_at = t.elapsed();
             let result = evaluate(&loaded, policies, settings);
             if round == 0 {
@@ -625,7 +625,7 @@ fn child(args: &[String]) {
         .expect("--child SIZE MODE");
     let mode = args.get(1).map(String::as_str).unwrap_or("audit");
     let policies = common::builtin_policies();
-    let text: Arc<str> = generate::generate(&size).into();
+    let text: regcheck::diagnostic::Text = generate::generate(&size).into();
     // Resets VmHWM to the current RSS (Linux ≥ 4.0), so the generator's peak is not counted.
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let base = own_status_kb("VmRSS").unwrap_or(0);
@@ -637,7 +637,7 @@ fn child(args: &[String]) {
             drop(std::hint::black_box(table));
         }
         _ => {
-            let loaded = regcheck::account::load_str(size.name, Arc::clone(&text)).expect("load");
+            let loaded = regcheck::account::load_str(size.name, text.clone()).expect("load");
             let outcomes = evaluate(&loaded, &policies, &common::settings());
             outcome = summarize(&outcomes);
             drop(std::hint::black_box(outcomes));
@@ -666,7 +666,7 @@ fn status_field_kb(status: &str, field: &str) -> Option<u64> {
 /// baseline is a median of 3 and each rule runs once.
 fn rule_times(size: &Size, policies: &[Arc<Policy>], settings: &Settings) -> Vec<(String, Duration)> {
     eprintln!("[{}] per-rule times", size.name);
-    let text: Arc<str> = generate::generate(size).into();
+    let text: regcheck::diagnostic::Text = generate::generate(size).into();
     let loaded = regcheck::account::load_str(size.name, text).expect("load");
     let time = |policies: &[Arc<Policy>], runs: usize| {
         let samples = (0..runs)

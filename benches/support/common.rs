@@ -14,8 +14,8 @@ pub fn as_of() -> DateTime<Utc> {
 }
 
 /// Panics with the first load problems (file:line:column: message) if `text` does not load.
-pub fn assert_loads(name: &str, text: &Arc<str>) {
-    if let Err(error) = regcheck::account::load_str(name, Arc::clone(text)) {
+pub fn assert_loads(name: &str, text: &regcheck::diagnostic::Text) {
+    if let Err(error) = regcheck::account::load_str(name, text.clone()) {
         let shown: Vec<String> = error
             .diagnostics
             .iter()

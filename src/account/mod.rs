@@ -9,12 +9,11 @@ mod validate;
 
 use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::{FileDiagnostic, Problem, SourceText};
+use crate::diagnostic::{FileDiagnostic, Problem, SourceText, Text};
 use crate::findings::Location;
 use crate::path::{DocPath, Segment};
 use crate::toml_reader::{Collector, header_span, top_of_file};
@@ -23,7 +22,7 @@ pub use model::Account;
 self_cell::self_cell!(
     /// The file's text together with its parsed, spanned TOML tree (which borrows the text).
     struct ParsedToml {
-        owner: Arc<str>,
+        owner: Text,
         #[covariant]
         dependent: SpannedTable,
     }
@@ -294,10 +293,10 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<LoadedAccount, LoadError
     }
 }
 
-pub fn load_str(name: &str, text: impl Into<Arc<str>>) -> Result<LoadedAccount, LoadError> {
-    let text: Arc<str> = text.into();
+pub fn load_str(name: &str, text: impl Into<Text>) -> Result<LoadedAccount, LoadError> {
+    let text: Text = text.into();
     // Lines of an account file are shown only with its secrets masked (`SourceText` does it).
-    let source = SourceText::new(name, Arc::clone(&text));
+    let source = SourceText::new(name, text.clone());
     if text.contains('\0') {
         let offset = text.find('\0').unwrap_or(0);
         return Err(LoadError::new(
@@ -325,7 +324,7 @@ pub fn load_str(name: &str, text: impl Into<Arc<str>>) -> Result<LoadedAccount, 
 }
 
 /// Parses a file's text and reads the account from it, with every problem found.
-fn parse_and_read(text: Arc<str>, source: SourceText) -> Result<LoadedAccount, LoadError> {
+fn parse_and_read(text: Text, source: SourceText) -> Result<LoadedAccount, LoadError> {
     let mut syntax_problems = Vec::new();
     let parsed = ParsedToml::new(text, |text| {
         let (table, errors) = DeTable::parse_recoverable(text);

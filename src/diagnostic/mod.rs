@@ -50,11 +50,68 @@ pub type Redactor = fn(&str) -> FileSecrets;
 
 pub use crate::secrets::redact_toml::FileSecrets;
 
+/// A file's text, shared by every clone and never copied: the `String` a file was read into
+/// (an `Arc<str>` would copy it once more, a whole account file), or text built into the binary
+/// (the built-in policies, used in place).
+#[derive(Clone)]
+pub enum Text {
+    Read(Arc<String>),
+    Builtin(&'static str),
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Text::Read(text) => text,
+            Text::Builtin(text) => text,
+        }
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Text {}
+
+impl From<String> for Text {
+    fn from(text: String) -> Self {
+        Text::Read(Arc::new(text))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Self {
+        Text::from(text.to_owned())
+    }
+}
+
 /// A file's name and text, shared by every diagnostic and finding that points into it.
 #[derive(Debug, Clone)]
 pub struct SourceText {
     pub name: String,
-    pub text: Arc<str>,
+    pub text: Text,
     /// Computed on first use and shared by every clone: only a report that shows positions or
     /// lines needs them.
     derived: Arc<Derived>,
@@ -88,7 +145,7 @@ const MIN_SEARCHED_SECRET: usize = 4;
 impl SourceText {
     /// A file whose secrets (as [`crate::secrets::redact_toml::scan_file`] finds them in the raw
     /// text) are masked whenever its lines, or texts quoting them, are shown.
-    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+    pub fn new(name: impl Into<String>, text: impl Into<Text>) -> Self {
         Self {
             name: name.into(),
             text: text.into(),

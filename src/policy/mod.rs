@@ -11,7 +11,7 @@ use include_dir::{Dir, include_dir};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::{FileDiagnostic, Problem, SourceText};
+use crate::diagnostic::{FileDiagnostic, Problem, SourceText, Text};
 use crate::engine::cel::{self, CompileError, Expr};
 use crate::engine::data::Data;
 use crate::engine::jsonpath::JsonPath;
@@ -221,13 +221,13 @@ fn embedded() -> Vec<SourceText> {
     sources
 }
 
-fn collect_embedded(dir: &Dir<'_>, out: &mut Vec<SourceText>) {
+fn collect_embedded(dir: &'static Dir<'static>, out: &mut Vec<SourceText>) {
     for file in dir.files() {
         if file.path().extension().is_some_and(|ext| ext == "toml") {
             let name = format!("policies/{}", file.path().display());
-            let text: Arc<str> = match file.contents_utf8() {
-                Some(text) => Arc::from(text),
-                None => Arc::from(String::from_utf8_lossy(file.contents()).as_ref()),
+            let text = match file.contents_utf8() {
+                Some(text) => Text::Builtin(text),
+                None => Text::from(String::from_utf8_lossy(file.contents()).into_owned()),
             };
             out.push(SourceText::new(name, text));
         }
