@@ -261,7 +261,10 @@ const CHAR_STEP: usize = 256;
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
-        let mut starts = vec![0];
+        // Sized at once (counting line ends is cheap next to growing a large file's list by
+        // copies, each touching fresh memory).
+        let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
+        starts.push(0);
         let mut chars = Vec::with_capacity(bytes.len() / CHAR_STEP + 1);
         let mut count = 0;
         for (step, block) in bytes.chunks(CHAR_STEP).enumerate() {
