@@ -9,6 +9,7 @@
 //!     cargo run --release --example bench-report -- --import large  # `regcheck import` against audit
 //!     cargo run --release --example bench-report -- --write-captures large /tmp/captures  # save a capture
 //!     cargo run --release --example bench-report -- --process     # whole processes: see process.rs
+//!     cargo run --release --example bench-report -- --process --pause 3 small   # each run after 3 s idle
 //!     cargo run --release --example bench-report -- --image       # one-image gate (audit --image) on large: see process.rs
 //!
 //! (The target is `[[example]] name = "bench-report"`, path `benches/report/bench_report.rs`: a
@@ -161,6 +162,7 @@ fn main() {
     let rules_only = args.iter().any(|a| a == "--rules");
     let image_only = args.iter().any(|a| a == "--image");
     let mut budget = Duration::from_secs(300);
+    let mut pause = Duration::ZERO;
     let mut sizes: Vec<Size> = Vec::new();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
@@ -173,6 +175,16 @@ fn main() {
                     std::process::exit(2);
                 });
             budget = Duration::from_secs(seconds);
+        } else if arg == "--pause" {
+            let seconds = rest
+                .next()
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+                .unwrap_or_else(|| {
+                    eprintln!("--pause takes a number of seconds (idle before each run of --process)");
+                    std::process::exit(2);
+                });
+            pause = Duration::from_secs_f64(seconds);
         } else if arg.starts_with("--") {
             if !["--check", "--rules", "--import", "--process", "--image"].contains(&arg.as_str()) {
                 eprintln!("unknown option `{arg}`");
@@ -203,7 +215,7 @@ fn main() {
         return;
     }
     if process_only {
-        process::report(&sizes, &load_average);
+        process::report(&sizes, &load_average, pause);
         return;
     }
 

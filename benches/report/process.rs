@@ -6,6 +6,7 @@
 //!
 //!     cargo build --release --bin regcheck --example bare-parse
 //!     cargo run --release --example bench-report -- --process
+//!     cargo run --release --example bench-report -- --process --pause 3 small   # each run after 3 s idle
 //!
 //! Wall time is what a user waits for; CPU time (user + system, from `wait4`) is shown beside it
 //! because it moves less when other processes compete for the cores. Peak memory is the child's
@@ -96,12 +97,13 @@ fn medians(runs: &[Run]) -> Figures {
     }
 }
 
-/// Runs each command of `commands` in turn, `rounds` times (after one unmeasured round), and
-/// returns the medians of each.
-fn alternate(commands: &[(&Path, Vec<String>)], dir: &Path, rounds: usize) -> Vec<Figures> {
+/// Runs each command of `commands` in turn, `rounds` times (after one unmeasured round), each
+/// run after `pause` idle, and returns the medians of each.
+fn alternate(commands: &[(&Path, Vec<String>)], dir: &Path, rounds: usize, pause: Duration) -> Vec<Figures> {
     let mut runs: Vec<Vec<Run>> = vec![Vec::new(); commands.len()];
     for round in 0..=rounds {
         for (at, (program, args)) in commands.iter().enumerate() {
+            std::thread::sleep(pause);
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let result = run(program, &args, dir);
             assert!(
@@ -189,7 +191,11 @@ fn audit_args(file: &str, format: &str) -> Vec<String> {
 
 /// The whole-process report; `sizes` among small, medium and large (the folder of small
 /// accounts and the empty account always run).
-pub fn report(sizes: &[Size], load_average: &dyn Fn() -> String) {
+/// `pause`: idle time before each run. Zero measures runs that follow each other (a script, a
+/// benchmark); a few seconds measures what a run at a terminal or on a fresh CI machine sees,
+/// after the kernel has handed the memory that earlier runs freed back to a VM's host, and then
+/// the folder of accounts (800 runs) is left out.
+pub fn report(sizes: &[Size], load_average: &dyn Fn() -> String, pause: Duration) {
     let (regcheck, bare) = binaries();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let root = dir.path();
@@ -207,6 +213,7 @@ pub fn report(sizes: &[Size], load_average: &dyn Fn() -> String) {
         ],
         root,
         21,
+        pause,
     );
     rows.push(Row {
         what: "empty account, all 40 rules (start-up)".to_owned(),
@@ -236,7 +243,7 @@ pub fn report(sizes: &[Size], load_average: &dyn Fn() -> String) {
         if size.name == "medium" {
             commands.push((&*regcheck, audit_args(&file, "json")));
         }
-        let figures = alternate(&commands, root, rounds);
+        let figures = alternate(&commands, root, rounds, pause);
         let (sarif, bare_parse, human) = (figures[0], figures[1], figures[2]);
         let images = format!("{} images", size.images);
         rows.push(Row {
@@ -284,6 +291,10 @@ pub fn report(sizes: &[Size], load_average: &dyn Fn() -> String) {
         }
     }
 
+    if !pause.is_zero() {
+        print_report(&rows, &load_before, &load_average(), pause);
+        return;
+    }
     // A folder of 200 small accounts, against the sum of 200 single runs.
     eprintln!("[process] folder of 200 small accounts");
     let folder = root.join("accounts");
@@ -330,7 +341,7 @@ pub fn report(sizes: &[Size], load_average: &dyn Fn() -> String) {
         met: ratio(whole.wall, sum.wall) <= 0.6,
     });
 
-    print_report(&rows, &load_before, &load_average());
+    print_report(&rows, &load_before, &load_average(), pause);
 }
 
 /// The one-image gate (`--image`): `regcheck audit FILE --image REF` on the generated
@@ -379,7 +390,7 @@ pub fn image_report(sizes: &[Size], load_average: &dyn Fn() -> String) {
             (&*bare, vec![file.clone()]),
             (&*regcheck, audit_args(&file, "human")),
         ];
-        let figures = alternate(&commands, root, rounds);
+        let figures = alternate(&commands, root, rounds, Duration::ZERO);
         let (pass, fail, load, bare_parse, whole) =
             (figures[0], figures[1], figures[2], figures[3], figures[4]);
         let images = format!("{} images", size.images);
@@ -414,7 +425,7 @@ pub fn image_report(sizes: &[Size], load_average: &dyn Fn() -> String) {
             });
         }
     }
-    print_report(&rows, &load_before, &load_average());
+    print_report(&rows, &load_before, &load_average(), Duration::ZERO);
 }
 
 /// A passing and a failing image of the generated account, among twenty tagged images spread
@@ -488,13 +499,18 @@ fn as_strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
 
-fn print_report(rows: &[Row], load_before: &str, load_after: &str) {
+fn print_report(rows: &[Row], load_before: &str, load_after: &str, pause: Duration) {
     println!("## regcheck whole-process figures\n");
+    let pause = if pause.is_zero() {
+        "one after the other".to_owned()
+    } else {
+        format!("each after {} s idle (the folder left out)", pause.as_secs_f64())
+    };
     println!(
-        "Separate processes, run alternately with the yardstick, medians (21 runs for the empty \
-         account, 11 small, 5 medium, 3 large and for the folder), after one unmeasured round. \
-         Cores: {}; 1-minute load average {load_before} before, {load_after} after (above the \
-         core count, other processes competed: wall times are inflated, CPU times much less).\n",
+        "Separate processes, run alternately with the yardstick, {pause}, medians (21 runs for the \
+         empty account, 11 small, 5 medium, 3 large and for the folder), after one unmeasured \
+         round. Cores: {}; 1-minute load average {load_before} before, {load_after} after (above \
+         the core count, other processes competed: wall times are inflated, CPU times much less).\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
     println!(

@@ -421,8 +421,12 @@ pub fn evaluate(account: &LoadedAccount, policies: &[Arc<Policy>], settings: &Se
             let applicable = parts.iter().any(|part| part.evaluated);
             let passes = parts.iter().map(|part| part.passes).sum();
             // Sized once: with passes recorded a rule can have millions of findings, and
-            // growing the vector part by part would hold two copies at the end.
-            let mut findings = Vec::with_capacity(parts.iter().map(|part| part.findings.len()).sum());
+            // growing the vector part by part would hold two copies at the end. The first
+            // part's vector is kept, so a rule of one part (most) is not copied at all.
+            let total = parts.iter().map(|part| part.findings.len()).sum::<usize>();
+            let mut parts = parts.into_iter();
+            let mut findings = parts.next().map(|part| part.findings).unwrap_or_default();
+            findings.reserve_exact(total - findings.len());
             for part in parts {
                 findings.extend(part.findings);
             }
