@@ -4,20 +4,12 @@
 
 use std::path::Path;
 
+#[path = "support/generated.rs"]
+mod generated;
+
+/// The check of [`generated::assert_generated_file_is_current`], with this file's bless command.
 fn check_or_bless(path: &str, expected: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-    let actual = std::fs::read_to_string(&path).unwrap_or_default();
-    if actual == expected {
-        return;
-    }
-    if std::env::var_os("REGCHECK_BLESS").is_some() {
-        std::fs::write(&path, expected).unwrap();
-        return;
-    }
-    panic!(
-        "{} is out of date with its sources: run `REGCHECK_BLESS=1 cargo test --test docs`",
-        path.display()
-    );
+    generated::assert_generated_file_is_current(path, expected, "REGCHECK_BLESS=1 cargo test --test docs");
 }
 
 #[test]

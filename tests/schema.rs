@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+#[path = "support/generated.rs"]
+mod generated;
+
 fn committed_schema() -> Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/account.schema.json"))
         .expect("schema/account.schema.json exists");
@@ -255,17 +258,11 @@ fn optional_fields_have_no_null_branch_and_every_definition_a_title() {
 /// `REGCHECK_BLESS=1 cargo test --test schema` regenerates it.
 #[test]
 fn account_file_reference_matches_the_schema() {
-    let expected = account_file_markdown(&committed_schema());
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/account-file.md");
-    let actual = std::fs::read_to_string(&path).unwrap_or_default();
-    if actual == expected {
-        return;
-    }
-    if std::env::var_os("REGCHECK_BLESS").is_some() {
-        std::fs::write(&path, expected).unwrap();
-        return;
-    }
-    panic!("docs/account-file.md is out of date: run `REGCHECK_BLESS=1 cargo test --test schema`");
+    generated::assert_generated_file_is_current(
+        "docs/account-file.md",
+        &account_file_markdown(&committed_schema()),
+        "REGCHECK_BLESS=1 cargo test --test schema",
+    );
 }
 
 fn account_file_markdown(schema: &Value) -> String {

@@ -526,17 +526,11 @@ fn every_builtin_rule_renders_its_fix_for_its_failing_fixtures() {
         }
         assert!(shown, "{} has no failing test case", policy.id);
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/fix-commands.md");
-    let actual = std::fs::read_to_string(&path).unwrap_or_default();
-    if actual != doc {
-        if std::env::var_os("REGCHECK_BLESS").is_some() {
-            std::fs::write(&path, doc).expect("write docs/fix-commands.md");
-        } else {
-            panic!(
-                "docs/fix-commands.md is out of date: run `REGCHECK_BLESS=1 cargo test --lib fix_commands`"
-            );
-        }
-    }
+    crate::test_support::assert_generated_file_is_current(
+        "docs/fix-commands.md",
+        &doc,
+        "REGCHECK_BLESS=1 cargo test --lib fix_commands",
+    );
 }
 
 #[test]
