@@ -31,6 +31,9 @@ pub enum Run {
     /// A place in the account as CEL sees it, handed back without a copy (a namespace that a
     /// rule reads for each of 100k images).
     Account(fn(&[Arg]) -> Result<Node<'static>, String>),
+    /// A list of places in the account, or of values made for the call (an identity's
+    /// policies: the account's own, which rules then pass on to other helpers).
+    List(fn(&[Arg]) -> Result<index::Listed, String>),
 }
 
 pub const HELPERS: &[Helper] = &[
@@ -133,11 +136,11 @@ pub const HELPERS: &[Helper] = &[
         arity: 2,
         signature: "identity_policies(iam: map, identity: string) -> list<map>",
         doc: "An identity's policies: those whose subject is the identity, plus those of every access group that lists it as a member.",
-        run: Run::Value(|args| {
+        run: Run::List(|args| {
             let (iam, identity) = (arg(args, 0)?, text(args, 1)?);
-            Ok(Data::List(index::with_current(|index| {
+            Ok(index::with_current(|index| {
                 index.identity_policies(iam, identity)
-            })))
+            }))
         }),
     },
     Helper {

@@ -46,17 +46,43 @@ struct SharedSection {
 #[derive(Debug)]
 struct IamIndex {
     iam: Arc<Data>,
+    /// The policies' nodes in the document, in file order: what `identity_policies` hands back,
+    /// so that rules pass the account's own policies on to other helpers.
+    policies: Vec<Node<'static>>,
+    /// Plain copies of every policy and of its roles, by the address of their node in the
+    /// document. Rules pass them to helpers one at a time (`is_registry_policy(p)`,
+    /// `has_role(p.roles, 'Manager')`), for every automation entry and every policy: each is
+    /// copied once, here, instead of on every call.
+    copies: HashMap<usize, Arc<Data>, AddressHasher>,
     policies_by_subject: HashMap<String, Vec<usize>>,
     groups_by_member: HashMap<String, Vec<String>>,
 }
 
+/// Addresses are not chosen by the file: a fixed seed is enough.
+type AddressHasher = foldhash::fast::FixedState;
+
 impl IamIndex {
-    fn build(iam: Arc<Data>) -> Self {
+    /// `node` is `account.iam` in the document, `iam` its plain copy.
+    fn build(node: Node<'static>, iam: Arc<Data>) -> Self {
         let list = |data: &Data, key: &str| -> Vec<Data> {
             data.get(key).and_then(Data::as_list).unwrap_or_default().to_vec()
         };
+        let policies: Vec<Node<'static>> = node
+            .get("policies")
+            .and_then(Node::elements)
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        let copied = list(&iam, "policies");
+        let mut copies = HashMap::with_capacity_and_hasher(2 * policies.len(), AddressHasher::default());
+        // The copy was made from these nodes, in the same order.
+        for (node, copy) in policies.iter().zip(&copied) {
+            if let (Some(roles), Some(copied_roles)) = (node.get("roles"), copy.get("roles")) {
+                copies.insert(roles.address(), Arc::new(copied_roles.clone()));
+            }
+            copies.insert(node.address(), Arc::new(copy.clone()));
+        }
         let mut policies_by_subject: HashMap<String, Vec<usize>> = HashMap::new();
-        for (position, policy) in list(&iam, "policies").iter().enumerate() {
+        for (position, policy) in copied.iter().enumerate() {
             if let Some(subject) = policy.get("subject").and_then(Data::as_str) {
                 policies_by_subject
                     .entry(subject.to_owned())
@@ -78,13 +104,16 @@ impl IamIndex {
         }
         Self {
             iam,
+            policies,
+            copies,
             policies_by_subject,
             groups_by_member,
         }
     }
 
-    /// What [`iam::identity_policies`] returns, in the same (file) order.
-    fn identity_policies(&self, identity: &str) -> Vec<Data> {
+    /// The policies [`iam::identity_policies`] returns, in the same (file) order, as the
+    /// document's nodes.
+    fn identity_policies(&self, identity: &str) -> Vec<Node<'static>> {
         let groups = self
             .groups_by_member
             .get(identity)
@@ -98,14 +127,9 @@ impl IamIndex {
             .collect();
         positions.sort_unstable();
         positions.dedup();
-        let policies = self
-            .iam
-            .get("policies")
-            .and_then(Data::as_list)
-            .unwrap_or_default();
         positions
             .into_iter()
-            .filter_map(|at| policies.get(at).cloned())
+            .filter_map(|at| self.policies.get(at).copied())
             .collect()
     }
 }
@@ -154,12 +178,18 @@ impl AccountIndex {
         index
     }
 
-    /// The shared copy of the document node at `address`, if the index holds one.
-    pub fn shared(&self, address: usize) -> Option<Arc<Data>> {
-        let section = self.shared.iter().find(|section| section.address == address)?;
-        Some(Arc::clone(
-            section.copy.get_or_init(|| Arc::new(section.node.to_data())),
-        ))
+    /// The shared copy of the document node at `address`, if the index holds one: a section
+    /// passed whole (`account.iam`), or (`also_parts`) a policy or its roles.
+    pub fn shared(&self, address: usize, also_parts: bool) -> Option<Arc<Data>> {
+        if let Some(section) = self.shared.iter().find(|section| section.address == address) {
+            return Some(Arc::clone(
+                section.copy.get_or_init(|| Arc::new(section.node.to_data())),
+            ));
+        }
+        if !also_parts {
+            return None;
+        }
+        self.iam()?.copies.get(&address).cloned()
     }
 
     /// Who holds which policy, made with the shared copy of `account.iam`.
@@ -167,7 +197,8 @@ impl AccountIndex {
         self.iam
             .get_or_init(|| {
                 let iam = self.shared.iter().find(|section| section.name == "iam")?;
-                self.shared(iam.address).map(IamIndex::build)
+                let copy = self.shared(iam.address, false)?;
+                Some(IamIndex::build(iam.node, copy))
             })
             .as_ref()
     }
@@ -187,14 +218,24 @@ impl AccountIndex {
             .filter_map(|&position| self.namespaces.get(position).copied())
     }
 
-    /// An identity's policies, from the index when `iam` is the account's shared copy (what
-    /// `account.iam` passes); otherwise by reading every policy.
-    pub fn identity_policies(&self, iam: &Data, identity: &str) -> Vec<Data> {
+    /// An identity's policies: the account's own (their nodes, from the index) when `iam` is
+    /// the account's shared copy (what `account.iam` passes); otherwise copies, found by
+    /// reading every policy.
+    pub fn identity_policies(&self, iam: &Data, identity: &str) -> Listed {
         match self.iam() {
-            Some(index) if std::ptr::eq(iam, Arc::as_ptr(&index.iam)) => index.identity_policies(identity),
-            _ => iam::identity_policies(iam, identity),
+            Some(index) if std::ptr::eq(iam, Arc::as_ptr(&index.iam)) => {
+                Listed::Places(index.identity_policies(identity))
+            }
+            _ => Listed::Made(iam::identity_policies(iam, identity)),
         }
     }
+}
+
+/// A list a helper found: places in the account, or values made for the call.
+#[derive(Debug)]
+pub enum Listed {
+    Places(Vec<Node<'static>>),
+    Made(Vec<Data>),
 }
 
 thread_local! {
@@ -252,6 +293,7 @@ mod tests {
             [[iam.policies]]
             id = "p0"
             subject = "AccessGroupId-b"
+            roles = ["Reader"]
             [[iam.policies]]
             id = "p1"
             subject = "ServiceId-1"
@@ -273,18 +315,47 @@ mod tests {
         // SAFETY: `document` outlives `index`.
         let index = unsafe { AccountIndex::build(document.root()) };
         let iam = index
-            .shared(document.root().get("iam").unwrap().address())
+            .shared(document.root().get("iam").unwrap().address(), false)
             .unwrap();
+        let places = |identity| match index.identity_policies(&iam, identity) {
+            Listed::Places(places) => places,
+            Listed::Made(_) => panic!("the account's own iam is indexed"),
+        };
         for identity in ["ServiceId-1", "ServiceId-2", "AccessGroupId-a", "ServiceId-none"] {
-            let indexed = index.identity_policies(&iam, identity);
+            let indexed: Vec<Data> = places(identity).iter().map(Node::to_data).collect();
             assert_eq!(indexed, iam::identity_policies(&iam, identity), "{identity}");
         }
-        let ids: Vec<_> = index
-            .identity_policies(&iam, "ServiceId-1")
+        let ids: Vec<_> = places("ServiceId-1")
             .iter()
-            .map(|p| p.get("id").unwrap().to_string())
+            .map(|p| p.get("id").unwrap().as_str().unwrap().to_owned())
             .collect();
-        assert_eq!(ids, ["\"p0\"", "\"p1\"", "\"p3\""]);
+        assert_eq!(ids, ["p0", "p1", "p3"]);
+        // A copy of iam made elsewhere is read whole.
+        let copy = Data::clone(&iam);
+        assert!(
+            matches!(index.identity_policies(&copy, "ServiceId-1"), Listed::Made(found) if found.len() == 3)
+        );
+    }
+
+    #[test]
+    fn policies_and_their_roles_are_copied_once_for_helpers() {
+        let document = account();
+        // SAFETY: `document` outlives `index`.
+        let index = unsafe { AccountIndex::build(document.root()) };
+        let policies = document.root().get("iam").unwrap().get("policies").unwrap();
+        let first = policies.index(0).unwrap();
+        let copy = index.shared(first.address(), true).expect("a policy is copied");
+        assert_eq!(*copy, first.to_data());
+        assert!(Arc::ptr_eq(&copy, &index.shared(first.address(), true).unwrap()));
+        let roles = first.get("roles").unwrap();
+        assert_eq!(*index.shared(roles.address(), true).unwrap(), roles.to_data());
+        // Only sections when asked for sections; never a node the index does not know.
+        assert!(index.shared(first.address(), false).is_none());
+        assert!(
+            index
+                .shared(document.root().get("namespaces").unwrap().address(), true)
+                .is_none()
+        );
     }
 
     #[test]

@@ -685,6 +685,12 @@ fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVa
     Ok(match call_helper(I, &args)? {
         Called::Lent(value) => CowVal::Borrowed(value),
         Called::Made(value) => CowVal::Owned(value),
+        Called::Places(places) => CowVal::Owned(Box::new(CelList::from(
+            places
+                .into_iter()
+                .map(|place| place.clone_as_boxed())
+                .collect::<Vec<_>>(),
+        ))),
     })
 }
 
@@ -693,6 +699,8 @@ fn trampoline<'b, 'v, const I: usize>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVa
 pub(super) enum Called {
     Lent(&'static (dyn Val + 'static)),
     Made(Box<dyn Val>),
+    /// A list of places in the account: the native evaluator lends each; `cel` gets a copy.
+    Places(Vec<&'static (dyn Val + 'static)>),
 }
 
 /// Calls helper `index`, charging the meter for it (see `budget`): the trampolines' body, and
@@ -705,13 +713,6 @@ pub(super) fn call_helper(index: usize, args: &[CowVal<'_, '_>]) -> Result<Calle
     let args: Vec<Arg> = args
         .iter()
         .map(|arg| {
-            // A large section of the account (`account.iam`) passed as it is: use the copy the
-            // index made once, instead of converting 10k policies on every call.
-            if let CowVal::Borrowed(val) = arg
-                && let Some(shared) = super::index::with_current(|index| index.shared(node_address(*val)))
-            {
-                return Ok(Arg::Shared(shared));
-            }
             // Most arguments are strings (an env entry, a ref): lend them, copy nothing.
             if let Some(text) = arg.downcast_ref::<CelString>() {
                 let text = text.inner();
@@ -719,6 +720,16 @@ pub(super) fn call_helper(index: usize, args: &[CowVal<'_, '_>]) -> Result<Calle
                     text,
                     copy: std::sync::OnceLock::new(),
                 });
+            }
+            // A part of the account that the index keeps a copy of: a large section passed
+            // whole (`account.iam`, instead of converting 10k policies on every call), or a
+            // policy or its roles (passed one at a time, for every automation entry).
+            if let CowVal::Borrowed(val) = arg
+                && (val.downcast_ref::<CelMap>().is_some() || val.downcast_ref::<CelList>().is_some())
+                && let Some(shared) =
+                    super::index::with_current(|index| index.shared(node_address(*val), true))
+            {
+                return Ok(Arg::Shared(shared));
             }
             val_to_data(arg.as_ref()).map(Arg::Owned)
         })
@@ -735,6 +746,20 @@ pub(super) fn call_helper(index: usize, args: &[CowVal<'_, '_>]) -> Result<Calle
             }
         },
         helpers::Run::Account(run) => Ok(Called::Lent(run(&args).map_err(failed)?.0)),
+        helpers::Run::List(run) => match run(&args).map_err(failed)? {
+            // Charged as the list would be (its length), without copying what it lists.
+            super::index::Listed::Places(places) if !places.is_empty() => {
+                budget::charge(places.len() as u64)?;
+                Ok(Called::Places(places.into_iter().map(|place| place.0).collect()))
+            }
+            super::index::Listed::Places(_) => Ok(Called::Lent(&*EMPTY_LIST)),
+            super::index::Listed::Made(items) if items.is_empty() => Ok(Called::Lent(&*EMPTY_LIST)),
+            super::index::Listed::Made(items) => {
+                let result = data_to_val(Data::List(items));
+                budget::charge(budget::size_of(result.as_ref()))?;
+                Ok(Called::Made(result))
+            }
+        },
     }
 }
 

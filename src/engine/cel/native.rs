@@ -1038,6 +1038,9 @@ impl<'a> Evaluation<'a, '_> {
                     .collect::<Option<_>>()?;
                 match super::call_helper(*index, &args).ok()? {
                     super::Called::Lent(value) => Held::Place(value),
+                    super::Called::Places(places) => {
+                        Held::List(places.into_iter().map(Held::Place).collect())
+                    }
                     super::Called::Made(value) => {
                         if let Some(number) = value.downcast_ref::<CelInt>() {
                             Held::Int(*number.inner())
