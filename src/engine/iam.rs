@@ -97,7 +97,8 @@ pub fn groups_of<'a>(iam: &'a Data, identity: &str) -> Vec<&'a str> {
         .collect()
 }
 
-fn list<'a>(data: &'a Data, key: &str) -> &'a [Data] {
+/// The list under `key`, empty when there is none.
+pub(super) fn list<'a>(data: &'a Data, key: &str) -> &'a [Data] {
     data.get(key).and_then(Data::as_list).unwrap_or_default()
 }
 

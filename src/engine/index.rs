@@ -64,18 +64,15 @@ type AddressHasher = foldhash::fast::FixedState;
 impl IamIndex {
     /// `node` is `account.iam` in the document, `iam` its plain copy.
     fn build(node: Node<'static>, iam: Arc<Data>) -> Self {
-        let list = |data: &Data, key: &str| -> Vec<Data> {
-            data.get(key).and_then(Data::as_list).unwrap_or_default().to_vec()
-        };
         let policies: Vec<Node<'static>> = node
             .get("policies")
             .and_then(Node::elements)
             .map(Iterator::collect)
             .unwrap_or_default();
-        let copied = list(&iam, "policies");
+        let copied = iam::list(&iam, "policies");
         let mut copies = HashMap::with_capacity_and_hasher(2 * policies.len(), AddressHasher::default());
         // The copy was made from these nodes, in the same order.
-        for (node, copy) in policies.iter().zip(&copied) {
+        for (node, copy) in policies.iter().zip(copied) {
             if let (Some(roles), Some(copied_roles)) = (node.get("roles"), copy.get("roles")) {
                 copies.insert(roles.address(), Arc::new(copied_roles.clone()));
             }
@@ -91,11 +88,11 @@ impl IamIndex {
             }
         }
         let mut groups_by_member: HashMap<String, Vec<String>> = HashMap::new();
-        for group in list(&iam, "access_groups") {
+        for group in iam::list(&iam, "access_groups") {
             let Some(id) = group.get("id").and_then(Data::as_str) else {
                 continue;
             };
-            for member in list(&group, "members").iter().filter_map(Data::as_str) {
+            for member in iam::list(group, "members").iter().filter_map(Data::as_str) {
                 groups_by_member
                     .entry(member.to_owned())
                     .or_default()
@@ -179,17 +176,18 @@ impl AccountIndex {
     }
 
     /// The shared copy of the document node at `address`, if the index holds one: a section
-    /// passed whole (`account.iam`), or (`also_parts`) a policy or its roles.
-    pub fn shared(&self, address: usize, also_parts: bool) -> Option<Arc<Data>> {
-        if let Some(section) = self.shared.iter().find(|section| section.address == address) {
-            return Some(Arc::clone(
-                section.copy.get_or_init(|| Arc::new(section.node.to_data())),
-            ));
-        }
-        if !also_parts {
-            return None;
-        }
-        self.iam()?.copies.get(&address).cloned()
+    /// passed whole (`account.iam`), or a policy or its roles.
+    pub fn shared(&self, address: usize) -> Option<Arc<Data>> {
+        self.section(address)
+            .or_else(|| self.iam()?.copies.get(&address).cloned())
+    }
+
+    /// The shared copy of the section whose document node is at `address`.
+    fn section(&self, address: usize) -> Option<Arc<Data>> {
+        let section = self.shared.iter().find(|section| section.address == address)?;
+        Some(Arc::clone(
+            section.copy.get_or_init(|| Arc::new(section.node.to_data())),
+        ))
     }
 
     /// Who holds which policy, made with the shared copy of `account.iam`.
@@ -197,7 +195,7 @@ impl AccountIndex {
         self.iam
             .get_or_init(|| {
                 let iam = self.shared.iter().find(|section| section.name == "iam")?;
-                let copy = self.shared(iam.address, false)?;
+                let copy = self.section(iam.address)?;
                 Some(IamIndex::build(iam.node, copy))
             })
             .as_ref()
@@ -315,7 +313,7 @@ mod tests {
         // SAFETY: `document` outlives `index`.
         let index = unsafe { AccountIndex::build(document.root()) };
         let iam = index
-            .shared(document.root().get("iam").unwrap().address(), false)
+            .section(document.root().get("iam").unwrap().address())
             .unwrap();
         let places = |identity| match index.identity_policies(&iam, identity) {
             Listed::Places(places) => places,
@@ -344,16 +342,16 @@ mod tests {
         let index = unsafe { AccountIndex::build(document.root()) };
         let policies = document.root().get("iam").unwrap().get("policies").unwrap();
         let first = policies.index(0).unwrap();
-        let copy = index.shared(first.address(), true).expect("a policy is copied");
+        let copy = index.shared(first.address()).expect("a policy is copied");
         assert_eq!(*copy, first.to_data());
-        assert!(Arc::ptr_eq(&copy, &index.shared(first.address(), true).unwrap()));
+        assert!(Arc::ptr_eq(&copy, &index.shared(first.address()).unwrap()));
         let roles = first.get("roles").unwrap();
-        assert_eq!(*index.shared(roles.address(), true).unwrap(), roles.to_data());
-        // Only sections when asked for sections; never a node the index does not know.
-        assert!(index.shared(first.address(), false).is_none());
+        assert_eq!(*index.shared(roles.address()).unwrap(), roles.to_data());
+        // A policy is not a section; a node the index does not know has no copy.
+        assert!(index.section(first.address()).is_none());
         assert!(
             index
-                .shared(document.root().get("namespaces").unwrap().address(), true)
+                .shared(document.root().get("namespaces").unwrap().address())
                 .is_none()
         );
     }

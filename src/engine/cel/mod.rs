@@ -726,8 +726,7 @@ pub(super) fn call_helper(index: usize, args: &[CowVal<'_, '_>]) -> Result<Calle
             // policy or its roles (passed one at a time, for every automation entry).
             if let CowVal::Borrowed(val) = arg
                 && (val.downcast_ref::<CelMap>().is_some() || val.downcast_ref::<CelList>().is_some())
-                && let Some(shared) =
-                    super::index::with_current(|index| index.shared(node_address(*val), true))
+                && let Some(shared) = super::index::with_current(|index| index.shared(node_address(*val)))
             {
                 return Ok(Arg::Shared(shared));
             }
