@@ -274,18 +274,8 @@ pub fn reference_markdown() -> String {
 }
 
 fn matches_pattern(text: &str, pattern: &str) -> Result<bool, String> {
-    thread_local! {
-        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
-    }
-    COMPILED.with(|compiled| {
-        let mut compiled = compiled.borrow_mut();
-        if !compiled.contains_key(pattern) {
-            let regex = regex::Regex::new(pattern).map_err(|error| format!("invalid pattern: {error}"))?;
-            compiled.insert(pattern.to_owned(), regex);
-        }
-        Ok(compiled[pattern].is_match(text))
-    })
+    let regex = super::pattern::compiled(pattern).map_err(|error| format!("invalid pattern: {error}"))?;
+    Ok(regex.is_match(text))
 }
 
 /// Detections as policies see them: kinds, classes and names, never values or spans.

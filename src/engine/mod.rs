@@ -12,6 +12,7 @@ pub mod helpers;
 pub mod iam;
 pub mod index;
 pub mod jsonpath;
+mod pattern;
 pub mod template;
 
 use std::collections::{BTreeMap, HashMap};

@@ -658,11 +658,29 @@ fn build_environment() -> Env {
         .expect("the strings extension registers once");
     env.add_extension(cel::extensions::lists)
         .expect("the lists extension registers once");
+    // `matches` as the standard library declares it, with each pattern compiled once per process
+    // (the `cel` crate's own compiles it on every call; its `regex` feature is off).
+    cel::add_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>, id = "matches")
+        .expect("`matches` registers once");
+    cel::add_member_overload!(env, fn matches: (CelString, CelString) -> Result<CelBool>)
+        .expect("`matches` registers once");
     for index in 0..helpers::HELPERS.len() {
         register(&mut env, index).expect("helper names are unique and not standard functions");
     }
     budget::register(&mut env).expect("the metering functions register once");
     env
+}
+
+/// CEL's `matches`: whether `pattern` (RE2 syntax, as the `regex` crate reads it) matches
+/// anywhere in `text`. Errors read as the `cel` crate's own.
+fn matches(text: &CelString<'_>, pattern: &CelString<'_>) -> Result<CelBool, ExecutionError> {
+    match super::pattern::compiled(pattern.inner()) {
+        Ok(regex) => Ok(CelBool::from(regex.is_match(text.inner()))),
+        Err(error) => Err(ExecutionError::FunctionError {
+            function: "matches".to_owned(),
+            message: format!("'{}' not a valid regex:\n{error}", pattern.inner()),
+        }),
+    }
 }
 
 /// Registers one helper as a global function of its arity with dynamic argument types.
@@ -1285,6 +1303,42 @@ mod tests {
         ] {
             assert_eq!(eval(source), Ok(expected), "{source}");
         }
+    }
+
+    /// `matches` is regcheck's own (the `cel` crate's `regex` feature is off): global and
+    /// member forms, on the native path and on `cel`'s (a `map` the native evaluator leaves to
+    /// it), with `cel`'s error for an invalid pattern.
+    #[test]
+    fn matches_is_declared_in_both_forms_and_reports_a_bad_pattern_as_cel_does() {
+        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
+        let eval = |source: &str| {
+            compile(source)
+                .unwrap()
+                .eval_bool(&bindings(doc.root(), doc.root()))
+        };
+        for (source, expected) in [
+            ("'foobar'.matches('^[a-zA-Z]*$')", true),
+            ("matches('foo1', '^[a-zA-Z]*$')", false),
+            ("'npm token'.matches('^([AEIOU]|npm )')", true),
+            (
+                "['AWS key', 'IBM key'].map(d, d.matches('^[AEIOU]')) == [true, true]",
+                true,
+            ),
+            ("['a key'].map(d, d.matches('^[AEIOU]')) == [false]", true),
+        ] {
+            assert_eq!(eval(source), Ok(expected), "{source}");
+        }
+        let error = eval("'foobar'.matches('(foo')").unwrap_err();
+        assert!(
+            error.contains("'(foo' not a valid regex:") && error.contains("unclosed group"),
+            "{error}"
+        );
+        assert!(
+            compile("'x'.matches('x')")
+                .unwrap()
+                .unknown_functions()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -137,6 +137,9 @@ enum Method {
     Contains,
     StartsWith,
     EndsWith,
+    /// A regular expression, compiled once per process (`cel` compiles it on every call); an
+    /// invalid one is left to `cel`, which reports it.
+    Matches,
 }
 
 impl Native {
@@ -388,6 +391,7 @@ impl Compiler {
                     "contains" => Method::Contains,
                     "startsWith" => Method::StartsWith,
                     "endsWith" => Method::EndsWith,
+                    "matches" => Method::Matches,
                     _ => return None,
                 };
                 Node::Method(method, Box::new([self.compile(target)?, self.compile(argument)?]))
@@ -1028,6 +1032,7 @@ impl<'a> Evaluation<'a, '_> {
                     Method::Contains => text.contains(part),
                     Method::StartsWith => text.starts_with(part),
                     Method::EndsWith => text.ends_with(part),
+                    Method::Matches => super::super::pattern::compiled(part).ok()?.is_match(text),
                 })
             }
             Node::Helper { index, args } => {
