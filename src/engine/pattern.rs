@@ -6,7 +6,7 @@
 //! every call: one cache for the whole process makes each pattern cost that once.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use regex::Regex;
 
@@ -15,23 +15,27 @@ use regex::Regex;
 /// rather than fill memory.
 const MOST_KEPT: usize = 64;
 
-static COMPILED: LazyLock<Mutex<HashMap<String, Regex>>> = LazyLock::new(Mutex::default);
+/// Each regex behind an `Arc`, not cloned: a clone of a `Regex` gets a pool of search caches of
+/// its own, and making a cache costs more than a search of a short text.
+static COMPILED: LazyLock<Mutex<HashMap<String, Arc<Regex>>>> = LazyLock::new(Mutex::default);
 
 /// The compiled `pattern`, compiled now if this process has not compiled it yet.
-pub fn compiled(pattern: &str) -> Result<Regex, regex::Error> {
+pub fn compiled(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
     if let Some(regex) = COMPILED
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .get(pattern)
     {
-        // A `Regex` is shared by reference counting: cloning it compiles nothing.
-        return Ok(regex.clone());
+        return Ok(Arc::clone(regex));
     }
     // Compiled outside the lock, so that another thread's lookup does not wait for it.
-    let regex = Regex::new(pattern)?;
+    let regex = Arc::new(Regex::new(pattern)?);
     let mut kept = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
     if kept.len() < MOST_KEPT {
-        kept.entry(pattern.to_owned()).or_insert_with(|| regex.clone());
+        return Ok(Arc::clone(
+            kept.entry(pattern.to_owned())
+                .or_insert_with(|| Arc::clone(&regex)),
+        ));
     }
     Ok(regex)
 }
@@ -45,6 +49,7 @@ mod tests {
         let pattern = "^([AEIOU]|npm )";
         let first = compiled(pattern).unwrap();
         let second = compiled(pattern).unwrap();
+        assert!(Arc::ptr_eq(&first, &second), "compiled once, then shared");
         for text in ["IBM Cloud API key", "npm token", "AWS key", "an", ""] {
             let fresh = Regex::new(pattern).unwrap().is_match(text);
             assert_eq!(first.is_match(text), fresh, "{text}");

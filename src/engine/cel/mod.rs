@@ -1341,6 +1341,35 @@ mod tests {
         );
     }
 
+    /// `distinct` of strings is the native evaluator's (the ICR-SEC messages name each kind of
+    /// secret once); of anything else, `cel`'s. Test builds check each native answer, and what
+    /// it charged, against `cel`'s.
+    #[test]
+    fn distinct_keeps_the_first_of_equal_strings_and_leaves_other_values_to_cel() {
+        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
+        for (source, native) in [
+            ("['b', 'b', 'c', 'a', 'c'].distinct() == ['b', 'c', 'a']", true),
+            ("[].distinct() == []", true),
+            (
+                "['an AWS key', 'a token', 'an AWS key'].distinct().join(' and ') == 'an AWS key and a token'",
+                true,
+            ),
+            ("[1, 1u, 1.0, 2u].distinct() == [1, 2u]", false),
+            // Compiled for the native evaluator, which hands it to `cel` when it meets the 1.
+            ("['a', 1, 'a'].distinct() == ['a', 1]", true),
+        ] {
+            let expr = compile(source).unwrap();
+            assert_eq!(
+                expr.eval_bool(&bindings(doc.root(), doc.root())),
+                Ok(true),
+                "{source}"
+            );
+            if native {
+                assert!(expr.is_native(), "{source}: compiled for the native evaluator");
+            }
+        }
+    }
+
     #[test]
     fn expressions_are_metered_and_an_exhausted_meter_stays_exhausted() {
         let doc = Document::from_data(&Data::Map(BTreeMap::new()));

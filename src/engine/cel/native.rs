@@ -22,7 +22,7 @@
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{LazyLock, Mutex};
 
 use cel::Value;
@@ -74,6 +74,10 @@ enum Node {
     CostJoin(Box<[Node]>),
     /// `list.join([separator])`.
     Join(Box<[Node]>),
+    /// `@cost_distinct(list)`: charges the comparisons `distinct` makes; passes the list on.
+    CostDistinct(Box<Node>),
+    /// `list.distinct()` of a list of strings (any other is left to `cel`).
+    Distinct(Box<Node>),
     /// `@cost_replace(text, from, to)`: charges the most `replace` can build; passes `text` on.
     CostReplace(Box<[Node; 3]>),
     /// `text.replace(from, to)`.
@@ -344,6 +348,7 @@ impl Compiler {
             (None, [value]) | (Some(value), []) if name == "size" => Node::Size(self.boxed(value)?),
             (None, [_, _]) if name == budget::STEP => Node::Step(self.pair(args)?),
             (None, [_] | [_, _]) if name == budget::COST_JOIN => Node::CostJoin(self.all(args)?),
+            (None, [list]) if name == budget::COST_DISTINCT => Node::CostDistinct(self.boxed(list)?),
             (None, [text, from, to]) if name == budget::COST_REPLACE => Node::CostReplace(Box::new([
                 self.compile(text)?,
                 self.compile(from)?,
@@ -381,6 +386,7 @@ impl Compiler {
                 Node::Split(Box::new([self.compile(target)?, self.compile(separator)?]))
             }
             (Some(target), []) if name == "lowerAscii" => Node::LowerAscii(self.boxed(target)?),
+            (Some(target), []) if name == "distinct" => Node::Distinct(self.boxed(target)?),
             (Some(target), [from, to]) if name == "replace" => Node::Replace(Box::new([
                 self.compile(target)?,
                 self.compile(from)?,
@@ -424,6 +430,8 @@ fn each_operand<'n>(node: &'n Node, visit: &mut dyn FnMut(&'n Node)) {
         | Node::Cost(one)
         | Node::NotStrictlyFalse(one)
         | Node::LowerAscii(one)
+        | Node::CostDistinct(one)
+        | Node::Distinct(one)
         | Node::Remembered { node: one, .. } => visit(one),
         Node::Choose(three) | Node::CostReplace(three) | Node::Replace(three) => three.iter().for_each(visit),
         Node::Compare(_, two)
@@ -506,6 +514,8 @@ fn describe(node: &Node, depth: usize, out: &mut Vec<u8>) {
         Node::Step(_) => write!(out, "step"),
         Node::CostJoin(_) => write!(out, "costjoin"),
         Node::Join(_) => write!(out, "join"),
+        Node::CostDistinct(_) => write!(out, "costdistinct"),
+        Node::Distinct(_) => write!(out, "distinct"),
         Node::CostReplace(_) => write!(out, "costreplace"),
         Node::Replace(_) => write!(out, "replace"),
         Node::NotStrictlyFalse(_) => write!(out, "notstrictlyfalse"),
@@ -995,6 +1005,31 @@ impl<'a> Evaluation<'a, '_> {
                 };
                 let parts: Vec<&str> = items.iter().map(Held::as_str).collect::<Option<_>>()?;
                 Held::Text(Cow::Owned(parts.join(separator)))
+            }
+            Node::CostDistinct(list) => {
+                let list = self.eval(list)?;
+                // As `budget::cost_distinct` charges: half the square of the list's length.
+                let count = if list.is_list() {
+                    list.metered_size()
+                } else {
+                    return None;
+                };
+                budget::charge(1 + count.saturating_mul(count) / 2).ok()?;
+                list
+            }
+            Node::Distinct(list) => {
+                let items: Vec<Held<'a>> = self.eval(list)?.elements()?.collect();
+                // Strings are equal when `cel` says so exactly when their texts are; other
+                // values (numbers compare across types) are left to `cel`.
+                let mut seen: HashSet<&str> = HashSet::with_capacity(items.len());
+                let mut first = Vec::with_capacity(items.len());
+                for (at, item) in items.iter().enumerate() {
+                    if seen.insert(item.as_str()?) {
+                        first.push(at);
+                    }
+                }
+                let mut items: Vec<Option<Held<'a>>> = items.into_iter().map(Some).collect();
+                Held::List(first.into_iter().filter_map(|at| items[at].take()).collect())
             }
             Node::CostReplace(operands) => {
                 let [text, from, to] = operands.as_ref();
