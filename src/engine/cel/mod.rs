@@ -343,10 +343,13 @@ pub struct Expr {
 /// An expression's trees: as written (for load-time checks), and rewritten for strict, metered
 /// evaluation (`strict`).
 struct Compiled {
-    parsed: Expression,
-    /// Where each node of `parsed` is in the source; empty for a deferred expression (the fast
-    /// parser records none, and a deferred expression is never checked at load time).
-    positions: SourceInfo,
+    /// The tree as written and where each of its nodes is in the source, for load-time checks.
+    /// Only [`compile`] keeps it: a deferred expression is never checked at load time (the
+    /// built-ins are checked by the test suite, through [`compile`]), so its tree goes to the
+    /// rewrite instead of being copied for it.
+    written: Option<Box<(Expression, SourceInfo)>>,
+    /// Every name the expression reads (bound names and locals), for [`Expr::reads`].
+    names: Box<[String]>,
     evaluated: Expression,
     /// `evaluated` for the native evaluator, when it handles every node of it.
     native: Option<native::Native>,
@@ -377,9 +380,11 @@ impl Expr {
     fn compiled(&self) -> Result<&Compiled, &CompileError> {
         self.compiled
             .get_or_init(|| {
-                build(&self.source, |source| {
-                    parse_fast(source).map(|parsed| (parsed, SourceInfo::default()))
-                })
+                build(
+                    &self.source,
+                    |source| parse_fast(source).map(|parsed| (parsed, SourceInfo::default())),
+                    false,
+                )
             })
             .as_ref()
     }
@@ -390,13 +395,18 @@ impl Expr {
         self.compiled.get().is_some()
     }
 
+    /// The tree as written and its positions: kept by [`compile`] only.
+    fn written(&self) -> Option<&(Expression, SourceInfo)> {
+        self.compiled().ok()?.written.as_deref()
+    }
+
     /// Functions this expression calls that the engine does not declare.
     pub fn unknown_functions(&self) -> Vec<String> {
-        let Ok(compiled) = self.compiled() else {
+        let Some((parsed, _)) = self.written() else {
             return Vec::new();
         };
         let mut called = std::collections::BTreeSet::new();
-        called_functions(&compiled.parsed, &mut called);
+        called_functions(parsed, &mut called);
         called
             .into_iter()
             .filter(|name| is_user_visible_name(name) && !is_declared_function(name))
@@ -408,9 +418,9 @@ impl Expr {
     /// a deferred one has no positions to point at (and the built-ins are checked by the test
     /// suite, through [`compile`]).
     pub fn check_fields(&self, scope: &Scope) -> Vec<FieldProblem> {
-        match self.compiled() {
-            Ok(compiled) => fields::check(&compiled.parsed, &compiled.positions, &self.source, scope),
-            Err(_) => Vec::new(),
+        match self.written() {
+            Some((parsed, positions)) => fields::check(parsed, positions, &self.source, scope),
+            None => Vec::new(),
         }
     }
 
@@ -418,7 +428,7 @@ impl Expr {
     /// expression that does not compile is taken to read everything.
     pub fn reads(&self, name: &str) -> bool {
         self.compiled()
-            .map_or(true, |compiled| compiled.parsed.references().has_variable(name))
+            .map_or(true, |compiled| compiled.names.iter().any(|read| read == name))
     }
 
     pub fn eval_bool<'a>(&'a self, bindings: &Bindings<'a>) -> Result<bool, String> {
@@ -521,12 +531,16 @@ pub const MAX_EXPRESSION_DEPTH: usize = 100;
 /// Compiles an expression now, against regcheck's environment (standard library plus helpers),
 /// with the `cel` crate's reference parser, whose error messages and positions users see.
 pub fn compile(source: &str) -> Result<Expr, CompileError> {
-    let compiled = build(source, |source| {
-        environment()
-            .parser()
-            .parse_with_source_info(source)
-            .map_err(|errors| compile_error(source, &errors))
-    })?;
+    let compiled = build(
+        source,
+        |source| {
+            environment()
+                .parser()
+                .parse_with_source_info(source)
+                .map_err(|errors| compile_error(source, &errors))
+        },
+        true,
+    )?;
     Ok(Expr {
         source: source.to_owned(),
         compiled: OnceLock::from(Ok(compiled)),
@@ -534,10 +548,12 @@ pub fn compile(source: &str) -> Result<Expr, CompileError> {
 }
 
 /// Parses with `parse` within the length and depth limits, and rewrites the tree for strict,
-/// metered evaluation: one path for every expression, compiled at load or on first use.
+/// metered evaluation: one path for every expression, compiled at load or on first use. The
+/// tree as written is kept when `keep_written` (for load-time checks).
 fn build(
     source: &str,
     parse: impl FnOnce(&str) -> Result<(Expression, SourceInfo), CompileError>,
+    keep_written: bool,
 ) -> Result<Compiled, CompileError> {
     if source.len() > MAX_EXPRESSION_BYTES {
         return Err(CompileError {
@@ -557,12 +573,20 @@ fn build(
             offset: None,
         });
     }
-    let evaluated = strict::rewrite(parsed.clone());
+    let names = read_names(&parsed);
+    let (evaluated, written) = if keep_written {
+        (
+            strict::rewrite(parsed.clone()),
+            Some(Box::new((parsed, positions))),
+        )
+    } else {
+        (strict::rewrite(parsed), None)
+    };
     Ok(Compiled {
         native: native::Native::compile(&evaluated),
         evaluated,
-        parsed,
-        positions,
+        written,
+        names,
     })
 }
 
@@ -582,14 +606,36 @@ fn parse_fast(source: &str) -> Result<Expression, CompileError> {
         .map_err(|errors| compile_error(source, &errors))
 }
 
-/// How deep a syntax tree nests, counted without recursion (a tree too deep for the stack is
-/// what this guards against).
-fn depth<'a>(expression: &'a Expression) -> usize {
-    use cel::common::ast::{EntryExpr, Expr as Node};
+/// How deep a syntax tree nests (a tree too deep for the stack is what this guards against).
+fn depth(expression: &Expression) -> usize {
     let mut deepest = 0;
+    walk(expression, |_, level| deepest = deepest.max(level));
+    deepest
+}
+
+/// The names an expression reads (bound names and locals), sorted, each once: what `cel`'s
+/// `references()` calls its variables, without its two hash sets.
+fn read_names(expression: &Expression) -> Box<[String]> {
+    let mut names: Vec<&str> = Vec::new();
+    walk(expression, |node, _| {
+        if let cel::common::ast::Expr::Ident(name) = &node.expr
+            && !name.starts_with('@')
+        {
+            names.push(name);
+        }
+    });
+    names.sort_unstable();
+    names.dedup();
+    names.into_iter().map(str::to_owned).collect()
+}
+
+/// Calls `visit` on every node of a syntax tree with its level (the root is 1), without
+/// recursion.
+fn walk<'a>(expression: &'a Expression, mut visit: impl FnMut(&'a Expression, usize)) {
+    use cel::common::ast::{EntryExpr, Expr as Node};
     let mut pending: Vec<(&'a Expression, usize)> = vec![(expression, 1)];
     while let Some((node, level)) = pending.pop() {
-        deepest = deepest.max(level);
+        visit(node, level);
         let mut push = |child: &'a Expression| pending.push((child, level + 1));
         match &node.expr {
             Node::Call(call) => {
@@ -624,7 +670,6 @@ fn depth<'a>(expression: &'a Expression) -> usize {
             Node::Ident(_) | Node::Literal(_) | Node::Unspecified => {}
         }
     }
-    deepest
 }
 
 /// Byte offset of a 1-based line and 0-based column inside `source`.
@@ -1201,6 +1246,17 @@ mod tests {
             Expr::deferred("1 + 1 == 2").eval_bool(&bindings(root, root)),
             Ok(true)
         );
+        // It keeps no tree as written, but knows the names it reads.
+        let reading = Expr::deferred("[1].exists(x, x == item.count) || has(parent.ref)");
+        for (name, reads) in [
+            ("item", true),
+            ("parent", true),
+            ("x", true),
+            ("index", false),
+            ("@result", false),
+        ] {
+            assert_eq!(reading.reads(name), reads, "{name}");
+        }
         let broken = Expr::deferred("1 +");
         assert!(broken.eval_bool(&bindings(root, root)).is_err());
         assert!(
@@ -1238,7 +1294,9 @@ mod tests {
                         "{}",
                         expr.source()
                     );
-                    rewritten += usize::from(tree(&lazy.evaluated) != tree(&lazy.parsed));
+                    assert!(lazy.written.is_none(), "a deferred expression keeps no copy");
+                    let (written, _) = checked.written.as_deref().expect("compile keeps it");
+                    rewritten += usize::from(tree(&lazy.evaluated) != tree(written));
                     seen += 1;
                 }
             }
