@@ -418,13 +418,25 @@ const PLACEHOLDER_PARTS: &[&str] = &[
     "yourapikey",
 ];
 
+/// [`PLACEHOLDER_PARTS`] found in one pass, ASCII case ignored: a value is checked by every
+/// detector that finds a candidate, and twenty substring searches (each setting up its own
+/// searcher) on a lowercased copy were a tenth of an audit of an account full of keys.
+static PLACEHOLDER_PART: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(PLACEHOLDER_PARTS)
+        .expect("the placeholder parts build an automaton")
+});
+
 pub(crate) fn is_placeholder(v: &str) -> bool {
     let b = v.as_bytes();
-    let lower = v.to_ascii_lowercase();
-    PLACEHOLDER_WORDS.contains(&lower.as_str())
-        || PLACEHOLDER_PARTS.iter().any(|p| lower.contains(p))
-        || lower.ends_with("_here")
-        || lower.ends_with("-here")
+    let ends_with = |suffix: &str| {
+        b.len() >= suffix.len() && b[b.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    PLACEHOLDER_WORDS.iter().any(|word| word.eq_ignore_ascii_case(v))
+        || PLACEHOLDER_PART.is_match(v)
+        || ends_with("_here")
+        || ends_with("-here")
         // one character repeated: `aaaa`, `0000`, `----`; one or two punctuation marks (`-`
         // is standard input, `*` a mask)
         || (b.len() >= 3 && b.iter().all(|&c| c == b[0]))
@@ -622,6 +634,53 @@ pub(crate) fn is_uuid(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-pass placeholder check says what lowercasing the value and searching it for each
+    /// part said, on every word and part in several cases, alone and inside other text.
+    #[test]
+    fn placeholders_are_found_as_a_search_of_the_lowercased_value_finds_them() {
+        let by_lowercasing = |v: &str| {
+            let b = v.as_bytes();
+            let lower = v.to_ascii_lowercase();
+            PLACEHOLDER_WORDS.contains(&lower.as_str())
+                || PLACEHOLDER_PARTS.iter().any(|p| lower.contains(p))
+                || lower.ends_with("_here")
+                || lower.ends_with("-here")
+                || (b.len() >= 3 && b.iter().all(|&c| c == b[0]))
+                || (b.len() <= 2 && b.iter().all(|c| c.is_ascii_punctuation()))
+                || (b[0] == b'<' && b[b.len() - 1] == b'>')
+                || (b[0] == b'[' && b[b.len() - 1] == b']')
+        };
+        let mut values: Vec<String> = [
+            "Xk9#mQ2v",
+            "token_HERE",
+            "key-Here",
+            "hère",
+            "ÉXAMPLE",
+            "a",
+            "--",
+            "<x>",
+            "[y]",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        for text in PLACEHOLDER_WORDS.iter().chain(PLACEHOLDER_PARTS) {
+            assert_eq!(*text, text.to_ascii_lowercase(), "listed in lowercase");
+            for variant in [
+                text.to_string(),
+                text.to_ascii_uppercase(),
+                format!("x{}Y", text.to_ascii_uppercase()),
+            ] {
+                values.push(variant.clone());
+                values.push(format!("prefix-{variant}-9f8e"));
+            }
+        }
+        for value in &values {
+            assert_eq!(is_placeholder(value), by_lowercasing(value), "{value}");
+        }
+        assert!(is_placeholder("My-CHANGEME-token"));
+        assert!(!is_placeholder("Xk9#mQ2v7Lp"));
+    }
 
     #[test]
     fn segments_split_on_separators_and_case() {
