@@ -1428,6 +1428,35 @@ mod tests {
         }
     }
 
+    /// `split` with a limit (`item.split('=', 2)[0]`, the ICR-SEC rules' name of an env entry)
+    /// is the native evaluator's, with `cel`'s meaning of every limit; test builds check each
+    /// answer, and its cost, against `cel`'s.
+    #[test]
+    fn split_with_a_limit_keeps_the_rest_in_the_last_part() {
+        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
+        for source in [
+            "'A=b=c'.split('=', 2) == ['A', 'b=c']",
+            "'A=b=c'.split('=', 2)[0] == 'A'",
+            "'A=b=c'.split('=', 1) == ['A=b=c']",
+            "'A=b=c'.split('=', 0) == []",
+            "'A=b=c'.split('=', -1) == ['A', 'b', 'c']",
+            "'A=b=c'.split('=', 9) == ['A', 'b', 'c']",
+            "'noequals'.split('=', 2) == ['noequals']",
+            "'žluť'.split('', 3) == ['ž', 'l', 'uť']",
+            "'žluť'.split('', -1) == ['ž', 'l', 'u', 'ť']",
+            "''.split('', 2) == []",
+            "'a,b'.split(',') == ['a', 'b']",
+        ] {
+            let expr = compile(source).unwrap();
+            assert!(expr.is_native(), "{source}: compiled for the native evaluator");
+            assert_eq!(
+                expr.eval_bool(&bindings(doc.root(), doc.root())),
+                Ok(true),
+                "{source}"
+            );
+        }
+    }
+
     #[test]
     fn expressions_are_metered_and_an_exhausted_meter_stays_exhausted() {
         let doc = Document::from_data(&Data::Map(BTreeMap::new()));

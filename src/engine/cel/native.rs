@@ -86,8 +86,9 @@ enum Node {
     NotStrictlyFalse(Box<Node>),
     /// A string method with one string argument.
     Method(Method, Box<[Node; 2]>),
-    /// `text.split(separator)`.
-    Split(Box<[Node; 2]>),
+    /// `text.split(separator)`, or with a limit `text.split(separator, limit)`: at most `limit`
+    /// parts, the last the unsplit rest; none for 0, every part for a negative limit.
+    Split(Box<[Node]>),
     /// `text.lowerAscii()`.
     LowerAscii(Box<Node>),
     /// A regcheck helper, called through its trampoline (which charges the meter).
@@ -382,8 +383,10 @@ impl Compiler {
                 );
                 Node::Join(operands.into_boxed_slice())
             }
-            (Some(target), [separator]) if name == "split" => {
-                Node::Split(Box::new([self.compile(target)?, self.compile(separator)?]))
+            (Some(target), [_] | [_, _]) if name == "split" => {
+                let mut operands = vec![self.compile(target)?];
+                operands.extend(self.all(args)?);
+                Node::Split(operands.into_boxed_slice())
             }
             (Some(target), []) if name == "lowerAscii" => Node::LowerAscii(self.boxed(target)?),
             (Some(target), []) if name == "distinct" => Node::Distinct(self.boxed(target)?),
@@ -440,9 +443,12 @@ fn each_operand<'n>(node: &'n Node, visit: &mut dyn FnMut(&'n Node)) {
         | Node::Subtract(two)
         | Node::Index(two)
         | Node::Step(two)
-        | Node::Method(_, two)
-        | Node::Split(two) => two.iter().for_each(visit),
-        Node::List(many) | Node::CostJoin(many) | Node::Join(many) | Node::Helper { args: many, .. } => {
+        | Node::Method(_, two) => two.iter().for_each(visit),
+        Node::List(many)
+        | Node::CostJoin(many)
+        | Node::Join(many)
+        | Node::Split(many)
+        | Node::Helper { args: many, .. } => {
             many.iter().for_each(visit);
         }
         Node::Map(entries) => entries.iter().for_each(|(_, value)| visit(value)),
@@ -1045,16 +1051,41 @@ impl<'a> Evaluation<'a, '_> {
                 Held::Text(Cow::Owned(text.as_str()?.replace(from.as_str()?, to.as_str()?)))
             }
             Node::Split(operands) => {
-                let (target, separator) = self.pair(operands)?;
+                let mut operands = self.all(operands)?.into_iter();
+                let (target, separator) = (operands.next()?, operands.next()?);
+                // No limit splits everywhere, as a negative one does.
+                let limit = match operands.next() {
+                    Some(limit) => limit.as_int()?,
+                    None => -1,
+                };
                 let (text, separator) = (target.as_str()?, separator.as_str()?);
                 let part = |part: &str| Held::Text(Cow::Owned(part.to_owned()));
-                Held::List(if separator.is_empty() {
-                    // Between code points, as `cel` splits on an empty separator.
-                    text.char_indices()
+                Held::List(match usize::try_from(limit) {
+                    Ok(0) => Vec::new(),
+                    // Between code points, as `cel` splits on an empty separator, the last part
+                    // the rest.
+                    Ok(most) if separator.is_empty() => {
+                        let mut parts = Vec::new();
+                        let mut rest = text;
+                        while let Some(c) = rest.chars().next() {
+                            if parts.len() + 1 == most {
+                                break;
+                            }
+                            let (head, tail) = rest.split_at(c.len_utf8());
+                            parts.push(part(head));
+                            rest = tail;
+                        }
+                        if !rest.is_empty() {
+                            parts.push(part(rest));
+                        }
+                        parts
+                    }
+                    Ok(most) => text.splitn(most, separator).map(part).collect(),
+                    Err(_) if separator.is_empty() => text
+                        .char_indices()
                         .map(|(at, c)| part(&text[at..at + c.len_utf8()]))
-                        .collect()
-                } else {
-                    text.split(separator).map(part).collect()
+                        .collect(),
+                    Err(_) => text.split(separator).map(part).collect(),
                 })
             }
             Node::LowerAscii(target) => {
