@@ -584,15 +584,18 @@ fn markdown_cell_escaped(value: &str) -> String {
 
 /// As a URI path segment (SARIF artifact locations).
 fn percent_encoded(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            // Writing to a `String` cannot fail.
+            other => {
+                let _ = write!(out, "%{other:02X}");
             }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -646,6 +649,12 @@ mod tests {
                 "{masked}"
             );
         }
+    }
+
+    #[test]
+    fn percent_encoding_keeps_unreserved_bytes_and_escapes_the_rest_in_upper_case_hex() {
+        assert_eq!(percent_encoded("Az09-_.~/ é%:"), "Az09-_.~/%20%C3%A9%25%3A");
+        assert_eq!(percent_encoded(""), "");
     }
 
     #[test]
