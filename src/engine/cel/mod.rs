@@ -380,11 +380,9 @@ impl Expr {
     fn compiled(&self) -> Result<&Compiled, &CompileError> {
         self.compiled
             .get_or_init(|| {
-                build(
-                    &self.source,
-                    |source| parse_fast(source).map(|parsed| (parsed, SourceInfo::default())),
-                    false,
-                )
+                build(&self.source, |source| {
+                    parse_fast(source).map(|parsed| (parsed, None))
+                })
             })
             .as_ref()
     }
@@ -531,16 +529,13 @@ pub const MAX_EXPRESSION_DEPTH: usize = 100;
 /// Compiles an expression now, against regcheck's environment (standard library plus helpers),
 /// with the `cel` crate's reference parser, whose error messages and positions users see.
 pub fn compile(source: &str) -> Result<Expr, CompileError> {
-    let compiled = build(
-        source,
-        |source| {
-            environment()
-                .parser()
-                .parse_with_source_info(source)
-                .map_err(|errors| compile_error(source, &errors))
-        },
-        true,
-    )?;
+    let compiled = build(source, |source| {
+        environment()
+            .parser()
+            .parse_with_source_info(source)
+            .map(|(parsed, positions)| (parsed, Some(positions)))
+            .map_err(|errors| compile_error(source, &errors))
+    })?;
     Ok(Expr {
         source: source.to_owned(),
         compiled: OnceLock::from(Ok(compiled)),
@@ -549,11 +544,11 @@ pub fn compile(source: &str) -> Result<Expr, CompileError> {
 
 /// Parses with `parse` within the length and depth limits, and rewrites the tree for strict,
 /// metered evaluation: one path for every expression, compiled at load or on first use. The
-/// tree as written is kept when `keep_written` (for load-time checks).
+/// tree as written is kept when `parse` gives its positions (the reference parser does, for
+/// load-time checks to point at; the fast one records none).
 fn build(
     source: &str,
-    parse: impl FnOnce(&str) -> Result<(Expression, SourceInfo), CompileError>,
-    keep_written: bool,
+    parse: impl FnOnce(&str) -> Result<(Expression, Option<SourceInfo>), CompileError>,
 ) -> Result<Compiled, CompileError> {
     if source.len() > MAX_EXPRESSION_BYTES {
         return Err(CompileError {
@@ -574,13 +569,12 @@ fn build(
         });
     }
     let names = read_names(&parsed);
-    let (evaluated, written) = if keep_written {
-        (
+    let (evaluated, written) = match positions {
+        Some(positions) => (
             strict::rewrite(parsed.clone()),
             Some(Box::new((parsed, positions))),
-        )
-    } else {
-        (strict::rewrite(parsed), None)
+        ),
+        None => (strict::rewrite(parsed), None),
     };
     Ok(Compiled {
         native: native::Native::compile(&evaluated),
