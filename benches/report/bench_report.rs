@@ -194,7 +194,7 @@ fn main() {
             match generate::size_by_name(arg) {
                 Some(size) => sizes.push(size),
                 None => {
-                    eprintln!("unknown size `{arg}`: small, medium or large");
+                    eprintln!("unknown size `{arg}`: small, medium, large or leaky");
                     std::process::exit(2);
                 }
             }

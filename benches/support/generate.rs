@@ -21,6 +21,10 @@ pub struct Size {
     pub images: usize,
     pub iam_policies: usize,
     pub registries: usize,
+    /// Every image's env also holds a generated look-alike of an AWS access key id and of a
+    /// GitHub token (never real credentials): two ICR-SEC-002 findings per image, each masked
+    /// wherever a report quotes it.
+    pub leaked_credentials: bool,
 }
 
 pub const SMALL: Size = Size {
@@ -29,6 +33,7 @@ pub const SMALL: Size = Size {
     images: 200,
     iam_policies: 100,
     registries: 4,
+    leaked_credentials: false,
 };
 
 pub const MEDIUM: Size = Size {
@@ -37,6 +42,7 @@ pub const MEDIUM: Size = Size {
     images: 10_000,
     iam_policies: 1_000,
     registries: 6,
+    leaked_credentials: false,
 };
 
 pub const LARGE: Size = Size {
@@ -45,12 +51,29 @@ pub const LARGE: Size = Size {
     images: 100_000,
     iam_policies: 10_000,
     registries: 8,
+    leaked_credentials: false,
+};
+
+/// The small account's shape with 400 images, each leaking two credentials: what auditing an
+/// account full of secrets costs (detection, messages, masking). Not one of [`SIZES`], which
+/// the reports run by default: `bench-report --write leaky FILE`.
+pub const LEAKY: Size = Size {
+    name: "leaky",
+    namespaces: 10,
+    images: 400,
+    iam_policies: 100,
+    registries: 4,
+    leaked_credentials: true,
 };
 
 pub const SIZES: [Size; 3] = [SMALL, MEDIUM, LARGE];
 
 pub fn size_by_name(name: &str) -> Option<Size> {
-    SIZES.iter().copied().find(|size| size.name == name)
+    SIZES
+        .iter()
+        .chain([&LEAKY])
+        .copied()
+        .find(|size| size.name == name)
 }
 
 /// Registry regions in the order they are taken (the first `size.registries` are declared).
@@ -407,7 +430,12 @@ pub fn generate(size: &Size) -> String {
     }
     for (ns_index, count) in counts.iter().enumerate() {
         for _ in 0..*count {
-            write_image(&mut out, &mut rng, &mut namespaces[ns_index]);
+            write_image(
+                &mut out,
+                &mut rng,
+                &mut namespaces[ns_index],
+                size.leaked_credentials,
+            );
         }
     }
 
@@ -672,7 +700,7 @@ pub fn generate(size: &Size) -> String {
     out
 }
 
-fn write_image(out: &mut String, rng: &mut Rng, ns: &mut NamespaceGen) {
+fn write_image(out: &mut String, rng: &mut Rng, ns: &mut NamespaceGen, leaked_credentials: bool) {
     ns.images += 1;
     let repo = ns.repos[ns.images % ns.repos.len()];
     let n = ns.images / ns.repos.len();
@@ -736,6 +764,21 @@ fn write_image(out: &mut String, rng: &mut Rng, ns: &mut NamespaceGen) {
     }
     if rng.chance(10) {
         env.push(format!("FEATURE_FLAGS=search,{}", rng.pick(&REPOS)));
+    }
+    if leaked_credentials {
+        // Drawn only here, so the other sizes' bytes stay as they were.
+        let mut drawn = |alphabet: &[u8], count: usize| -> String {
+            (0..count)
+                .map(|_| char::from(alphabet[rng.below(alphabet.len())]))
+                .collect()
+        };
+        let key = drawn(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
+        let token = drawn(
+            b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+            36,
+        );
+        env.push(format!("AWS_ACCESS_KEY_ID=AKIA{key}"));
+        env.push(format!("GITHUB_TOKEN=ghp_{token}"));
     }
     let _ = writeln!(out, "env = {}", string_array(&env));
     let _ = writeln!(
@@ -821,6 +864,29 @@ mod tests {
     fn generated_small_and_medium_accounts_load() {
         assert_loads(&SMALL);
         assert_loads(&MEDIUM);
+    }
+
+    /// The leaky account loads, and each of its images holds its own key and token.
+    #[test]
+    fn the_leaky_account_leaks_two_distinct_credentials_per_image() {
+        let text = generate(&LEAKY);
+        let loaded = regcheck::account::load_str("leaky", text.as_str()).expect("loads");
+        assert_eq!(loaded.model.images.len(), LEAKY.images);
+        let mut seen = std::collections::BTreeSet::new();
+        for image in &loaded.model.images {
+            let leaked: Vec<&String> = image
+                .env
+                .iter()
+                .flatten()
+                .filter(|entry| {
+                    entry.starts_with("AWS_ACCESS_KEY_ID=AKIA") || entry.starts_with("GITHUB_TOKEN=ghp_")
+                })
+                .collect();
+            assert_eq!(leaked.len(), 2, "{}", image.reference);
+            seen.extend(leaked);
+        }
+        assert_eq!(seen.len(), 2 * LEAKY.images, "every credential is its own");
+        assert_eq!(size_by_name("leaky").map(|size| size.images), Some(LEAKY.images));
     }
 
     #[test]
