@@ -200,7 +200,8 @@ fn main() {
             }
         }
     }
-    if sizes.is_empty() {
+    let sizes_named = !sizes.is_empty();
+    if !sizes_named {
         sizes = SIZES.to_vec();
     }
     if cfg!(debug_assertions) && !check_only {
@@ -215,6 +216,10 @@ fn main() {
         return;
     }
     if process_only {
+        // Whole processes also measure an account full of secrets, unless sizes are named.
+        if !sizes_named {
+            sizes.push(generate::LEAKY);
+        }
         process::report(&sizes, &load_average, pause);
         return;
     }
