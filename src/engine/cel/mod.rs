@@ -854,49 +854,18 @@ const TRAMPOLINES: &[cel::common::functions::Function] = trampolines!(
 /// The functions an expression calls, by the names they are declared under: a call through a
 /// namespace (`lists.range(3)`) by its qualified name.
 fn called_functions(expression: &Expression, out: &mut std::collections::BTreeSet<String>) {
-    use cel::common::ast::{EntryExpr, Expr as Node};
-    let mut visit = |child: &Expression| called_functions(child, out);
-    match &expression.expr {
-        Node::Call(call) => {
+    use cel::common::ast::Expr as Node;
+    walk(expression, |node, _| {
+        if let Node::Call(call) = &node.expr {
             let namespace = match call.target.as_deref().map(|target| &target.expr) {
                 Some(Node::Ident(root)) if !BOUND_NAMES.contains(&root.as_str()) => {
                     Some(format!("{root}.{}", call.func_name)).filter(|name| is_declared_function(name))
                 }
                 _ => None,
             };
-            if namespace.is_none() {
-                call.target.iter().for_each(|target| visit(target));
-            }
-            call.args.iter().for_each(&mut visit);
             out.insert(namespace.unwrap_or_else(|| call.func_name.clone()));
         }
-        Node::Comprehension(c) => {
-            for child in [&c.iter_range, &c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
-                visit(child);
-            }
-        }
-        Node::Select(select) => visit(&select.operand),
-        Node::List(list) => list.elements.iter().for_each(&mut visit),
-        Node::Map(map) => {
-            for entry in &map.entries {
-                match &entry.expr {
-                    EntryExpr::MapEntry(entry) => {
-                        visit(&entry.key);
-                        visit(&entry.value);
-                    }
-                    EntryExpr::StructField(field) => visit(&field.value),
-                }
-            }
-        }
-        Node::Struct(structure) => {
-            for entry in &structure.entries {
-                if let EntryExpr::StructField(field) = &entry.expr {
-                    visit(&field.value);
-                }
-            }
-        }
-        Node::Ident(_) | Node::Literal(_) | Node::Unspecified => {}
-    }
+    });
 }
 
 fn is_user_visible_name(name: &str) -> bool {
@@ -1100,6 +1069,12 @@ mod tests {
         }
     }
 
+    /// `expr` judged against an empty account (every bound name an empty map).
+    fn eval_alone(expr: &Expr) -> Result<bool, String> {
+        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
+        expr.eval_bool(&bindings(doc.root(), doc.root()))
+    }
+
     #[test]
     fn values_read_straight_are_what_cels_value_makes_of_them() {
         let map = |entries: Vec<(&str, Data)>| {
@@ -1181,9 +1156,7 @@ mod tests {
 
     #[test]
     fn missing_field_is_an_error_not_false() {
-        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
-        let expr = compile("item.absent == 1").unwrap();
-        let error = expr.eval_bool(&bindings(doc.root(), doc.root())).unwrap_err();
+        let error = eval_alone(&compile("item.absent == 1").unwrap()).unwrap_err();
         assert!(error.contains("absent"), "{error}");
     }
 
@@ -1198,6 +1171,9 @@ mod tests {
     fn unknown_functions_are_found_at_compile_time() {
         let expr = compile("size(item) > 0 && item.startsWith('a') && frobnicate(item)").unwrap();
         assert_eq!(expr.unknown_functions(), vec!["frobnicate".to_owned()]);
+        // A call through a namespace is known by its qualified name.
+        let namespaced = compile("lists.range(3).size() > 0 && strings.quote('a') != '' && frob(1)").unwrap();
+        assert_eq!(namespaced.unknown_functions(), vec!["frob".to_owned()]);
     }
 
     /// Built-in expressions are compiled with the fast (Pratt) parser, users' with the reference
@@ -1234,12 +1210,7 @@ mod tests {
 
     #[test]
     fn a_deferred_expression_compiles_on_first_use_and_fails_closed() {
-        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
-        let root = doc.root();
-        assert_eq!(
-            Expr::deferred("1 + 1 == 2").eval_bool(&bindings(root, root)),
-            Ok(true)
-        );
+        assert_eq!(eval_alone(&Expr::deferred("1 + 1 == 2")), Ok(true));
         // It keeps no tree as written, but knows the names it reads.
         let reading = Expr::deferred("[1].exists(x, x == item.count) || has(parent.ref)");
         for (name, reads) in [
@@ -1252,7 +1223,7 @@ mod tests {
             assert_eq!(reading.reads(name), reads, "{name}");
         }
         let broken = Expr::deferred("1 +");
-        assert!(broken.eval_bool(&bindings(root, root)).is_err());
+        assert!(eval_alone(&broken).is_err());
         assert!(
             broken.reads("item"),
             "an expression that does not compile reads everything"
@@ -1266,10 +1237,9 @@ mod tests {
         let ids = regex::Regex::new(r"\bid: \d+").unwrap();
         let tree = |expression: &Expression| ids.replace_all(&format!("{expression:?}"), "id").into_owned();
         // Strict: an error is not absorbed by `||`, whichever way the expression was compiled.
-        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
         let lazy = Expr::deferred("item.absent == 1 || true");
         assert!(!lazy.is_compiled());
-        assert!(lazy.eval_bool(&bindings(doc.root(), doc.root())).is_err());
+        assert!(eval_alone(&lazy).is_err());
         // Every built-in as an audit reads it (trusted, from the prepared index): compiled on
         // first use, into the tree a load-time compile makes, strict rewrite and meters included.
         let policies = crate::policy::builtin().expect("built-ins load");
@@ -1329,12 +1299,7 @@ mod tests {
 
     #[test]
     fn logic_is_strict_left_to_right_and_typed() {
-        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
-        let eval = |source: &str| {
-            compile(source)
-                .unwrap()
-                .eval_bool(&bindings(doc.root(), doc.root()))
-        };
+        let eval = |source: &str| eval_alone(&compile(source).unwrap());
         for error in [
             "item.absent == 1 || true",
             "item.absent == 1 && false",
@@ -1362,12 +1327,7 @@ mod tests {
     /// it), with `cel`'s error for an invalid pattern.
     #[test]
     fn matches_is_declared_in_both_forms_and_reports_a_bad_pattern_as_cel_does() {
-        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
-        let eval = |source: &str| {
-            compile(source)
-                .unwrap()
-                .eval_bool(&bindings(doc.root(), doc.root()))
-        };
+        let eval = |source: &str| eval_alone(&compile(source).unwrap());
         for (source, expected) in [
             ("'foobar'.matches('^[a-zA-Z]*$')", true),
             ("matches('foo1', '^[a-zA-Z]*$')", false),
@@ -1398,7 +1358,6 @@ mod tests {
     /// it charged, against `cel`'s.
     #[test]
     fn distinct_keeps_the_first_of_equal_strings_and_leaves_other_values_to_cel() {
-        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
         for (source, native) in [
             ("['b', 'b', 'c', 'a', 'c'].distinct() == ['b', 'c', 'a']", true),
             ("[].distinct() == []", true),
@@ -1411,11 +1370,7 @@ mod tests {
             ("['a', 1, 'a'].distinct() == ['a', 1]", true),
         ] {
             let expr = compile(source).unwrap();
-            assert_eq!(
-                expr.eval_bool(&bindings(doc.root(), doc.root())),
-                Ok(true),
-                "{source}"
-            );
+            assert_eq!(eval_alone(&expr), Ok(true), "{source}");
             if native {
                 assert!(expr.is_native(), "{source}: compiled for the native evaluator");
             }
@@ -1427,7 +1382,6 @@ mod tests {
     /// answer, and its cost, against `cel`'s.
     #[test]
     fn split_with_a_limit_keeps_the_rest_in_the_last_part() {
-        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
         for source in [
             "'A=b=c'.split('=', 2) == ['A', 'b=c']",
             "'A=b=c'.split('=', 2)[0] == 'A'",
@@ -1443,24 +1397,19 @@ mod tests {
         ] {
             let expr = compile(source).unwrap();
             assert!(expr.is_native(), "{source}: compiled for the native evaluator");
-            assert_eq!(
-                expr.eval_bool(&bindings(doc.root(), doc.root())),
-                Ok(true),
-                "{source}"
-            );
+            assert_eq!(eval_alone(&expr), Ok(true), "{source}");
         }
     }
 
     #[test]
     fn expressions_are_metered_and_an_exhausted_meter_stays_exhausted() {
-        let doc = Document::from_data(&Data::Map(BTreeMap::new()));
         let expr = compile("lists.range(100).all(i, i >= 0)").unwrap();
         let _tight = budget::meter(50);
-        let error = expr.eval_bool(&bindings(doc.root(), doc.root())).unwrap_err();
+        let error = eval_alone(&expr).unwrap_err();
         assert!(error.contains("evaluation budget exhausted"), "{error}");
         let cheap = compile("true").unwrap();
         assert!(
-            cheap.eval_bool(&bindings(doc.root(), doc.root())).is_err(),
+            eval_alone(&cheap).is_err(),
             "the subject's budget is spent: every further evaluation fails"
         );
     }
