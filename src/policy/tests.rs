@@ -104,6 +104,38 @@ fn unknown_function_is_a_load_error_with_its_position() {
     assert_eq!(errors, ["custom/rule.toml:7:11 unknown function `frobnicate`"]);
 }
 
+/// A method called on an unbound root, or an undeclared function under one of `cel`'s
+/// namespaces, is caught when the policy loads, not when it first runs. A qualified name used to
+/// pass for declared, and `iten.startsWith('a')` then loaded and failed on every subject.
+#[test]
+fn calls_through_an_unknown_root_or_namespace_are_load_errors() {
+    let errors = |assert: &str| load(&MINIMAL.replace("ASSERT", assert)).unwrap_err();
+    assert_eq!(
+        errors("iten.startsWith('a')"),
+        ["custom/rule.toml:7:11 unknown name `iten`"]
+    );
+    assert_eq!(
+        errors("strings.quote2('a') == 'a'"),
+        ["custom/rule.toml:7:11 unknown function `strings.quote2`"]
+    );
+    let mut both = errors("nosuch.frob(1) == 1 || true");
+    both.sort();
+    assert_eq!(
+        both,
+        [
+            "custom/rule.toml:7:11 unknown name `nosuch`",
+            "custom/rule.toml:7:18 unknown function `frob`",
+        ]
+    );
+    assert!(
+        load(&MINIMAL.replace(
+            "ASSERT",
+            "strings.quote(item.region) != '' && lists.range(1).size() == 1"
+        ))
+        .is_ok()
+    );
+}
+
 #[test]
 fn cel_syntax_error_points_into_the_expression() {
     let errors = load(&MINIMAL.replace("ASSERT", "item.region ==")).unwrap_err();

@@ -421,7 +421,14 @@ impl Checker<'_> {
                     }
                     _ => None,
                 };
-                let qualified = namespace.filter(|qualified| super::is_declared_function(qualified));
+                // Under a namespace of functions, an undeclared name is an unknown function (which
+                // the loader reports); the namespace itself is not an unknown name.
+                let qualified = namespace.filter(|qualified| {
+                    qualified
+                        .split_once('.')
+                        .is_some_and(|(root, _)| super::FUNCTION_NAMESPACES.contains(&root))
+                        || super::is_declared_function(qualified)
+                });
                 let target = if qualified.is_some() {
                     Shape::Any
                 } else {
