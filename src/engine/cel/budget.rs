@@ -190,17 +190,20 @@ pub(super) fn step_cost(element: u64, value: u64) -> u64 {
 /// The most `text.replace(from, to[, limit])` can build, from the sizes of its strings.
 pub(super) fn replace_cost(text: u64, from: u64, to: u64, limit: Option<u64>) -> u64 {
     // An empty `from` matches before every character and at the end.
-    let mut matches = text.checked_div(from).unwrap_or(text + 1);
+    let mut matches = text.checked_div(from).unwrap_or(text.saturating_add(1));
     if let Some(limit) = limit {
         matches = matches.min(limit);
     }
-    1 + text.saturating_add(matches.saturating_mul(to))
+    // Saturated throughout: a cost that wrapped around would let the expression run for free.
+    text.saturating_add(matches.saturating_mul(to)).saturating_add(1)
 }
 
 /// The length of a joined string: `count` entries of `text` bytes in all, a separator of
 /// `separator` bytes between each.
 pub(super) fn join_cost(count: u64, text: u64, separator: u64) -> u64 {
-    1 + count + text.saturating_add(count.saturating_mul(separator))
+    text.saturating_add(count.saturating_mul(separator))
+        .saturating_add(count)
+        .saturating_add(1)
 }
 
 type Args<'b, 'v> = Vec<CowVal<'b, 'v>>;
@@ -318,6 +321,18 @@ mod tests {
         assert_eq!(exhausted(), None);
         charge(6).unwrap();
         assert!(charge(1).is_err());
+    }
+
+    #[test]
+    fn string_costs_saturate_instead_of_wrapping_to_nothing() {
+        assert_eq!(replace_cost(u64::MAX, 0, 2, None), u64::MAX);
+        assert_eq!(replace_cost(u64::MAX - 1, 1, 0, None), u64::MAX);
+        assert_eq!(join_cost(u64::MAX, 0, 0), u64::MAX);
+        assert_eq!(join_cost(2, u64::MAX - 2, 0), u64::MAX);
+        // Ordinary sizes are what they were.
+        assert_eq!(replace_cost(10, 2, 3, None), 1 + 10 + 5 * 3);
+        assert_eq!(replace_cost(4, 0, 1, Some(2)), 1 + 4 + 2);
+        assert_eq!(join_cost(3, 9, 2), 1 + 3 + 9 + 3 * 2);
     }
 
     #[test]
