@@ -353,11 +353,15 @@ fn load_sources_read(
         };
         match loaded {
             Ok(policy) => policies.push(policy),
-            Err(problems) => diagnostics.extend(
-                problems
-                    .into_iter()
-                    .map(|p| FileDiagnostic::error(source.clone(), p)),
-            ),
+            Err(mut problems) => {
+                // In file order, as an account's problems are: the checks run in several passes.
+                problems.sort_by_key(|problem| (problem.span.start, problem.span.end));
+                diagnostics.extend(
+                    problems
+                        .into_iter()
+                        .map(|p| FileDiagnostic::error(source.clone(), p)),
+                );
+            }
         }
     }
     let mut first_by_id: HashMap<String, usize> = HashMap::new();
