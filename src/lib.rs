@@ -28,6 +28,7 @@ pub mod responsibility;
 pub mod secrets;
 pub mod select;
 pub mod suggest;
+pub mod threads;
 pub mod toml_reader;
 pub mod write;
 

@@ -223,11 +223,13 @@ impl EarlyLoad {
                 .and_then(|_| {
                     let (path, name) = (path.clone(), account_name(path));
                     let (thread_path, thread_name) = (path.clone(), name.clone());
-                    std::thread::Builder::new()
+                    let builder = std::thread::Builder::new()
                         .name("regcheck-load".to_owned())
                         // The stack every account is loaded with on the audit's own threads.
-                        .stack_size(regcheck::engine::EVALUATION_STACK)
-                        .spawn(move || load_account(&thread_path, &thread_name))
+                        .stack_size(regcheck::engine::EVALUATION_STACK);
+                    // Beside the main thread, which plans the run meanwhile: started as usual,
+                    // the load waited for the plan to end.
+                    regcheck::threads::spawn_beside(builder, move || load_account(&thread_path, &thread_name))
                         .ok()
                         .map(|thread| Loading { path, name, thread })
                 }),

@@ -169,21 +169,21 @@ impl SourceText {
         if self.text.len() < DERIVE_BESIDE_FROM {
             return work();
         }
-        std::thread::scope(|scope| {
-            let derive = std::thread::Builder::new()
-                .name("regcheck-derive".to_owned())
-                .spawn_scoped(scope, || {
-                    self.lines();
-                    self.secrets();
-                });
-            let result = work();
-            // Without the thread (a limit reached) or should it fail, whatever it did not
-            // finish is computed on first use, as for a small file.
-            if let Ok(derive) = derive {
-                let _ = derive.join();
-            }
-            result
-        })
+        // A clone shares the text and what is derived from it, and lets the thread outlive
+        // this call's borrow, as `spawn_beside` needs.
+        let source = self.clone();
+        let builder = std::thread::Builder::new().name("regcheck-derive".to_owned());
+        let derive = crate::threads::spawn_beside(builder, move || {
+            source.lines();
+            source.secrets();
+        });
+        let result = work();
+        // Without the thread (a limit reached) or should it fail, whatever it did not finish is
+        // computed on first use, as for a small file.
+        if let Ok(derive) = derive {
+            let _ = derive.join();
+        }
+        result
     }
 
     fn lines(&self) -> &LineIndex {
