@@ -126,4 +126,28 @@ mod tests {
         assert_eq!(name.as_deref(), Some("beside"));
         assert_eq!(during, before);
     }
+
+    /// With one core allowed (`taskset -c 0 regcheck …`) there is nowhere else to start: the
+    /// thread runs as a plain spawn would, on that core.
+    #[test]
+    fn with_one_allowed_core_the_thread_runs_there() {
+        let outcome = std::thread::spawn(|| {
+            // SAFETY: `sched_getcpu` takes no arguments.
+            let here = usize::try_from(unsafe { libc::sched_getcpu() }).expect("a CPU number");
+            // SAFETY: an all-zero set is empty; CPU_SET adds a CPU the kernel just named.
+            let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            unsafe { libc::CPU_SET(here, &mut one) };
+            // SAFETY: narrows this test thread only; `one` is a valid set.
+            let narrowed =
+                unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one) };
+            assert_eq!(narrowed, 0);
+            spawn_beside(Builder::new(), || cores(imp::allowed()))
+                .unwrap()
+                .join()
+                .unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(outcome, Some(1));
+    }
 }
