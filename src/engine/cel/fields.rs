@@ -412,23 +412,15 @@ impl Checker<'_> {
             }
             (_, Some(target), args) => {
                 // `lists.range(n)`, `optional.of(x)`: a function named through its namespace.
-                let namespace = match &target.expr {
+                let qualified = match &target.expr {
                     Expr::Ident(root)
                         if !self.locals.iter().any(|(local, _)| local == root)
                             && !super::BOUND_NAMES.contains(&root.as_str()) =>
                     {
-                        Some(format!("{root}.{name}"))
+                        super::function_through(root, name)
                     }
                     _ => None,
                 };
-                // Under a namespace of functions, an undeclared name is an unknown function (which
-                // the loader reports); the namespace itself is not an unknown name.
-                let qualified = namespace.filter(|qualified| {
-                    qualified
-                        .split_once('.')
-                        .is_some_and(|(root, _)| super::FUNCTION_NAMESPACES.contains(&root))
-                        || super::is_declared_function(qualified)
-                });
                 let target = if qualified.is_some() {
                     Shape::Any
                 } else {

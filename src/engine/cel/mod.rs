@@ -865,18 +865,23 @@ fn called_functions(expression: &Expression, out: &mut std::collections::BTreeSe
         if let Node::Call(call) = &node.expr {
             let namespace = match call.target.as_deref().map(|target| &target.expr) {
                 Some(Node::Ident(root)) if !BOUND_NAMES.contains(&root.as_str()) => {
-                    let qualified = format!("{root}.{}", call.func_name);
-                    // Through a namespace of functions, the qualified name is the one to report
-                    // when it is not declared; through any other root, the method name (the root
-                    // is then an unknown name, which the field check reports).
-                    (FUNCTION_NAMESPACES.contains(&root.as_str()) || is_declared_function(&qualified))
-                        .then_some(qualified)
+                    function_through(root, &call.func_name)
                 }
                 _ => None,
             };
             out.insert(namespace.unwrap_or_else(|| call.func_name.clone()));
         }
     });
+}
+
+/// The qualified name of `root.name(…)` when it calls a function through a namespace: one of
+/// [`FUNCTION_NAMESPACES`] (so an undeclared one is reported as an unknown function by that
+/// name, and the namespace is no unknown name), or any other qualified name `cel` declares.
+/// `None` when `root` is an unbound value the method is called on: an unknown name, which the
+/// field check reports.
+fn function_through(root: &str, name: &str) -> Option<String> {
+    let qualified = format!("{root}.{name}");
+    (FUNCTION_NAMESPACES.contains(&root) || is_declared_function(&qualified)).then_some(qualified)
 }
 
 fn is_user_visible_name(name: &str) -> bool {
