@@ -70,8 +70,9 @@ mod imp {
             unsafe { libc::CPU_CLR(here, &mut elsewhere) };
             // SAFETY: CPU_COUNT reads the set.
             if unsafe { libc::CPU_COUNT(&elsewhere) } > 0 {
-                // SAFETY: the thread is alive (not yet joined); the set is valid. A failure
-                // leaves it where it was, which is only slower.
+                // SAFETY: the thread is alive: it waits for this message (or the sender's
+                // drop) before anything else, so it cannot have exited, and its handle names it
+                // and no other. The set is valid. A failure leaves it where it was: only slower.
                 unsafe {
                     libc::pthread_setaffinity_np(
                         thread.as_pthread_t(),
