@@ -206,6 +206,11 @@ pub(super) fn join_cost(count: u64, text: u64, separator: u64) -> u64 {
         .saturating_add(1)
 }
 
+/// What `distinct` of `count` elements costs: each compared with those kept before it.
+pub(super) fn distinct_cost(count: u64) -> u64 {
+    1 + count.saturating_mul(count) / 2
+}
+
 type Args<'b, 'v> = Vec<CowVal<'b, 'v>>;
 type Passed<'b, 'v> = Result<CowVal<'b, 'v>, ExecutionError>;
 
@@ -265,7 +270,7 @@ fn cost_join<'b, 'v>(args: Args<'b, 'v>) -> Passed<'b, 'v> {
 /// `@cost_distinct(list)`: `distinct` compares each element with those kept before it.
 fn cost_distinct<'b, 'v>(args: Args<'b, 'v>) -> Passed<'b, 'v> {
     let count = args.first().map_or(0, |list| size_of(list.as_ref()));
-    charge(1 + count.saturating_mul(count) / 2)?;
+    charge(distinct_cost(count))?;
     first(args)
 }
 

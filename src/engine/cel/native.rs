@@ -1014,13 +1014,10 @@ impl<'a> Evaluation<'a, '_> {
             }
             Node::CostDistinct(list) => {
                 let list = self.eval(list)?;
-                // As `budget::cost_distinct` charges: half the square of the list's length.
-                let count = if list.is_list() {
-                    list.metered_size()
-                } else {
+                if !list.is_list() {
                     return None;
-                };
-                budget::charge(1 + count.saturating_mul(count) / 2).ok()?;
+                }
+                budget::charge(budget::distinct_cost(list.metered_size())).ok()?;
                 list
             }
             Node::Distinct(list) => {
@@ -1028,14 +1025,17 @@ impl<'a> Evaluation<'a, '_> {
                 // Strings are equal when `cel` says so exactly when their texts are; other
                 // values (numbers compare across types) are left to `cel`.
                 let mut seen: HashSet<&str> = HashSet::with_capacity(items.len());
-                let mut first = Vec::with_capacity(items.len());
-                for (at, item) in items.iter().enumerate() {
-                    if seen.insert(item.as_str()?) {
-                        first.push(at);
-                    }
-                }
-                let mut items: Vec<Option<Held<'a>>> = items.into_iter().map(Some).collect();
-                Held::List(first.into_iter().filter_map(|at| items[at].take()).collect())
+                let first: Vec<bool> = items
+                    .iter()
+                    .map(|item| item.as_str().map(|text| seen.insert(text)))
+                    .collect::<Option<_>>()?;
+                Held::List(
+                    items
+                        .into_iter()
+                        .zip(first)
+                        .filter_map(|(item, first)| first.then_some(item))
+                        .collect(),
+                )
             }
             Node::CostReplace(operands) => {
                 let [text, from, to] = operands.as_ref();
@@ -1060,32 +1060,28 @@ impl<'a> Evaluation<'a, '_> {
                 };
                 let (text, separator) = (target.as_str()?, separator.as_str()?);
                 let part = |part: &str| Held::Text(Cow::Owned(part.to_owned()));
-                Held::List(match usize::try_from(limit) {
-                    Ok(0) => Vec::new(),
-                    // Between code points, as `cel` splits on an empty separator, the last part
-                    // the rest.
-                    Ok(most) if separator.is_empty() => {
-                        let mut parts = Vec::new();
-                        let mut rest = text;
-                        while let Some(c) = rest.chars().next() {
-                            if parts.len() + 1 == most {
-                                break;
-                            }
-                            let (head, tail) = rest.split_at(c.len_utf8());
-                            parts.push(part(head));
-                            rest = tail;
-                        }
+                // `None`: no limit.
+                let most = usize::try_from(limit).ok();
+                Held::List(match most {
+                    Some(0) => Vec::new(),
+                    // Between code points, as `cel` splits on an empty separator, the rest past
+                    // the limit in the last part.
+                    _ if separator.is_empty() => {
+                        let cut = most
+                            .and_then(|most| text.char_indices().nth(most - 1))
+                            .map_or(text.len(), |(at, _)| at);
+                        let (each, rest) = text.split_at(cut);
+                        let mut parts: Vec<Held<'a>> = each
+                            .char_indices()
+                            .map(|(at, c)| part(&each[at..at + c.len_utf8()]))
+                            .collect();
                         if !rest.is_empty() {
                             parts.push(part(rest));
                         }
                         parts
                     }
-                    Ok(most) => text.splitn(most, separator).map(part).collect(),
-                    Err(_) if separator.is_empty() => text
-                        .char_indices()
-                        .map(|(at, c)| part(&text[at..at + c.len_utf8()]))
-                        .collect(),
-                    Err(_) => text.split(separator).map(part).collect(),
+                    Some(most) => text.splitn(most, separator).map(part).collect(),
+                    None => text.split(separator).map(part).collect(),
                 })
             }
             Node::LowerAscii(target) => {
